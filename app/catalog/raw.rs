@@ -1,0 +1,327 @@
+//! The catalogue as written in RON: plain serde types, the first of the two input stages.
+//!
+//! Everything here mirrors the files in `catalog/` one to one. Enumerations such as runtimes
+//! and operating systems are strings at this stage so that validation can name the bad
+//! value, its entry and its place in the file, and suggest the closest valid one.
+
+use serde::{Deserialize, Serialize};
+
+/// One catalogue file: any subset of the sections. The built-in files each fill one section;
+/// a user file may fill several.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawFile {
+    /// Machines (`machines.ron`).
+    pub machines: Vec<RawMachine>,
+    /// Model architectures (`models.ron`).
+    pub models: Vec<RawModel>,
+    /// Weight quantisation types (`quants.ron`).
+    pub quants: Vec<RawQuant>,
+    /// KV cache element types (`quants.ron`).
+    pub kv_types: Vec<RawKvType>,
+    /// Workload mixes (`workloads.ron`).
+    pub workloads: Vec<RawWorkload>,
+    /// Cloud alternatives (`cloud.ron`).
+    pub cloud: Vec<RawCloud>,
+    /// Per-runtime efficiency profiles (`runtimes.ron`).
+    pub runtimes: Vec<RawRuntimeProfile>,
+    /// Published llama-bench measurements (`benchmarks.ron`).
+    pub benchmarks: Vec<RawBenchmark>,
+}
+
+/// A number and where it comes from: a URL, or text starting with "estimate" or "assumed".
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sourced {
+    /// The figure, in the unit the field name states.
+    pub value: f64,
+    /// A URL, or "estimate: how", "assumed: why", "fitted: how".
+    pub source: String,
+}
+
+/// A machine as written in `machines.ron`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMachine {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    pub form_factor: String,
+    pub os: Vec<String>,
+    pub runtimes: Vec<String>,
+    pub default_runtime: String,
+    pub memory_kind: String,
+    pub device_count: u32,
+    pub memory_options: Vec<RawMemoryOption>,
+    #[serde(default)]
+    pub system_ram_gb: Option<f64>,
+    pub bandwidth_gb_per_s: Sourced,
+    #[serde(default)]
+    pub system_ram_bandwidth_gb_per_s: Option<Sourced>,
+    pub compute_tflops: RawCompute,
+    pub cpu_cores: u32,
+    pub accelerator_memory: RawAcceleratorMemory,
+    #[serde(default)]
+    pub interconnect: Option<RawInterconnect>,
+    pub power_watts: Sourced,
+    #[serde(default)]
+    pub idle_watts: Option<Sourced>,
+    #[serde(default)]
+    pub released: String,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+    #[serde(default)]
+    pub claims: Vec<RawClaim>,
+}
+
+/// One purchasable memory configuration of a machine.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMemoryOption {
+    pub per_device_gb: f64,
+    pub price_usd: Option<f64>,
+    #[serde(default)]
+    pub price_date: String,
+    pub source: String,
+}
+
+/// Dense matrix throughput per device.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawCompute {
+    pub fp16: Option<Sourced>,
+    pub fp8: Option<Sourced>,
+    pub fp4: Option<Sourced>,
+}
+
+/// How much of each device's memory the accelerator may use, and what changes it.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAcceleratorMemory {
+    pub default_share: Sourced,
+    #[serde(default)]
+    pub tuned_reserve_gb: Option<Sourced>,
+    #[serde(default)]
+    pub setting: Option<String>,
+}
+
+/// The link between devices of a multi-device machine.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawInterconnect {
+    pub kind: String,
+    pub bandwidth_gb_per_s: Sourced,
+    pub latency_us: Sourced,
+}
+
+/// A published speed claim to check against physics.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClaim {
+    pub by: String,
+    pub text: String,
+    pub model: String,
+    pub quant: String,
+    pub decode_tokens_per_s: f64,
+}
+
+/// A model architecture as written in `models.ron`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawModel {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub hf_repo: String,
+    pub params_total_b: f64,
+    pub params_active_b: f64,
+    pub layers: u32,
+    pub hidden_size: u32,
+    pub attention_heads: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    pub vocab_size: u32,
+    pub context_native: u64,
+    #[serde(default)]
+    pub context_extended: Option<u64>,
+    pub attention: Attention,
+    #[serde(default)]
+    pub moe: Option<Moe>,
+    #[serde(default)]
+    pub gguf_files: Vec<RawGgufFile>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// How a model's layers attend, which decides the size of the KV cache.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+pub enum Attention {
+    /// Every layer attends over the whole context.
+    Full,
+    /// `sliding_layers` of the layers keep only the last `window` tokens.
+    SlidingWindow { window: u64, sliding_layers: u32 },
+    /// Multi-head latent attention: each layer caches `kv_lora_rank + rope_head_dim` values.
+    Mla { kv_lora_rank: u32, rope_head_dim: u32 },
+    /// `linear_layers` keep a fixed-size state instead of a KV cache.
+    Hybrid { linear_layers: u32, state_bytes_per_layer: u64 },
+}
+
+/// Mixture-of-experts shape.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Moe {
+    pub experts: u32,
+    pub experts_per_token: u32,
+    #[serde(default)]
+    pub shared_experts: u32,
+}
+
+/// A published GGUF file size.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGgufFile {
+    pub quant: String,
+    pub bytes: u64,
+    pub source: String,
+}
+
+/// A weight quantisation type.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuant {
+    pub id: String,
+    pub bits_per_weight: Sourced,
+    #[serde(default)]
+    pub block_bits_per_weight: Option<f64>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A KV cache element type.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKvType {
+    pub id: String,
+    pub bytes_per_element: Sourced,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A named workload mix.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Whether every model of the mix must be loaded at once (else one at a time).
+    #[serde(default)]
+    pub models_resident_together: bool,
+    #[serde(default)]
+    pub min_decode_tokens_per_s: Option<f64>,
+    pub tasks: Vec<RawTask>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+}
+
+/// One kind of request in a mix.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RawTask {
+    pub name: String,
+    /// Share of requests, 0..=1; the shares of a mix sum to 1.
+    pub share: f64,
+    pub prompt_tokens: u64,
+    #[serde(default)]
+    pub cached_tokens: u64,
+    pub output_tokens: u64,
+    pub private: bool,
+    pub timeout_secs: f64,
+    pub model: String,
+    pub quant: String,
+    #[serde(default = "default_kv_type")]
+    pub kv_type: String,
+    /// Context the runtime allocates for the model; defaults to prompt plus output.
+    #[serde(default)]
+    pub context_tokens: Option<u64>,
+    pub requests_per_day: f64,
+}
+
+fn default_kv_type() -> String {
+    "f16".to_owned()
+}
+
+/// A cloud alternative.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCloud {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub context_tokens: u64,
+    pub input_usd_per_mtok: Sourced,
+    pub output_usd_per_mtok: Sourced,
+    pub decode_tokens_per_s: Sourced,
+    pub time_to_first_token_secs: Sourced,
+    pub prefill_tokens_per_s: Sourced,
+    pub data_leaves_machine: bool,
+    #[serde(default)]
+    pub free_tier: Option<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Efficiency of one runtime: what share of the hardware's peak it reaches.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRuntimeProfile {
+    pub runtime: String,
+    /// Share of spec bandwidth reached when streaming weights in decode.
+    pub bandwidth_efficiency: Sourced,
+    /// Share of dense peak reached by the weight matmuls in prefill.
+    pub compute_efficiency: Sourced,
+    /// Share of dense peak reached by attention (QK^T and AV) in prefill.
+    pub attention_efficiency: Sourced,
+    /// Multiplier on compute efficiency for mixture-of-experts prefill.
+    pub moe_prefill_factor: Sourced,
+    /// Multiplier on bandwidth efficiency for mixture-of-experts decode.
+    pub moe_decode_factor: Sourced,
+    /// Fixed cost per decoded token (kernel launches, sampling), milliseconds.
+    pub per_token_overhead_ms: Sourced,
+    /// Memory the runtime itself takes per device (context, kernels), GB.
+    pub overhead_gb: Sourced,
+    /// Share of the KV cache read per decoded token that costs bandwidth like weights do.
+    pub kv_read_efficiency: Sourced,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A published llama-bench measurement.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBenchmark {
+    pub machine: String,
+    pub runtime: String,
+    pub model: String,
+    pub quant: String,
+    pub test: String,
+    #[serde(default)]
+    pub depth: u64,
+    pub tokens_per_s: f64,
+    #[serde(default)]
+    pub build: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub flash_attention: Option<bool>,
+    pub source: String,
+    #[serde(default)]
+    pub notes: String,
+}

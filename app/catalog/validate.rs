@@ -1,0 +1,790 @@
+//! Second input stage: raw entries from every file are merged by id (later files override
+//! earlier ones), checked, and turned into the engine's [`Catalog`]. Every error names the
+//! file, line, column, entry and field; all errors are collected, not just the first.
+
+use std::collections::BTreeMap;
+
+use super::error::{CatalogError, Location};
+use super::raw::*;
+use super::SourceText;
+use crate::engine::types::*;
+
+/// Parses and validates catalogue sources, in override order.
+pub fn load(sources: &[SourceText]) -> Result<Catalog, Vec<CatalogError>> {
+    let mut errors = Vec::new();
+    let mut parsed = Vec::with_capacity(sources.len());
+    for source in sources {
+        match parse(source) {
+            Ok(file) => parsed.push((source, file)),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        // Later errors would only echo the unparsed file (every reference into it unknown).
+        return Err(errors);
+    }
+    let mut merged = Merged::default();
+    for (source, file) in &parsed {
+        merged.add(source, file, &mut errors);
+    }
+    let catalog = merged.validate(&mut errors);
+    if errors.is_empty() {
+        Ok(catalog)
+    } else {
+        Err(errors)
+    }
+}
+
+/// First stage: RON text to raw types, with the RON error's position.
+pub fn parse(source: &SourceText) -> Result<RawFile, CatalogError> {
+    // Optional fields may be written bare (`price_usd: 3999`) or as `Some(3999)`.
+    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    options.from_str::<RawFile>(&source.text).map_err(|e| {
+        let line = e.span.start.line.max(1);
+        let column = e.span.start.col.max(1);
+        let mut message = friendly_ron_message(&e.code.to_string());
+        if let Some(id) = enclosing_id(&source.text, line, column) {
+            message = format!("{message} in entry \"{id}\"");
+        }
+        CatalogError::Syntax {
+            message,
+            location: Location {
+                file: source.label.clone(),
+                line,
+                column,
+            },
+        }
+    })
+}
+
+/// Replaces Rust type names in RON's messages with the catalogue's words.
+fn friendly_ron_message(message: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("RawFile", "catalogue file"),
+        ("RawMachine", "machine"),
+        ("RawMemoryOption", "memory option"),
+        ("RawCompute", "compute_tflops"),
+        ("RawAcceleratorMemory", "accelerator_memory"),
+        ("RawInterconnect", "interconnect"),
+        ("RawClaim", "claim"),
+        ("RawModel", "model"),
+        ("RawGgufFile", "gguf file"),
+        ("RawQuant", "quant"),
+        ("RawKvType", "KV type"),
+        ("RawWorkload", "workload"),
+        ("RawTask", "task"),
+        ("RawCloud", "cloud offer"),
+        ("RawRuntimeProfile", "runtime profile"),
+        ("RawBenchmark", "benchmark"),
+        ("Sourced", "sourced value (value, source)"),
+    ];
+    let mut out = message.to_owned();
+    for (from, to) in NAMES {
+        out = out.replace(&format!("`{from}`"), &format!("`{to}`"));
+    }
+    out
+}
+
+/// The `id: "..."` nearest before a position, to name the entry an error is in.
+fn enclosing_id(text: &str, line: usize, column: usize) -> Option<String> {
+    let offset = offset_of(text, line, column).min(text.len());
+    let before = text.get(..offset)?;
+    let start = before.rfind("id:")?;
+    let rest = &text[start + 3..];
+    let open = rest.find('"')?;
+    let close = rest[open + 1..].find('"')?;
+    Some(rest[open + 1..open + 1 + close].to_owned())
+}
+
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return offset + l.char_indices().nth(column.saturating_sub(1)).map_or(l.len(), |(o, _)| o);
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Finds where an entry's field (and optionally a value in it) is written.
+fn locate(source: &SourceText, key: &str, id: &str, field: &str, value: Option<&str>) -> Location {
+    let text = &source.text;
+    let entry = find_entry(text, key, id).unwrap_or(0);
+    let mut at = entry;
+    if let Some(pos) = find_field(&text[entry..], field) {
+        at = entry + pos;
+        if let Some(v) = value {
+            if let Some(p) = text[at..].find(&format!("\"{v}\"")) {
+                at += p;
+            }
+        }
+    }
+    let (line, column) = line_col(text, at);
+    Location {
+        file: source.label.clone(),
+        line,
+        column,
+    }
+}
+
+fn find_entry(text: &str, key: &str, id: &str) -> Option<usize> {
+    let needle = format!("\"{id}\"");
+    let mut from = 0;
+    while let Some(p) = text[from..].find(&needle) {
+        let abs = from + p;
+        let before = text[..abs].trim_end();
+        if before.ends_with(&format!("{key}:")) {
+            return Some(before.len() - key.len() - 1);
+        }
+        from = abs + needle.len();
+    }
+    None
+}
+
+fn find_field(text: &str, field: &str) -> Option<usize> {
+    let needle = format!("{field}:");
+    let mut from = 0;
+    while let Some(p) = text[from..].find(&needle) {
+        let abs = from + p;
+        let prev = text[..abs].chars().next_back();
+        if prev.is_none_or(|c| !(c.is_alphanumeric() || c == '_')) {
+            return Some(abs);
+        }
+        from = abs + needle.len();
+    }
+    None
+}
+
+/// The ids closest to `wanted`, for "did you mean".
+pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates
+        .map(|c| (strsim::normalized_damerau_levenshtein(&wanted.to_lowercase(), &c.to_lowercase()), c))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
+fn did_you_mean<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let near = closest(wanted, candidates);
+    if near.is_empty() {
+        String::new()
+    } else {
+        format!(" (closest: {})", near.join(", "))
+    }
+}
+
+/// Raw entries of every file, keyed by id, each with the source it came from.
+#[derive(Default)]
+struct Merged<'s> {
+    machines: BTreeMap<String, (&'s SourceText, RawMachine)>,
+    models: BTreeMap<String, (&'s SourceText, RawModel)>,
+    quants: BTreeMap<String, (&'s SourceText, RawQuant)>,
+    kv_types: BTreeMap<String, (&'s SourceText, RawKvType)>,
+    workloads: BTreeMap<String, (&'s SourceText, RawWorkload)>,
+    cloud: BTreeMap<String, (&'s SourceText, RawCloud)>,
+    runtimes: BTreeMap<String, (&'s SourceText, RawRuntimeProfile)>,
+    benchmarks: Vec<(&'s SourceText, RawBenchmark)>,
+    /// Order in which ids first appeared, to keep the catalogue's order.
+    order: BTreeMap<(&'static str, String), usize>,
+}
+
+macro_rules! merge_section {
+    ($self:ident, $source:ident, $errors:ident, $list:expr, $map:ident, $kind:literal, $key:literal, $id:ident) => {{
+        let mut seen = std::collections::HashSet::new();
+        for entry in $list {
+            let id = entry.$id.clone();
+            if !seen.insert(id.clone()) {
+                $errors.push(CatalogError::Invalid {
+                    message: format!("duplicate {} id \"{}\" in one file", $kind, id),
+                    location: locate($source, $key, &id, $key, None),
+                });
+                continue;
+            }
+            let next = $self.order.len();
+            $self.order.entry(($kind, id.clone())).or_insert(next);
+            $self.$map.insert(id, ($source, entry.clone()));
+        }
+    }};
+}
+
+impl<'s> Merged<'s> {
+    fn add(&mut self, source: &'s SourceText, file: &RawFile, errors: &mut Vec<CatalogError>) {
+        merge_section!(self, source, errors, &file.machines, machines, "machine", "id", id);
+        merge_section!(self, source, errors, &file.models, models, "model", "id", id);
+        merge_section!(self, source, errors, &file.quants, quants, "quant", "id", id);
+        merge_section!(self, source, errors, &file.kv_types, kv_types, "KV type", "id", id);
+        merge_section!(self, source, errors, &file.workloads, workloads, "workload", "id", id);
+        merge_section!(self, source, errors, &file.cloud, cloud, "cloud offer", "id", id);
+        merge_section!(self, source, errors, &file.runtimes, runtimes, "runtime profile", "runtime", runtime);
+        self.benchmarks.extend(file.benchmarks.iter().map(|b| (source, b.clone())));
+    }
+
+    fn ordered<T: Clone>(&self, kind: &'static str, map: &BTreeMap<String, (&'s SourceText, T)>) -> Vec<(&'s SourceText, T)> {
+        let mut items: Vec<(usize, (&'s SourceText, T))> = map
+            .iter()
+            .map(|(id, (s, v))| (self.order.get(&(kind, id.clone())).copied().unwrap_or(usize::MAX), (*s, v.clone())))
+            .collect();
+        items.sort_by_key(|(o, _)| *o);
+        items.into_iter().map(|(_, v)| v).collect()
+    }
+
+    fn validate(&self, errors: &mut Vec<CatalogError>) -> Catalog {
+        let mut catalog = Catalog::default();
+        for (source, raw) in self.ordered("quant", &self.quants) {
+            if let Some(q) = Check::new(source, "quant", &raw.id, "id", errors).quant(&raw) {
+                catalog.quants.push(q);
+            }
+        }
+        for (source, raw) in self.ordered("KV type", &self.kv_types) {
+            if let Some(k) = Check::new(source, "KV type", &raw.id, "id", errors).kv_type(&raw) {
+                catalog.kv_types.push(k);
+            }
+        }
+        for (source, raw) in self.ordered("model", &self.models) {
+            if let Some(m) = Check::new(source, "model", &raw.id, "id", errors).model(&raw, &catalog) {
+                catalog.models.push(m);
+            }
+        }
+        for (source, raw) in self.ordered("runtime profile", &self.runtimes) {
+            if let Some(r) = Check::new(source, "runtime profile", &raw.runtime, "runtime", errors).runtime(&raw) {
+                catalog.runtimes.push(r);
+            }
+        }
+        for (source, raw) in self.ordered("machine", &self.machines) {
+            if let Some(m) = Check::new(source, "machine", &raw.id, "id", errors).machine(&raw, &catalog) {
+                catalog.machines.push(m);
+            }
+        }
+        for (source, raw) in self.ordered("cloud offer", &self.cloud) {
+            if let Some(c) = Check::new(source, "cloud offer", &raw.id, "id", errors).cloud(&raw) {
+                catalog.cloud.push(c);
+            }
+        }
+        for (source, raw) in self.ordered("workload", &self.workloads) {
+            if let Some(w) = Check::new(source, "workload", &raw.id, "id", errors).workload(&raw, &catalog) {
+                catalog.workloads.push(w);
+            }
+        }
+        for (source, raw) in &self.benchmarks {
+            let id = format!("{}/{}/{}/{}", raw.machine, raw.model, raw.quant, raw.test);
+            if let Some(b) = Check::new(source, "benchmark", &id, "machine", errors).benchmark(raw, &catalog) {
+                catalog.benchmarks.push(b);
+            }
+        }
+        catalog
+    }
+}
+
+/// Validation of one entry: collects errors with their places.
+struct Check<'a> {
+    source: &'a SourceText,
+    kind: &'static str,
+    id: &'a str,
+    key: &'static str,
+    errors: &'a mut Vec<CatalogError>,
+    failed: bool,
+}
+
+impl<'a> Check<'a> {
+    fn new(source: &'a SourceText, kind: &'static str, id: &'a str, key: &'static str, errors: &'a mut Vec<CatalogError>) -> Self {
+        Self {
+            source,
+            kind,
+            id,
+            key,
+            errors,
+            failed: false,
+        }
+    }
+
+    fn origin(&self) -> Origin {
+        self.source.origin.clone()
+    }
+
+    fn fail(&mut self, field: &str, value: Option<&str>, problem: String) {
+        self.failed = true;
+        let location = if self.kind == "benchmark" {
+            // Benchmarks have no id; point at the machine field of the row.
+            let needle = self.id.split('/').next().unwrap_or_default();
+            locate(self.source, "machine", needle, field, value)
+        } else {
+            locate(self.source, self.key, self.id, field, value)
+        };
+        self.errors.push(CatalogError::Invalid {
+            message: format!("{problem} in {} \"{}\" (field `{field}`)", self.kind, self.id),
+            location,
+        });
+    }
+
+    fn slug(&mut self) {
+        let ok = !self.id.is_empty()
+            && self.id.len() <= 80
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'));
+        if !ok {
+            let id = self.id.to_owned();
+            self.fail(self.key, None, format!("id \"{id}\" must be a slug of a-z, 0-9, '-', '.', '_'"));
+        }
+    }
+
+    fn number(&mut self, field: &str, value: f64, min: f64, max: f64) -> f64 {
+        if !value.is_finite() || value < min || value > max {
+            self.fail(field, None, format!("{field} {value} is outside {min}..={max}"));
+        }
+        value
+    }
+
+    fn source_text(&mut self, field: &str, source: &str) {
+        let s = source.trim();
+        let ok = s.starts_with("http://")
+            || s.starts_with("https://")
+            || ["estimate", "assumed", "fitted", "measured", "derived"]
+                .iter()
+                .any(|p| s.to_lowercase().starts_with(p));
+        if !ok {
+            self.fail(
+                field,
+                None,
+                format!("source \"{}\" must be a URL or start with \"estimate\", \"assumed\", \"fitted\", \"measured\" or \"derived\"", short(s)),
+            );
+        }
+    }
+
+    fn sourced(&mut self, field: &str, value: &Sourced, min: f64, max: f64) -> Sourced {
+        self.number(field, value.value, min, max);
+        self.source_text(field, &value.source);
+        value.clone()
+    }
+
+    fn parse_enum<T: Copy>(&mut self, field: &str, what: &str, text: &str, parse: fn(&str) -> Option<T>, all: &[T], name: fn(T) -> &'static str) -> Option<T> {
+        let parsed = parse(text);
+        if parsed.is_none() {
+            let valid: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            self.fail(field, Some(text), format!("unknown {what} \"{text}\" (expected one of: {})", valid.join(", ")));
+        }
+        parsed
+    }
+
+    fn reference(&mut self, field: &str, what: &str, wanted: &str, exists: bool, candidates: Vec<&str>) {
+        if !exists {
+            let hint = did_you_mean(wanted, candidates.into_iter());
+            self.fail(field, Some(wanted), format!("unknown {what} \"{wanted}\"{hint}"));
+        }
+    }
+
+    fn done<T>(self, value: T) -> Option<T> {
+        (!self.failed).then_some(value)
+    }
+
+    fn quant(mut self, raw: &RawQuant) -> Option<Quant> {
+        let bits_per_weight = self.sourced("bits_per_weight", &raw.bits_per_weight, 0.5, 32.0);
+        if let Some(b) = raw.block_bits_per_weight {
+            self.number("block_bits_per_weight", b, 0.5, 32.0);
+        }
+        let q = Quant {
+            id: raw.id.clone(),
+            bits_per_weight,
+            block_bits_per_weight: raw.block_bits_per_weight,
+            notes: raw.notes.clone(),
+            origin: self.origin(),
+        };
+        self.done(q)
+    }
+
+    fn kv_type(mut self, raw: &RawKvType) -> Option<KvType> {
+        let bytes_per_element = self.sourced("bytes_per_element", &raw.bytes_per_element, 0.05, 4.0);
+        let k = KvType {
+            id: raw.id.clone(),
+            bytes_per_element,
+            notes: raw.notes.clone(),
+            origin: self.origin(),
+        };
+        self.done(k)
+    }
+
+    fn model(mut self, raw: &RawModel, catalog: &Catalog) -> Option<Model> {
+        self.slug();
+        self.number("params_total_b", raw.params_total_b, 0.001, 100_000.0);
+        self.number("params_active_b", raw.params_active_b, 0.001, raw.params_total_b.max(0.001));
+        for (field, v) in [
+            ("layers", raw.layers),
+            ("hidden_size", raw.hidden_size),
+            ("attention_heads", raw.attention_heads),
+            ("kv_heads", raw.kv_heads),
+            ("head_dim", raw.head_dim),
+            ("vocab_size", raw.vocab_size),
+        ] {
+            if v == 0 || v > 10_000_000 {
+                self.fail(field, None, format!("{field} {v} must be between 1 and 10,000,000"));
+            }
+        }
+        if raw.kv_heads > raw.attention_heads {
+            self.fail("kv_heads", None, format!("kv_heads {} exceeds attention_heads {}", raw.kv_heads, raw.attention_heads));
+        }
+        if raw.context_native == 0 || raw.context_native > 100_000_000 {
+            self.fail("context_native", None, format!("context_native {} must be between 1 and 100,000,000", raw.context_native));
+        }
+        if let Some(ext) = raw.context_extended {
+            if ext < raw.context_native || ext > 100_000_000 {
+                self.fail("context_extended", None, format!("context_extended {ext} must be at least context_native and at most 100,000,000"));
+            }
+        }
+        match raw.attention {
+            Attention::SlidingWindow { window, sliding_layers } => {
+                if sliding_layers > raw.layers || window == 0 {
+                    self.fail("attention", None, format!("sliding window {window} over {sliding_layers} layers does not fit a {}-layer model", raw.layers));
+                }
+            }
+            Attention::Hybrid { linear_layers, .. } if linear_layers > raw.layers => {
+                self.fail("attention", None, format!("{linear_layers} linear layers exceed {} layers", raw.layers));
+            }
+            _ => {}
+        }
+        if let Some(moe) = raw.moe {
+            if moe.experts == 0 || moe.experts_per_token == 0 || moe.experts_per_token > moe.experts {
+                self.fail("moe", None, format!("{} experts per token of {} experts is not possible", moe.experts_per_token, moe.experts));
+            }
+        }
+        for file in &raw.gguf_files {
+            let known = catalog.quant(&file.quant).is_some();
+            self.reference("gguf_files", "quant", &file.quant, known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
+            if file.bytes == 0 {
+                self.fail("gguf_files", None, "GGUF size 0 bytes".to_owned());
+            }
+            self.source_text("gguf_files", &file.source);
+        }
+        let m = Model {
+            id: raw.id.clone(),
+            name: raw.name.clone(),
+            hf_repo: raw.hf_repo.clone(),
+            params_total_b: raw.params_total_b,
+            params_active_b: raw.params_active_b,
+            layers: raw.layers,
+            hidden_size: raw.hidden_size,
+            attention_heads: raw.attention_heads,
+            kv_heads: raw.kv_heads,
+            head_dim: raw.head_dim,
+            vocab_size: raw.vocab_size,
+            context_native: raw.context_native,
+            context_extended: raw.context_extended,
+            attention: raw.attention,
+            moe: raw.moe,
+            gguf_files: raw
+                .gguf_files
+                .iter()
+                .map(|f| GgufFile {
+                    quant: f.quant.clone(),
+                    bytes: f.bytes,
+                    source: f.source.clone(),
+                })
+                .collect(),
+            sources: raw.sources.clone(),
+            notes: raw.notes.clone(),
+            origin: self.origin(),
+        };
+        self.done(m)
+    }
+
+    fn runtime(mut self, raw: &RawRuntimeProfile) -> Option<RuntimeProfile> {
+        let runtime = self.parse_enum("runtime", "runtime", &raw.runtime, Runtime::parse, Runtime::ALL, Runtime::as_str);
+        let p = RuntimeProfile {
+            runtime: runtime.unwrap_or(Runtime::Cpu),
+            bandwidth_efficiency: self.sourced("bandwidth_efficiency", &raw.bandwidth_efficiency, 0.01, 1.0),
+            compute_efficiency: self.sourced("compute_efficiency", &raw.compute_efficiency, 0.001, 3.0),
+            attention_efficiency: self.sourced("attention_efficiency", &raw.attention_efficiency, 0.001, 3.0),
+            moe_prefill_factor: self.sourced("moe_prefill_factor", &raw.moe_prefill_factor, 0.01, 2.0),
+            moe_decode_factor: self.sourced("moe_decode_factor", &raw.moe_decode_factor, 0.01, 2.0),
+            per_token_overhead_ms: self.sourced("per_token_overhead_ms", &raw.per_token_overhead_ms, 0.0, 1000.0),
+            overhead_gb: self.sourced("overhead_gb", &raw.overhead_gb, 0.0, 64.0),
+            kv_read_efficiency: self.sourced("kv_read_efficiency", &raw.kv_read_efficiency, 0.0, 10.0),
+            notes: raw.notes.clone(),
+            origin: self.origin(),
+        };
+        self.done(p)
+    }
+
+    fn machine(mut self, raw: &RawMachine, catalog: &Catalog) -> Option<Machine> {
+        self.slug();
+        let form_factor = self.parse_enum("form_factor", "form factor", &raw.form_factor, FormFactor::parse, FormFactor::ALL, FormFactor::as_str);
+        let os: Vec<Os> = raw
+            .os
+            .iter()
+            .filter_map(|o| self.parse_enum("os", "operating system", o, Os::parse, Os::ALL, Os::as_str))
+            .collect();
+        let runtimes: Vec<Runtime> = raw
+            .runtimes
+            .iter()
+            .filter_map(|r| self.parse_enum("runtimes", "runtime", r, Runtime::parse, Runtime::ALL, Runtime::as_str))
+            .collect();
+        let default_runtime = self.parse_enum("default_runtime", "runtime", &raw.default_runtime, Runtime::parse, Runtime::ALL, Runtime::as_str);
+        if let Some(d) = default_runtime {
+            if !runtimes.contains(&d) {
+                self.fail("default_runtime", Some(&raw.default_runtime), format!("default runtime \"{d}\" is not in runtimes"));
+            }
+        }
+        for r in &runtimes {
+            if catalog.runtime(*r).is_none() {
+                self.fail("runtimes", Some(r.as_str()), format!("runtime \"{r}\" has no profile in runtimes.ron"));
+            }
+        }
+        let memory_kind = self.parse_enum("memory_kind", "memory kind", &raw.memory_kind, MemoryKind::parse, MemoryKind::ALL, MemoryKind::as_str);
+        if os.is_empty() {
+            self.fail("os", None, "no operating system listed".to_owned());
+        }
+        if raw.device_count == 0 || raw.device_count > 64 {
+            self.fail("device_count", None, format!("device_count {} must be between 1 and 64", raw.device_count));
+        }
+        if raw.memory_options.is_empty() {
+            self.fail("memory_options", None, "no memory options listed".to_owned());
+        }
+        for option in &raw.memory_options {
+            self.number("per_device_gb", option.per_device_gb, 0.5, 100_000.0);
+            if let Some(p) = option.price_usd {
+                self.number("price_usd", p, 0.0, 10_000_000.0);
+            }
+            self.source_text("memory_options", &option.source);
+        }
+        if let Some(ram) = raw.system_ram_gb {
+            self.number("system_ram_gb", ram, 0.0, 100_000.0);
+        }
+        let bandwidth = self.sourced("bandwidth_gb_per_s", &raw.bandwidth_gb_per_s, 1.0, 100_000.0);
+        let ram_bw = raw
+            .system_ram_bandwidth_gb_per_s
+            .as_ref()
+            .map(|s| self.sourced("system_ram_bandwidth_gb_per_s", s, 1.0, 100_000.0));
+        let fp16 = match &raw.compute_tflops.fp16 {
+            Some(f) => Some(self.sourced("fp16", f, 0.01, 100_000.0)),
+            None => {
+                self.fail("compute_tflops", None, "compute_tflops.fp16 is required: prefill is predicted from it".to_owned());
+                None
+            }
+        };
+        let fp8 = raw.compute_tflops.fp8.as_ref().map(|s| self.sourced("fp8", s, 0.01, 100_000.0));
+        let fp4 = raw.compute_tflops.fp4.as_ref().map(|s| self.sourced("fp4", s, 0.01, 100_000.0));
+        let default_share = self.sourced("default_share", &raw.accelerator_memory.default_share, 0.01, 1.0);
+        let smallest = raw.memory_options.iter().map(|o| o.per_device_gb).fold(f64::INFINITY, f64::min);
+        let tuned_reserve = raw
+            .accelerator_memory
+            .tuned_reserve_gb
+            .as_ref()
+            .map(|s| self.sourced("tuned_reserve_gb", s, 0.0, smallest.max(0.0)));
+        let interconnect = raw.interconnect.as_ref().map(|i| Interconnect {
+            kind: i.kind.clone(),
+            bandwidth_gb_per_s: self.sourced("interconnect", &i.bandwidth_gb_per_s, 0.001, 100_000.0),
+            latency_us: self.sourced("interconnect", &i.latency_us, 0.0, 1_000_000.0),
+        });
+        let power = self.sourced("power_watts", &raw.power_watts, 1.0, 100_000.0);
+        let idle = raw.idle_watts.as_ref().map(|s| self.sourced("idle_watts", s, 0.0, 100_000.0));
+        for claim in &raw.claims {
+            let model_known = catalog.model(&claim.model).is_some();
+            self.reference("claims", "model", &claim.model, model_known, catalog.models.iter().map(|m| m.id.as_str()).collect());
+            let quant_known = catalog.quant(&claim.quant).is_some();
+            self.reference("claims", "quant", &claim.quant, quant_known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
+            self.number("claims", claim.decode_tokens_per_s, 0.0, 1_000_000.0);
+        }
+        let (Some(form_factor), Some(default_runtime), Some(memory_kind), Some(fp16)) = (form_factor, default_runtime, memory_kind, fp16) else {
+            return None;
+        };
+        let m = Machine {
+            id: raw.id.clone(),
+            name: raw.name.clone(),
+            vendor: raw.vendor.clone(),
+            form_factor,
+            os,
+            runtimes,
+            default_runtime,
+            memory_kind,
+            device_count: raw.device_count.max(1),
+            memory_options: raw
+                .memory_options
+                .iter()
+                .map(|o| MemoryOption {
+                    per_device_gb: o.per_device_gb,
+                    price_usd: o.price_usd,
+                    price_date: o.price_date.clone(),
+                    source: o.source.clone(),
+                })
+                .collect(),
+            system_ram_gb: raw.system_ram_gb,
+            bandwidth_gb_per_s: bandwidth,
+            system_ram_bandwidth_gb_per_s: ram_bw,
+            fp16_tflops: fp16,
+            fp8_tflops: fp8,
+            fp4_tflops: fp4,
+            cpu_cores: raw.cpu_cores,
+            accelerator_memory: AcceleratorMemory {
+                default_share,
+                tuned_reserve_gb: tuned_reserve,
+                setting: raw.accelerator_memory.setting.clone(),
+            },
+            interconnect,
+            power_watts: power,
+            idle_watts: idle,
+            released: raw.released.clone(),
+            sources: raw.sources.clone(),
+            notes: raw.notes.clone(),
+            claims: raw
+                .claims
+                .iter()
+                .map(|c| Claim {
+                    by: c.by.clone(),
+                    text: c.text.clone(),
+                    model: c.model.clone(),
+                    quant: c.quant.clone(),
+                    decode_tokens_per_s: c.decode_tokens_per_s,
+                })
+                .collect(),
+            origin: self.origin(),
+        };
+        self.done(m)
+    }
+
+    fn cloud(mut self, raw: &RawCloud) -> Option<CloudOffer> {
+        self.slug();
+        if raw.context_tokens == 0 {
+            self.fail("context_tokens", None, "context_tokens must be positive".to_owned());
+        }
+        let c = CloudOffer {
+            id: raw.id.clone(),
+            name: raw.name.clone(),
+            provider: raw.provider.clone(),
+            context_tokens: raw.context_tokens,
+            input_usd_per_mtok: self.sourced("input_usd_per_mtok", &raw.input_usd_per_mtok, 0.0, 10_000.0),
+            output_usd_per_mtok: self.sourced("output_usd_per_mtok", &raw.output_usd_per_mtok, 0.0, 10_000.0),
+            decode_tokens_per_s: self.sourced("decode_tokens_per_s", &raw.decode_tokens_per_s, 0.1, 100_000.0),
+            time_to_first_token_secs: self.sourced("time_to_first_token_secs", &raw.time_to_first_token_secs, 0.0, 3600.0),
+            prefill_tokens_per_s: self.sourced("prefill_tokens_per_s", &raw.prefill_tokens_per_s, 1.0, 10_000_000.0),
+            data_leaves_machine: raw.data_leaves_machine,
+            free_tier: raw.free_tier.clone(),
+            sources: raw.sources.clone(),
+            notes: raw.notes.clone(),
+            origin: self.origin(),
+        };
+        self.done(c)
+    }
+
+    fn workload(mut self, raw: &RawWorkload, catalog: &Catalog) -> Option<Workload> {
+        self.slug();
+        if raw.tasks.is_empty() {
+            self.fail("tasks", None, "a workload needs at least one task".to_owned());
+        }
+        let mut share_sum = 0.0;
+        for task in &raw.tasks {
+            share_sum += self.number("share", task.share, 0.0, 1.0);
+            if task.prompt_tokens == 0 || task.prompt_tokens > 100_000_000 {
+                self.fail("prompt_tokens", None, format!("prompt_tokens {} of task \"{}\" must be between 1 and 100,000,000", task.prompt_tokens, task.name));
+            }
+            if task.output_tokens > 10_000_000 || task.cached_tokens > 100_000_000 {
+                self.fail("output_tokens", None, format!("token counts of task \"{}\" are implausibly large", task.name));
+            }
+            self.number("timeout_secs", task.timeout_secs, 0.001, 1e9);
+            self.number("requests_per_day", task.requests_per_day, 0.0, 1e9);
+            let known = catalog.model(&task.model).is_some();
+            self.reference("model", "model", &task.model, known, catalog.models.iter().map(|m| m.id.as_str()).collect());
+            let known = catalog.quant(&task.quant).is_some();
+            self.reference("quant", "quant", &task.quant, known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
+            let known = catalog.kv_type(&task.kv_type).is_some();
+            self.reference("kv_type", "KV type", &task.kv_type, known, catalog.kv_types.iter().map(|k| k.id.as_str()).collect());
+        }
+        if !raw.tasks.is_empty() && (share_sum - 1.0).abs() > 0.01 {
+            self.fail("tasks", None, format!("task shares sum to {share_sum:.3}, not 1"));
+        }
+        if let Some(min) = raw.min_decode_tokens_per_s {
+            self.number("min_decode_tokens_per_s", min, 0.0, 100_000.0);
+        }
+        let w = Workload {
+            id: raw.id.clone(),
+            name: raw.name.clone(),
+            description: raw.description.clone(),
+            models_resident_together: raw.models_resident_together,
+            min_decode_tokens_per_s: raw.min_decode_tokens_per_s,
+            tasks: raw
+                .tasks
+                .iter()
+                .map(|t| Task {
+                    name: t.name.clone(),
+                    share: t.share,
+                    prompt_tokens: t.prompt_tokens,
+                    cached_tokens: t.cached_tokens,
+                    output_tokens: t.output_tokens,
+                    private: t.private,
+                    timeout_secs: t.timeout_secs,
+                    model: t.model.clone(),
+                    quant: t.quant.clone(),
+                    kv_type: t.kv_type.clone(),
+                    context_tokens: t.context_tokens,
+                    requests_per_day: t.requests_per_day,
+                })
+                .collect(),
+            sources: raw.sources.clone(),
+        };
+        self.done(w)
+    }
+
+    fn benchmark(mut self, raw: &RawBenchmark, catalog: &Catalog) -> Option<Benchmark> {
+        let known = catalog.machine(&raw.machine).is_some();
+        self.reference("machine", "machine", &raw.machine, known, catalog.machines.iter().map(|m| m.id.as_str()).collect());
+        let known = catalog.model(&raw.model).is_some();
+        self.reference("model", "model", &raw.model, known, catalog.models.iter().map(|m| m.id.as_str()).collect());
+        let known = catalog.quant(&raw.quant).is_some();
+        self.reference("quant", "quant", &raw.quant, known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
+        let runtime = self.parse_enum("runtime", "runtime", &raw.runtime, Runtime::parse, Runtime::ALL, Runtime::as_str);
+        let test = parse_test(&raw.test);
+        if test.is_none() {
+            self.fail("test", Some(&raw.test), format!("test \"{}\" must look like pp512 or tg128", raw.test));
+        }
+        self.number("tokens_per_s", raw.tokens_per_s, 1e-6, 1e9);
+        self.source_text("source", &raw.source);
+        let (Some(runtime), Some((kind, tokens))) = (runtime, test) else {
+            return None;
+        };
+        let b = Benchmark {
+            machine: raw.machine.clone(),
+            runtime,
+            model: raw.model.clone(),
+            quant: raw.quant.clone(),
+            kind,
+            tokens,
+            depth: raw.depth,
+            tokens_per_s: raw.tokens_per_s,
+            build: raw.build.clone(),
+            date: raw.date.clone(),
+            flash_attention: raw.flash_attention,
+            source: raw.source.clone(),
+            notes: raw.notes.clone(),
+            origin: self.origin(),
+        };
+        self.done(b)
+    }
+}
+
+/// "pp512" -> (Prefill, 512); "tg128" -> (Decode, 128).
+pub fn parse_test(test: &str) -> Option<(TestKind, u64)> {
+    let (kind, n) = if let Some(n) = test.strip_prefix("pp") {
+        (TestKind::Prefill, n)
+    } else if let Some(n) = test.strip_prefix("tg") {
+        (TestKind::Decode, n)
+    } else {
+        return None;
+    };
+    let n: u64 = n.parse().ok()?;
+    (n > 0).then_some((kind, n))
+}
+
+fn short(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_owned()
+    }
+}

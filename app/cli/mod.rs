@@ -1,0 +1,697 @@
+//! The command line: the same engine as the window, headless, with `--json` everywhere.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::catalog::{self, CatalogError};
+use crate::engine::memory::{max_context_tokens, plan, LoadedModel};
+use crate::engine::mix::{gib, request, MixOptions};
+use crate::engine::rank::{rank, thousands, Objective, Owned, RankOptions, Ranking};
+use crate::engine::speed::Hardware;
+use crate::engine::types::*;
+
+/// Command-line arguments.
+#[derive(Debug, Parser)]
+#[command(name = "headroom", version, about = "Is your machine enough for your local language models? And if not, what should you buy?", long_about = None)]
+pub struct Cli {
+    /// Extra catalogue file (RON, same schema); entries with an existing id replace it. Repeatable.
+    #[arg(long = "catalog", value_name = "PATH", global = true)]
+    pub catalogs: Vec<PathBuf>,
+    /// Ignore the catalogue files in the platform config directory.
+    #[arg(long, global = true)]
+    pub no_user_catalog: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List catalogue entries.
+    Catalog {
+        /// Which section.
+        #[arg(value_enum, default_value_t = Section::Machines)]
+        section: Section,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Memory and speed of one model on one machine.
+    Estimate(EstimateArgs),
+    /// Rank every machine and memory option on a workload mix.
+    Rank(RankArgs),
+    /// Write the decision summary as Markdown.
+    Report {
+        #[command(flatten)]
+        rank: RankArgs,
+        /// Where to write the Markdown.
+        #[arg(long, value_name = "FILE.md")]
+        out: PathBuf,
+    },
+}
+
+/// Catalogue sections.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Section {
+    Machines,
+    Models,
+    Quants,
+    Workloads,
+    Cloud,
+    Runtimes,
+    Benchmarks,
+}
+
+/// `estimate` arguments.
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    #[arg(long)]
+    pub machine: String,
+    /// Memory per device; default: the largest option.
+    #[arg(long)]
+    pub memory_gb: Option<f64>,
+    /// Runtime; default: the machine's.
+    #[arg(long)]
+    pub runtime: Option<String>,
+    #[arg(long)]
+    pub model: String,
+    #[arg(long)]
+    pub quant: String,
+    #[arg(long, default_value = "f16")]
+    pub kv_type: String,
+    /// Context allocation in tokens; default: the model's native context.
+    #[arg(long)]
+    pub context: Option<u64>,
+    /// Prompt tokens to prefill.
+    #[arg(long, default_value_t = 512)]
+    pub prompt: u64,
+    /// Tokens already in the cache.
+    #[arg(long, default_value_t = 0)]
+    pub depth: u64,
+    /// Tokens to generate.
+    #[arg(long, default_value_t = 128)]
+    pub r#gen: u64,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `rank` and `report` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct RankArgs {
+    /// Workload id from the catalogue, or a RON file with a `workloads` list (the first is used).
+    #[arg(long)]
+    pub workload: String,
+    /// The machine you have, as ID@GB (memory per device), e.g. mac-studio-m2-ultra-60c@64.
+    #[arg(long, value_name = "ID@GB")]
+    pub have: Option<String>,
+    #[arg(long, default_value_t = 0.0)]
+    pub budget_min: f64,
+    #[arg(long, default_value_t = 50_000.0)]
+    pub budget_max: f64,
+    /// Only machines that run this OS (macos, linux, windows).
+    #[arg(long)]
+    pub os: Option<String>,
+    /// Only machines with this runtime (metal, cuda, rocm, vulkan, cpu).
+    #[arg(long)]
+    pub runtime: Option<String>,
+    /// Only this form factor (desktop, laptop, tablet, mini-pc, workstation, server).
+    #[arg(long)]
+    pub form_factor: Option<String>,
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Fastest)]
+    pub objective: ObjectiveArg,
+    /// Horizon of best-value, in years.
+    #[arg(long, default_value_t = 3.0)]
+    pub years: f64,
+    /// Never send tasks to the cloud.
+    #[arg(long)]
+    pub no_cloud: bool,
+    /// Electricity price.
+    #[arg(long, default_value_t = 0.30, value_name = "USD_PER_KWH")]
+    pub electricity: f64,
+    /// A model that must run locally. Repeatable.
+    #[arg(long = "must-run", value_name = "MODEL")]
+    pub must_run: Vec<String>,
+    /// Rows to show.
+    #[arg(long, default_value_t = 15)]
+    pub top: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Objectives on the command line.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ObjectiveArg {
+    Fastest,
+    Cheapest,
+    BestValue,
+}
+
+/// A failure the CLI reports; `exit_code` says how.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input: exit code 2.
+    #[error("{0}")]
+    Usage(String),
+    /// A broken catalogue file: exit code 2.
+    #[error("{}", catalog::error::join(.0))]
+    Catalog(Vec<CatalogError>),
+    /// Anything else: exit code 1.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Usage(_) | CliError::Catalog(_) => 2,
+            CliError::Other(_) => 1,
+        }
+    }
+}
+
+/// Loads the built-in catalogue plus the user's files and `extra`.
+pub fn load_catalog(cli: &Cli, extra: &[PathBuf]) -> Result<Catalog, CliError> {
+    let mut paths = cli.catalogs.clone();
+    paths.extend_from_slice(extra);
+    let sources = catalog::files::all_sources(&paths, !cli.no_user_catalog).map_err(CliError::Catalog)?;
+    catalog::load(&sources).map_err(CliError::Catalog)
+}
+
+/// Runs a subcommand, printing to stdout.
+pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
+    match command {
+        Command::Catalog { section, json } => {
+            let catalog = load_catalog(cli, &[])?;
+            print_catalog(&catalog, *section, *json)
+        }
+        Command::Estimate(args) => {
+            let catalog = load_catalog(cli, &[])?;
+            let estimate = estimate(&catalog, args)?;
+            if args.json {
+                println!("{}", to_json(&estimate)?);
+            } else {
+                print!("{}", estimate.text());
+            }
+            Ok(())
+        }
+        Command::Rank(args) => {
+            let (catalog, workload, options) = rank_inputs(cli, args)?;
+            let ranking = rank(&catalog, &workload, &options);
+            if args.json {
+                println!("{}", to_json(&ranking)?);
+            } else {
+                print!("{}", ranking_text(&ranking, args.top));
+            }
+            Ok(())
+        }
+        Command::Report { rank: args, out } => {
+            let (catalog, workload, options) = rank_inputs(cli, args)?;
+            let ranking = rank(&catalog, &workload, &options);
+            let md = crate::report::markdown(&catalog, &workload, &options, &ranking, args.top);
+            crate::report::write_atomic(out, md.as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value).map_err(|e| CliError::Other(e.into()))
+}
+
+fn unknown(what: &str, wanted: &str, candidates: impl Iterator<Item = String>) -> CliError {
+    let all: Vec<String> = candidates.collect();
+    let near = catalog::validate::closest(wanted, all.iter().map(String::as_str));
+    CliError::Usage(format!("unknown {what} \"{wanted}\" (closest: {})", near.join(", ")))
+}
+
+fn parse_named<T: Copy>(what: &str, text: &str, parse: fn(&str) -> Option<T>, all: &[T], name: fn(T) -> &'static str) -> Result<T, CliError> {
+    parse(text).ok_or_else(|| unknown(what, text, all.iter().map(|v| name(*v).to_owned())))
+}
+
+/// Parses `ID@GB`.
+pub fn parse_have(catalog: &Catalog, text: &str) -> Result<Owned, CliError> {
+    let (id, gb) = match text.split_once('@') {
+        Some((id, gb)) => {
+            let gb: f64 = gb
+                .trim_end_matches(|c: char| c.is_ascii_alphabetic())
+                .parse()
+                .map_err(|_| CliError::Usage(format!("--have {text}: \"{gb}\" is not a memory size in GB")))?;
+            (id, Some(gb))
+        }
+        None => (text, None),
+    };
+    let machine = catalog
+        .machine(id)
+        .ok_or_else(|| unknown("machine", id, catalog.machines.iter().map(|m| m.id.clone())))?;
+    let per_device_gb = match gb {
+        Some(gb) => {
+            if machine.memory_option(gb).is_none() {
+                let options: Vec<String> = machine.memory_options.iter().map(|o| format!("{}", o.per_device_gb)).collect();
+                return Err(CliError::Usage(format!(
+                    "machine \"{id}\" has no {gb} GB option (options: {} GB)",
+                    options.join(", ")
+                )));
+            }
+            gb
+        }
+        None => machine.largest_memory_option().map_or(0.0, |o| o.per_device_gb),
+    };
+    Ok(Owned {
+        machine: machine.id.clone(),
+        per_device_gb,
+    })
+}
+
+/// Resolves `rank`/`report` arguments.
+pub fn rank_inputs(cli: &Cli, args: &RankArgs) -> Result<(Catalog, Workload, RankOptions), CliError> {
+    let path = PathBuf::from(&args.workload);
+    let is_file = args.workload.ends_with(".ron") || path.is_file();
+    let extra = if is_file { vec![path.clone()] } else { Vec::new() };
+    let catalog = load_catalog(cli, &extra)?;
+    let workload = if is_file {
+        let source = catalog::files::read_source(&path).map_err(|e| CliError::Catalog(vec![e]))?;
+        let raw = catalog::validate::parse(&source).map_err(|e| CliError::Catalog(vec![e]))?;
+        let Some(first) = raw.workloads.first() else {
+            return Err(CliError::Usage(format!("{} has no workloads", path.display())));
+        };
+        catalog.workload(&first.id).cloned()
+    } else {
+        catalog.workload(&args.workload).cloned()
+    }
+    .ok_or_else(|| unknown("workload", &args.workload, catalog.workloads.iter().map(|w| w.id.clone())))?;
+    let os = args
+        .os
+        .as_deref()
+        .map(|t| parse_named("operating system", t, Os::parse, Os::ALL, Os::as_str))
+        .transpose()?;
+    let runtime = args
+        .runtime
+        .as_deref()
+        .map(|t| parse_named("runtime", t, Runtime::parse, Runtime::ALL, Runtime::as_str))
+        .transpose()?;
+    let form_factor = args
+        .form_factor
+        .as_deref()
+        .map(|t| parse_named("form factor", t, FormFactor::parse, FormFactor::ALL, FormFactor::as_str))
+        .transpose()?;
+    for model in &args.must_run {
+        if catalog.model(model).is_none() {
+            return Err(unknown("model", model, catalog.models.iter().map(|m| m.id.clone())));
+        }
+    }
+    if !(args.budget_min.is_finite() && args.budget_max.is_finite() && args.budget_min >= 0.0 && args.budget_min <= args.budget_max) {
+        return Err(CliError::Usage(format!(
+            "budget ${} to ${} is not a range (min must be at least 0 and at most max)",
+            args.budget_min, args.budget_max
+        )));
+    }
+    if !(args.electricity.is_finite() && args.electricity >= 0.0) || !(args.years.is_finite() && args.years >= 0.0) {
+        return Err(CliError::Usage("--electricity and --years must be non-negative numbers".to_owned()));
+    }
+    let have = args.have.as_deref().map(|h| parse_have(&catalog, h)).transpose()?;
+    let objective = match args.objective {
+        ObjectiveArg::Fastest => Objective::Fastest,
+        ObjectiveArg::Cheapest => Objective::Cheapest,
+        ObjectiveArg::BestValue => Objective::BestValue { years: args.years },
+    };
+    let options = RankOptions {
+        budget_min_usd: args.budget_min,
+        budget_max_usd: args.budget_max,
+        os,
+        runtime,
+        form_factor,
+        must_run_locally: args.must_run.clone(),
+        objective,
+        mix: MixOptions {
+            allow_cloud: !args.no_cloud,
+            electricity_usd_per_kwh: args.electricity,
+        },
+        have,
+    };
+    Ok((catalog, workload, options))
+}
+
+/// The `estimate` answer; its JSON keys are a stable interface.
+#[derive(Debug, Serialize)]
+pub struct Estimate {
+    pub machine: String,
+    pub memory_gb: f64,
+    pub runtime: Runtime,
+    pub model: String,
+    pub quant: String,
+    pub kv_type: String,
+    pub context_tokens: u64,
+    pub fits: bool,
+    pub placement: &'static str,
+    pub needs_setting: Option<String>,
+    pub memory: EstimateMemory,
+    pub max_context_tokens: u64,
+    pub max_context_tokens_with_setting: Option<u64>,
+    pub prompt_tokens: u64,
+    pub depth_tokens: u64,
+    pub gen_tokens: u64,
+    pub prefill_tokens_per_s: Option<f64>,
+    pub prefill_secs: Option<f64>,
+    pub decode_tokens_per_s: Option<f64>,
+    pub total_secs: Option<f64>,
+    pub decode_bound_tokens_per_s: f64,
+    pub bottleneck: String,
+}
+
+/// Memory figures of `estimate`.
+#[derive(Debug, Serialize)]
+pub struct EstimateMemory {
+    pub weights_bytes: u64,
+    pub kv_cache_bytes: u64,
+    pub overhead_bytes: u64,
+    pub total_bytes: u64,
+    pub usable_bytes: u64,
+    pub headroom_bytes: i64,
+}
+
+impl Estimate {
+    fn text(&self) -> String {
+        let mut s = format!(
+            "{} ({} GB, {}) running {} {} with {} KV at {} tokens of context\n",
+            self.machine,
+            self.memory_gb,
+            self.runtime,
+            self.model,
+            self.quant,
+            self.kv_type,
+            thousands(self.context_tokens)
+        );
+        let m = &self.memory;
+        s += &format!(
+            "  memory: weights {} + KV cache {} + overhead {} = {} of {} usable: {} ({} headroom)\n",
+            gib(m.weights_bytes as f64),
+            gib(m.kv_cache_bytes as f64),
+            gib(m.overhead_bytes as f64),
+            gib(m.total_bytes as f64),
+            gib(m.usable_bytes as f64),
+            self.placement,
+            gib(m.headroom_bytes as f64)
+        );
+        if let Some(setting) = &self.needs_setting {
+            s += &format!("  fits only after changing a setting: {setting}\n");
+        }
+        s += &format!("  largest context that fits: {} tokens", thousands(self.max_context_tokens));
+        if let Some(t) = self.max_context_tokens_with_setting {
+            s += &format!(" ({} with the setting changed)", thousands(t));
+        }
+        s += "\n";
+        if let (Some(pp), Some(ps), Some(tg), Some(total)) = (self.prefill_tokens_per_s, self.prefill_secs, self.decode_tokens_per_s, self.total_secs) {
+            s += &format!(
+                "  prefill {} tokens at depth {}: {:.0} tok/s, {:.1} s\n  decode {} tokens: {:.1} tok/s (physical bound {:.1} tok/s)\n  total {:.1} s; bottleneck: {}\n",
+                thousands(self.prompt_tokens),
+                thousands(self.depth_tokens),
+                pp,
+                ps,
+                self.gen_tokens,
+                tg,
+                self.decode_bound_tokens_per_s,
+                total,
+                self.bottleneck
+            );
+        } else {
+            s += "  does not run here: no speed to predict\n";
+        }
+        s
+    }
+}
+
+/// Computes the `estimate` answer.
+pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliError> {
+    let machine = catalog
+        .machine(&args.machine)
+        .ok_or_else(|| unknown("machine", &args.machine, catalog.machines.iter().map(|m| m.id.clone())))?;
+    let model = catalog
+        .model(&args.model)
+        .ok_or_else(|| unknown("model", &args.model, catalog.models.iter().map(|m| m.id.clone())))?;
+    let quant = catalog
+        .quant(&args.quant)
+        .ok_or_else(|| unknown("quant", &args.quant, catalog.quants.iter().map(|q| q.id.clone())))?;
+    let kv = catalog
+        .kv_type(&args.kv_type)
+        .ok_or_else(|| unknown("KV type", &args.kv_type, catalog.kv_types.iter().map(|k| k.id.clone())))?;
+    let per_device_gb = match args.memory_gb {
+        Some(gb) => machine
+            .memory_option(gb)
+            .map(|o| o.per_device_gb)
+            .ok_or_else(|| {
+                let options: Vec<String> = machine.memory_options.iter().map(|o| format!("{}", o.per_device_gb)).collect();
+                CliError::Usage(format!("machine \"{}\" has no {gb} GB option (options: {} GB)", machine.id, options.join(", ")))
+            })?,
+        None => machine.largest_memory_option().map_or(0.0, |o| o.per_device_gb),
+    };
+    let runtime = match &args.runtime {
+        Some(r) => {
+            let r = parse_named("runtime", r, Runtime::parse, Runtime::ALL, Runtime::as_str)?;
+            if !machine.runtimes.contains(&r) {
+                return Err(CliError::Usage(format!("machine \"{}\" does not run {r} (it runs: {})", machine.id, machine.runtimes.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))));
+            }
+            r
+        }
+        None => machine.default_runtime,
+    };
+    let profile = catalog
+        .runtime(runtime)
+        .ok_or_else(|| CliError::Usage(format!("no efficiency profile for runtime \"{runtime}\"")))?;
+    let context = args.context.unwrap_or(model.context_native);
+    if context == 0 || context > 100_000_000 {
+        return Err(CliError::Usage(format!("--context {context} must be between 1 and 100,000,000")));
+    }
+    let loaded = LoadedModel { model, quant, kv };
+    let memory = plan(machine, per_device_gb, profile, &[(loaded, context)]);
+    let hw = Hardware {
+        machine,
+        profile,
+        cpu_profile: catalog.runtime(Runtime::Cpu),
+    };
+    let cap = model.context_extended.unwrap_or(model.context_native).max(context);
+    let max_ctx = max_context_tokens(machine, per_device_gb, profile, loaded, cap, false);
+    let max_ctx_tuned = machine
+        .accelerator_memory
+        .tuned_reserve_gb
+        .as_ref()
+        .map(|_| max_context_tokens(machine, per_device_gb, profile, loaded, cap, true));
+    let speed = memory
+        .fits()
+        .then(|| request(&hw, &loaded, &memory, args.prompt.max(1), args.depth, args.r#gen.max(1), f64::INFINITY));
+    let bottleneck = match &speed {
+        None => "memory capacity".to_owned(),
+        Some(r) => format!("prefill {}, decode {}", r.prefill.limit.as_str(), r.decode.limit.as_str()),
+    };
+    Ok(Estimate {
+        machine: machine.id.clone(),
+        memory_gb: per_device_gb * f64::from(machine.device_count),
+        runtime,
+        model: model.id.clone(),
+        quant: quant.id.clone(),
+        kv_type: kv.id.clone(),
+        context_tokens: context,
+        fits: memory.fits(),
+        placement: memory.placement.as_str(),
+        needs_setting: memory
+            .needs_setting
+            .then(|| machine.accelerator_memory.setting.clone().unwrap_or_default()),
+        memory: EstimateMemory {
+            weights_bytes: memory.weights_bytes.round() as u64,
+            kv_cache_bytes: memory.kv_cache_bytes.round() as u64,
+            overhead_bytes: memory.overhead_bytes.round() as u64,
+            total_bytes: memory.total_bytes.round() as u64,
+            usable_bytes: memory.usable_bytes.round() as u64,
+            headroom_bytes: memory.headroom_bytes.round() as i64,
+        },
+        max_context_tokens: max_ctx,
+        max_context_tokens_with_setting: max_ctx_tuned,
+        prompt_tokens: args.prompt.max(1),
+        depth_tokens: args.depth,
+        gen_tokens: args.r#gen.max(1),
+        prefill_tokens_per_s: speed.as_ref().map(|r| r.prefill.tokens_per_s),
+        prefill_secs: speed.as_ref().map(|r| r.prefill.secs),
+        decode_tokens_per_s: speed.as_ref().map(|r| r.decode.tokens_per_s),
+        total_secs: speed.as_ref().map(|r| r.total_secs),
+        decode_bound_tokens_per_s: crate::engine::speed::decode_bound_tokens_per_s(machine, &loaded),
+        bottleneck,
+    })
+}
+
+/// The ranking as a text table.
+pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
+    let mut s = String::new();
+    if ranking.buy_nothing {
+        s += "Buy nothing: the machine you have meets the targets.\n\n";
+    }
+    s += &format!(
+        "{:>3}  {:<48} {:>7} {:>8} {:>6} {:>6} {:>6} {:>9} {:>8}  {}\n",
+        "#", "machine", "memory", "price", "local", "cloud", "failed", "mean req", "decode", "bottleneck"
+    );
+    for (i, e) in ranking.entries.iter().take(top).enumerate() {
+        let name = if e.is_current {
+            format!("{} (yours)", e.machine_name)
+        } else {
+            e.machine_name.clone()
+        };
+        s += &format!(
+            "{:>3}{} {:<48} {:>5.0}GB {:>8} {:>5.0}% {:>5.0}% {:>5.0}% {:>8.1}s {:>8.1}  {}\n",
+            i + 1,
+            if e.pareto { "*" } else { " " },
+            truncate(&name, 48),
+            e.total_memory_gb,
+            format!("${:.0}", e.price_usd),
+            e.mix.share_local * 100.0,
+            e.mix.share_cloud * 100.0,
+            e.mix.share_failed * 100.0,
+            e.mix.mean_request_secs,
+            e.mix.local_decode_tokens_per_s,
+            e.bottleneck
+        );
+        for reason in &e.reasons {
+            s += &format!("        {reason}\n");
+        }
+        if let Some(fix) = &e.setting_fix {
+            s += &format!("        setting to change: {fix}\n");
+        }
+    }
+    s += &format!(
+        "\n* = on the price/performance frontier. {} options shown of {}; {} filtered out.\n",
+        top.min(ranking.entries.len()),
+        ranking.entries.len(),
+        ranking.filtered_out
+    );
+    s
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}~", s.chars().take(n - 1).collect::<String>())
+    }
+}
+
+fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), CliError> {
+    if json {
+        let text = match section {
+            Section::Machines => to_json(&catalog.machines)?,
+            Section::Models => to_json(&catalog.models)?,
+            Section::Quants => to_json(&(&catalog.quants, &catalog.kv_types))?,
+            Section::Workloads => to_json(&catalog.workloads)?,
+            Section::Cloud => to_json(&catalog.cloud)?,
+            Section::Runtimes => to_json(&catalog.runtimes)?,
+            Section::Benchmarks => to_json(&catalog.benchmarks)?,
+        };
+        println!("{text}");
+        return Ok(());
+    }
+    match section {
+        Section::Machines => {
+            for m in &catalog.machines {
+                let options: Vec<String> = m
+                    .memory_options
+                    .iter()
+                    .map(|o| match o.price_usd {
+                        Some(p) => format!("{}GB ${p:.0}", o.per_device_gb),
+                        None => format!("{}GB", o.per_device_gb),
+                    })
+                    .collect();
+                println!(
+                    "{:<38} {}x {:>6.0} GB/s {:>7.1} TFLOPS  {:<8} [{}]  ({})",
+                    m.id,
+                    m.device_count,
+                    m.bandwidth_gb_per_s.value,
+                    m.fp16_tflops.value,
+                    m.default_runtime,
+                    options.join(", "),
+                    m.origin
+                );
+            }
+        }
+        Section::Models => {
+            for m in &catalog.models {
+                println!(
+                    "{:<26} {:>7.1}B total {:>6.1}B active  {:>3} layers  {:>2} KV heads  {:>9} ctx  ({})",
+                    m.id,
+                    m.params_total_b,
+                    m.params_active_b,
+                    m.layers,
+                    m.kv_heads,
+                    thousands(m.context_native),
+                    m.origin
+                );
+            }
+        }
+        Section::Quants => {
+            for q in &catalog.quants {
+                println!("{:<10} {:>6.3} bits/weight  ({})", q.id, q.bits_per_weight.value, q.origin);
+            }
+            for k in &catalog.kv_types {
+                println!("KV {:<7} {:>6.4} bytes/element  ({})", k.id, k.bytes_per_element.value, k.origin);
+            }
+        }
+        Section::Workloads => {
+            for w in &catalog.workloads {
+                println!("{:<18} {}", w.id, w.name);
+                for t in &w.tasks {
+                    println!(
+                        "    {:>4.0}%  {:<28} prompt {:>8}  output {:>6}  {} {}  timeout {:.0} s{}",
+                        t.share * 100.0,
+                        t.name,
+                        thousands(t.prompt_tokens),
+                        thousands(t.output_tokens),
+                        t.model,
+                        t.quant,
+                        t.timeout_secs,
+                        if t.private { "  private" } else { "" }
+                    );
+                }
+            }
+        }
+        Section::Cloud => {
+            for c in &catalog.cloud {
+                println!(
+                    "{:<28} {:>9} ctx  ${:.2}/${:.2} per M in/out  ({})",
+                    c.id,
+                    thousands(c.context_tokens),
+                    c.input_usd_per_mtok.value,
+                    c.output_usd_per_mtok.value,
+                    c.origin
+                );
+            }
+        }
+        Section::Runtimes => {
+            for r in &catalog.runtimes {
+                println!(
+                    "{:<7} bandwidth {:.2}  compute {:.2}  attention {:.2}  overhead {:.1} ms/token  ({})",
+                    r.runtime,
+                    r.bandwidth_efficiency.value,
+                    r.compute_efficiency.value,
+                    r.attention_efficiency.value,
+                    r.per_token_overhead_ms.value,
+                    r.origin
+                );
+            }
+        }
+        Section::Benchmarks => {
+            for b in &catalog.benchmarks {
+                println!(
+                    "{:<36} {:<7} {:<22} {:<7} {}{} @ d{:<6} {:>9.2} tok/s",
+                    b.machine,
+                    b.runtime,
+                    b.model,
+                    b.quant,
+                    if b.kind == TestKind::Prefill { "pp" } else { "tg" },
+                    b.tokens,
+                    b.depth,
+                    b.tokens_per_s
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,319 @@
+//! Memory: weights, KV cache, compute buffers and runtime overhead against the memory the
+//! accelerator may use; placement across devices and the largest context that fits.
+
+use serde::Serialize;
+
+use super::types::{Attention, KvType, Machine, MemoryKind, Model, Quant, RuntimeProfile, GIB};
+
+/// llama.cpp's default physical batch (`-ub 512`): prefill runs in chunks of this many tokens,
+/// and the compute buffers are sized for it.
+pub const UBATCH_TOKENS: u64 = 512;
+
+/// Bytes of one f32 activation; llama.cpp keeps logits and most activations in f32.
+const F32_BYTES: f64 = 4.0;
+
+/// Bytes of one f16 value of the attention mask, which spans the ubatch times the context.
+const F16_BYTES: f64 = 2.0;
+
+/// Activations alive at once per token in a layer's compute graph, in units of the hidden size.
+/// An estimate of llama.cpp's graph allocator peak; it is a few hundred MB at most.
+const ACTIVATION_HIDDEN_MULTIPLE: f64 = 8.0;
+
+/// A model at a quantisation with a KV cache type: what a runtime loads.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadedModel<'a> {
+    pub model: &'a Model,
+    pub quant: &'a Quant,
+    pub kv: &'a KvType,
+}
+
+impl LoadedModel<'_> {
+    /// Bytes of all weights: a published GGUF size when the catalogue has one, else
+    /// parameters times the quant's effective bits per weight.
+    pub fn weights_bytes(&self) -> f64 {
+        if let Some(file) = self.model.gguf_files.iter().find(|f| f.quant == self.quant.id) {
+            return file.bytes as f64;
+        }
+        self.model.params_total_b * 1e9 * self.quant.bits_per_weight.value / 8.0
+    }
+
+    /// Bytes of weights read for one decoded token: everything for a dense model, the
+    /// active share for a mixture of experts.
+    pub fn active_weights_bytes(&self) -> f64 {
+        let total = self.model.params_total_b.max(f64::MIN_POSITIVE);
+        self.weights_bytes() * (self.model.params_active_b / total).clamp(0.0, 1.0)
+    }
+
+    /// Bytes the KV cache holds for `context_tokens` tokens.
+    pub fn kv_cache_bytes(&self, context_tokens: u64) -> f64 {
+        let m = self.model;
+        let bytes_per_element = self.kv.bytes_per_element.value;
+        let per_layer_per_token = 2.0 * f64::from(m.kv_heads) * f64::from(m.head_dim);
+        let ctx = context_tokens as f64;
+        let elements = match m.attention {
+            Attention::Full => per_layer_per_token * f64::from(m.layers) * ctx,
+            Attention::SlidingWindow {
+                window,
+                sliding_layers,
+            } => {
+                let sliding = sliding_layers.min(m.layers);
+                let full = m.layers - sliding;
+                per_layer_per_token
+                    * (f64::from(full) * ctx + f64::from(sliding) * ctx.min(window as f64))
+            }
+            Attention::Mla {
+                kv_lora_rank,
+                rope_head_dim,
+            } => f64::from(m.layers) * f64::from(kv_lora_rank + rope_head_dim) * ctx,
+            Attention::Hybrid {
+                linear_layers,
+                state_bytes_per_layer,
+            } => {
+                let linear = linear_layers.min(m.layers);
+                let attn = m.layers - linear;
+                // The linear layers' state is a fixed size, not elements of the KV type.
+                return per_layer_per_token * f64::from(attn) * ctx * bytes_per_element
+                    + f64::from(linear) * state_bytes_per_layer as f64;
+            }
+        };
+        elements * bytes_per_element
+    }
+
+    /// Compute buffer of one device for a context allocation: logits and activations of one
+    /// ubatch, plus the attention mask over the context. An estimate.
+    pub fn compute_buffer_bytes(&self, context_tokens: u64) -> f64 {
+        let ub = UBATCH_TOKENS as f64;
+        let m = self.model;
+        ub * F32_BYTES
+            * (f64::from(m.vocab_size) + ACTIVATION_HIDDEN_MULTIPLE * f64::from(m.hidden_size))
+            + ub * context_tokens as f64 * F16_BYTES
+    }
+
+    /// FLOPs of the weight matmuls for one token: two per active parameter.
+    pub fn weight_flops_per_token(&self) -> f64 {
+        2.0 * self.model.params_active_b * 1e9
+    }
+
+    /// FLOPs of attention (QK^T and AV) for one token attending over `depth` earlier tokens.
+    pub fn attention_flops_per_token(&self, depth: f64) -> f64 {
+        let m = self.model;
+        let per_layer = 4.0 * f64::from(m.attention_heads) * f64::from(m.head_dim);
+        let depth = depth.max(0.0);
+        match m.attention {
+            Attention::Full | Attention::Mla { .. } => per_layer * f64::from(m.layers) * depth,
+            Attention::SlidingWindow {
+                window,
+                sliding_layers,
+            } => {
+                let sliding = sliding_layers.min(m.layers);
+                let full = m.layers - sliding;
+                per_layer
+                    * (f64::from(full) * depth + f64::from(sliding) * depth.min(window as f64))
+            }
+            Attention::Hybrid { linear_layers, .. } => {
+                per_layer * f64::from(m.layers - linear_layers.min(m.layers)) * depth
+            }
+        }
+    }
+}
+
+/// Where the model ends up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Placement {
+    /// Everything on the accelerator(s).
+    Accelerator,
+    /// Some layers in system RAM, run at its bandwidth.
+    PartialOffload { layers_offloaded: u32, layers_total: u32 },
+    /// Neither the accelerator nor system RAM can hold it.
+    DoesNotFit,
+}
+
+impl Placement {
+    /// The JSON spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Placement::Accelerator => "accelerator",
+            Placement::PartialOffload { .. } => "partial-offload",
+            Placement::DoesNotFit => "does-not-fit",
+        }
+    }
+}
+
+/// One device's share.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DeviceShare {
+    pub weights_bytes: f64,
+    pub kv_cache_bytes: f64,
+    pub overhead_bytes: f64,
+    pub usable_bytes: f64,
+}
+
+/// The memory verdict for a set of models at their context allocations on a machine.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MemoryPlan {
+    pub weights_bytes: f64,
+    pub kv_cache_bytes: f64,
+    /// Compute buffers plus the runtime's own memory, over all devices.
+    pub overhead_bytes: f64,
+    pub total_bytes: f64,
+    /// Accelerator-usable bytes over all devices, with the setting in effect.
+    pub usable_bytes: f64,
+    /// `usable_bytes - total_bytes`; negative when it does not fit on the accelerator.
+    pub headroom_bytes: f64,
+    /// Physical memory over all devices.
+    pub installed_bytes: f64,
+    pub placement: Placement,
+    /// The machine's setting had to be changed for the model to fit (the default share is too small).
+    pub needs_setting: bool,
+    /// Share of weights and cache that lives in system RAM.
+    pub offloaded_share: f64,
+    pub devices: Vec<DeviceShare>,
+}
+
+impl MemoryPlan {
+    /// Whether the model runs at all on this machine.
+    pub fn fits(&self) -> bool {
+        self.placement != Placement::DoesNotFit
+    }
+}
+
+/// Accelerator-usable bytes of one device under the default setting, and with the setting
+/// changed (when the machine has such a setting).
+pub fn usable_bytes_per_device(machine: &Machine, per_device_gb: f64) -> (f64, Option<f64>) {
+    let installed = per_device_gb * GIB;
+    let default = installed * machine.accelerator_memory.default_share.value.clamp(0.0, 1.0);
+    let tuned = machine
+        .accelerator_memory
+        .tuned_reserve_gb
+        .as_ref()
+        .map(|reserve| (installed - reserve.value * GIB).max(default));
+    (default, tuned)
+}
+
+/// Plans memory for `models` (each with its context allocation) loaded together.
+pub fn plan(
+    machine: &Machine,
+    per_device_gb: f64,
+    profile: &RuntimeProfile,
+    models: &[(LoadedModel<'_>, u64)],
+) -> MemoryPlan {
+    let devices = machine.device_count.max(1);
+    let weights: f64 = models.iter().map(|(m, _)| m.weights_bytes()).sum();
+    let kv: f64 = models.iter().map(|(m, c)| m.kv_cache_bytes(*c)).sum();
+    // Every device holds its own runtime context and compute buffers.
+    let compute_per_device: f64 = models
+        .iter()
+        .map(|(m, c)| m.compute_buffer_bytes(*c))
+        .fold(0.0, f64::max);
+    let overhead_per_device = compute_per_device + profile.overhead_gb.value * GIB;
+    let overhead = overhead_per_device * f64::from(devices);
+    let total = weights + kv + overhead;
+    let (default_usable, tuned_usable) = usable_bytes_per_device(machine, per_device_gb);
+    let installed = per_device_gb * GIB * f64::from(devices);
+    let layers_total: u32 = models.iter().map(|(m, _)| m.model.layers).max().unwrap_or(1);
+
+    let fits_with = |usable_per_device: f64| {
+        (weights + kv) / f64::from(devices) + overhead_per_device <= usable_per_device
+    };
+    let (usable_per_device, needs_setting, placement, offloaded_share) = if fits_with(default_usable) {
+        (default_usable, false, Placement::Accelerator, 0.0)
+    } else if let Some(tuned) = tuned_usable.filter(|t| fits_with(*t)) {
+        (tuned, true, Placement::Accelerator, 0.0)
+    } else {
+        let usable = tuned_usable.unwrap_or(default_usable);
+        let offload = offload_share(machine, weights + kv, overhead, usable * f64::from(devices));
+        match offload {
+            Some(share) => {
+                let layers = ((share * f64::from(layers_total)).ceil() as u32).clamp(1, layers_total);
+                (
+                    usable,
+                    tuned_usable.is_some(),
+                    Placement::PartialOffload {
+                        layers_offloaded: layers,
+                        layers_total,
+                    },
+                    f64::from(layers) / f64::from(layers_total),
+                )
+            }
+            None => (usable, false, Placement::DoesNotFit, 0.0),
+        }
+    };
+    let on_devices = 1.0 - offloaded_share;
+    let device = DeviceShare {
+        weights_bytes: weights * on_devices / f64::from(devices),
+        kv_cache_bytes: kv * on_devices / f64::from(devices),
+        overhead_bytes: overhead_per_device,
+        usable_bytes: usable_per_device,
+    };
+    let usable = usable_per_device * f64::from(devices);
+    MemoryPlan {
+        weights_bytes: weights,
+        kv_cache_bytes: kv,
+        overhead_bytes: overhead,
+        total_bytes: total,
+        usable_bytes: usable,
+        headroom_bytes: usable - total,
+        installed_bytes: installed,
+        placement,
+        needs_setting,
+        offloaded_share,
+        devices: vec![device; devices as usize],
+    }
+}
+
+/// Share of weights and cache that must go to system RAM for the rest to fit the
+/// accelerator, or `None` when that is impossible (unified memory, or RAM too small).
+fn offload_share(machine: &Machine, payload: f64, overhead: f64, usable: f64) -> Option<f64> {
+    if machine.memory_kind != MemoryKind::Discrete || payload <= 0.0 {
+        return None;
+    }
+    let ram = machine.system_ram_gb? * GIB;
+    let room = (usable - overhead).max(0.0);
+    let share = (1.0 - room / payload).clamp(0.0, 1.0);
+    // The operating system and the rest of the process need part of RAM; keep a quarter free.
+    let ram_usable = ram * 0.75;
+    (share * payload <= ram_usable && share < 1.0).then_some(share)
+}
+
+/// The largest context (tokens, capped at `cap_tokens`) at which `model` fits on the
+/// accelerator alone, under the default setting (`tuned = false`) or with it changed.
+pub fn max_context_tokens(
+    machine: &Machine,
+    per_device_gb: f64,
+    profile: &RuntimeProfile,
+    model: LoadedModel<'_>,
+    cap_tokens: u64,
+    tuned: bool,
+) -> u64 {
+    let devices = f64::from(machine.device_count.max(1));
+    let (default_usable, tuned_usable) = usable_bytes_per_device(machine, per_device_gb);
+    let usable = if tuned {
+        tuned_usable.unwrap_or(default_usable)
+    } else {
+        default_usable
+    };
+    let fits = |ctx: u64| {
+        let need = (model.weights_bytes() + model.kv_cache_bytes(ctx)) / devices
+            + model.compute_buffer_bytes(ctx)
+            + profile.overhead_gb.value * GIB;
+        need <= usable
+    };
+    if !fits(0) {
+        return 0;
+    }
+    if fits(cap_tokens) {
+        return cap_tokens;
+    }
+    // Memory grows monotonically with context, so bisect.
+    let (mut lo, mut hi) = (0u64, cap_tokens);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if fits(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}

@@ -1,0 +1,432 @@
+//! A workload mix on one machine: which tasks run locally, which go to the cloud, which
+//! fail, and what that costs in time, energy and money.
+
+use serde::Serialize;
+
+use super::memory::{plan, LoadedModel, MemoryPlan, Placement};
+use super::speed::{decode, prefill, Decode, Hardware, Limit, Prefill};
+use super::types::{Catalog, CloudOffer, Machine, Runtime, Task, Workload, GIB};
+
+/// Days per month used for monthly figures.
+pub const DAYS_PER_MONTH: f64 = 30.0;
+
+/// A machine as configured: memory option and runtime.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup<'a> {
+    pub machine: &'a Machine,
+    pub per_device_gb: f64,
+    pub runtime: Runtime,
+}
+
+/// Choices that are not the machine's.
+#[derive(Clone, Copy, Debug, Serialize, serde::Deserialize, PartialEq)]
+pub struct MixOptions {
+    /// Send non-private tasks the machine cannot serve to the cheapest cloud offer that can.
+    pub allow_cloud: bool,
+    pub electricity_usd_per_kwh: f64,
+}
+
+impl Default for MixOptions {
+    fn default() -> Self {
+        Self {
+            allow_cloud: true,
+            electricity_usd_per_kwh: 0.30,
+        }
+    }
+}
+
+/// One request simulated on the machine.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RequestResult {
+    pub prefill: Prefill,
+    pub decode: Decode,
+    pub time_to_first_token_secs: f64,
+    pub total_secs: f64,
+    pub beats_timeout: bool,
+}
+
+/// Simulates one request: prefill of the uncached prompt, then decoding the output.
+pub fn request(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    prompt_tokens: u64,
+    cached_tokens: u64,
+    output_tokens: u64,
+    timeout_secs: f64,
+) -> RequestResult {
+    let prefill = prefill(hw, model, memory, cached_tokens, prompt_tokens);
+    let decode = decode(hw, model, memory, cached_tokens + prompt_tokens, output_tokens);
+    let first_token = decode.secs / output_tokens.max(1) as f64;
+    let total_secs = prefill.secs + decode.secs;
+    RequestResult {
+        prefill,
+        decode,
+        time_to_first_token_secs: prefill.secs + first_token,
+        total_secs,
+        beats_timeout: total_secs <= timeout_secs,
+    }
+}
+
+/// Where a task was served.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Served {
+    Local,
+    Cloud { offer: String, usd_per_request: f64 },
+    Failed,
+}
+
+/// Why a task could not run locally.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum LocalProblem {
+    /// A catalogue id the task names does not exist (only possible with edited mixes).
+    UnknownEntry { what: String },
+    DoesNotFit { needed_bytes: f64, usable_bytes: f64 },
+    Timeout { secs: f64, timeout_secs: f64, prefill_secs: f64 },
+}
+
+/// One task of the mix on one machine.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TaskResult {
+    pub name: String,
+    pub share: f64,
+    pub served: Served,
+    pub local: Option<RequestResult>,
+    pub memory: Option<MemoryPlan>,
+    pub problem: Option<LocalProblem>,
+    /// Seconds per request where it is served (cloud estimate or local).
+    pub secs: Option<f64>,
+    /// Decoding slower than the mix's target.
+    pub below_decode_target: bool,
+}
+
+/// A whole mix on one machine.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MixResult {
+    pub tasks: Vec<TaskResult>,
+    pub share_local: f64,
+    pub share_cloud: f64,
+    pub share_failed: f64,
+    pub mean_request_secs: f64,
+    pub p95_request_secs: f64,
+    /// Hours per day the machine is busy with the mix.
+    pub busy_hours_per_day: f64,
+    pub cloud_usd_per_month: f64,
+    pub energy_usd_per_month: f64,
+    /// Share-weighted local decode speed, counting tasks not served locally as zero.
+    pub local_decode_tokens_per_s: f64,
+    /// Every task is served and decode meets the target.
+    pub meets_targets: bool,
+    /// Some task fits only after changing the machine's memory setting.
+    pub needs_setting: bool,
+    /// Peak memory plan over the mix (the largest total).
+    pub peak_memory: Option<MemoryPlan>,
+    /// What limits this machine most on this mix.
+    pub bottleneck: Bottleneck,
+}
+
+/// The binding constraint of a machine on a mix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Bottleneck {
+    /// A model does not fit in memory.
+    Capacity,
+    /// Prefill is too slow for a timeout.
+    Prefill,
+    /// Decode speed, limited by this.
+    Decode(Limit),
+    /// Nothing runs locally; no constraint applies.
+    None,
+}
+
+impl Bottleneck {
+    /// Words for display.
+    pub fn describe(self) -> String {
+        match self {
+            Bottleneck::Capacity => "memory capacity".to_owned(),
+            Bottleneck::Prefill => "prefill compute (timeouts)".to_owned(),
+            Bottleneck::Decode(limit) => format!("decode {}", limit.as_str()),
+            Bottleneck::None => "none".to_owned(),
+        }
+    }
+}
+
+/// Resolves a task's model, quant and KV type.
+fn loaded<'c>(catalog: &'c Catalog, task: &Task) -> Result<LoadedModel<'c>, String> {
+    let model = catalog
+        .model(&task.model)
+        .ok_or_else(|| format!("model \"{}\"", task.model))?;
+    let quant = catalog
+        .quant(&task.quant)
+        .ok_or_else(|| format!("quant \"{}\"", task.quant))?;
+    let kv = catalog
+        .kv_type(&task.kv_type)
+        .ok_or_else(|| format!("KV type \"{}\"", task.kv_type))?;
+    Ok(LoadedModel { model, quant, kv })
+}
+
+/// The cheapest cloud offer that can take a task, and its cost per request.
+pub fn cheapest_cloud<'c>(catalog: &'c Catalog, task: &Task) -> Option<(&'c CloudOffer, f64)> {
+    catalog
+        .cloud
+        .iter()
+        .filter(|c| c.context_tokens >= task.needed_context_tokens())
+        .map(|c| (c, cloud_usd_per_request(c, task)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
+fn cloud_usd_per_request(offer: &CloudOffer, task: &Task) -> f64 {
+    // Cached prompt tokens are billed too: most APIs discount them, which we ignore (conservative).
+    let input = (task.prompt_tokens + task.cached_tokens) as f64;
+    (input * offer.input_usd_per_mtok.value + task.output_tokens as f64 * offer.output_usd_per_mtok.value) / 1e6
+}
+
+fn cloud_secs(offer: &CloudOffer, task: &Task) -> f64 {
+    offer.time_to_first_token_secs.value
+        + (task.prompt_tokens + task.cached_tokens) as f64 / offer.prefill_tokens_per_s.value.max(1.0)
+        + task.output_tokens as f64 / offer.decode_tokens_per_s.value.max(1.0)
+}
+
+/// Simulates a mix on a machine.
+pub fn evaluate(catalog: &Catalog, setup: Setup<'_>, workload: &Workload, options: &MixOptions) -> MixResult {
+    let profile = catalog.runtime(setup.runtime);
+    let cpu_profile = catalog.runtime(Runtime::Cpu);
+    let mut tasks = Vec::with_capacity(workload.tasks.len());
+
+    // The context each model gets: the largest any task of the mix needs from it.
+    let allocation = |model_id: &str| {
+        workload
+            .tasks
+            .iter()
+            .filter(|t| t.model == model_id)
+            .map(Task::allocated_context_tokens)
+            .max()
+            .unwrap_or(0)
+    };
+    let resident: Vec<(LoadedModel<'_>, u64)> = if workload.models_resident_together {
+        let mut seen: Vec<(LoadedModel<'_>, u64)> = Vec::new();
+        for task in &workload.tasks {
+            if let Ok(m) = loaded(catalog, task) {
+                if !seen.iter().any(|(s, _)| s.model.id == m.model.id && s.quant.id == m.quant.id) {
+                    seen.push((m, allocation(&task.model)));
+                }
+            }
+        }
+        seen
+    } else {
+        Vec::new()
+    };
+
+    for task in &workload.tasks {
+        tasks.push(evaluate_task(
+            catalog, setup, workload, options, profile, cpu_profile, task, &resident, &allocation,
+        ));
+    }
+    summarize(setup.machine, workload, options, tasks)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn evaluate_task(
+    catalog: &Catalog,
+    setup: Setup<'_>,
+    workload: &Workload,
+    options: &MixOptions,
+    profile: Option<&super::types::RuntimeProfile>,
+    cpu_profile: Option<&super::types::RuntimeProfile>,
+    task: &Task,
+    resident: &[(LoadedModel<'_>, u64)],
+    allocation: &dyn Fn(&str) -> u64,
+) -> TaskResult {
+    let mut result = TaskResult {
+        name: task.name.clone(),
+        share: task.share,
+        served: Served::Failed,
+        local: None,
+        memory: None,
+        problem: None,
+        secs: None,
+        below_decode_target: false,
+    };
+    let local = match (loaded(catalog, task), profile) {
+        (Ok(model), Some(profile)) => {
+            let own = [(model, allocation(&task.model))];
+            let models: &[(LoadedModel<'_>, u64)] = if resident.is_empty() { &own } else { resident };
+            let memory = plan(setup.machine, setup.per_device_gb, profile, models);
+            let hw = Hardware {
+                machine: setup.machine,
+                profile,
+                cpu_profile,
+            };
+            if memory.fits() {
+                let req = request(
+                    &hw,
+                    &model,
+                    &memory,
+                    task.prompt_tokens,
+                    task.cached_tokens,
+                    task.output_tokens,
+                    task.timeout_secs,
+                );
+                if !req.beats_timeout {
+                    result.problem = Some(LocalProblem::Timeout {
+                        secs: req.total_secs,
+                        timeout_secs: task.timeout_secs,
+                        prefill_secs: req.prefill.secs,
+                    });
+                }
+                result.below_decode_target = workload
+                    .min_decode_tokens_per_s
+                    .is_some_and(|min| req.decode.tokens_per_s < min);
+                let ok = req.beats_timeout;
+                let secs = req.total_secs;
+                result.local = Some(req);
+                result.memory = Some(memory);
+                ok.then_some(secs)
+            } else {
+                result.problem = Some(LocalProblem::DoesNotFit {
+                    needed_bytes: memory.total_bytes,
+                    usable_bytes: memory.usable_bytes,
+                });
+                result.memory = Some(memory);
+                None
+            }
+        }
+        (Err(what), _) => {
+            result.problem = Some(LocalProblem::UnknownEntry { what });
+            None
+        }
+        (Ok(_), None) => {
+            result.problem = Some(LocalProblem::UnknownEntry {
+                what: format!("runtime profile \"{}\"", setup.runtime),
+            });
+            None
+        }
+    };
+    match local {
+        Some(secs) => {
+            result.served = Served::Local;
+            result.secs = Some(secs);
+        }
+        None if options.allow_cloud && !task.private => {
+            if let Some((offer, usd)) = cheapest_cloud(catalog, task) {
+                result.served = Served::Cloud {
+                    offer: offer.id.clone(),
+                    usd_per_request: usd,
+                };
+                result.secs = Some(cloud_secs(offer, task));
+                result.below_decode_target = false;
+            }
+        }
+        None => {}
+    }
+    result
+}
+
+fn summarize(machine: &Machine, workload: &Workload, options: &MixOptions, tasks: Vec<TaskResult>) -> MixResult {
+    let total_share: f64 = tasks.iter().map(|t| t.share.max(0.0)).sum::<f64>().max(f64::MIN_POSITIVE);
+    let norm = |s: f64| s.max(0.0) / total_share;
+    let mut share_local = 0.0;
+    let mut share_cloud = 0.0;
+    let mut cloud_usd_per_day = 0.0;
+    let mut busy_secs_per_day = 0.0;
+    let mut local_decode = 0.0;
+    let mut served_secs = Vec::new();
+    for (task, spec) in tasks.iter().zip(&workload.tasks) {
+        match &task.served {
+            Served::Local => {
+                share_local += norm(task.share);
+                if let Some(local) = &task.local {
+                    busy_secs_per_day += local.total_secs * spec.requests_per_day.max(0.0);
+                    local_decode += norm(task.share) * local.decode.tokens_per_s;
+                }
+            }
+            Served::Cloud { usd_per_request, .. } => {
+                share_cloud += norm(task.share);
+                cloud_usd_per_day += usd_per_request * spec.requests_per_day.max(0.0);
+            }
+            Served::Failed => {}
+        }
+        if let Some(secs) = task.secs {
+            served_secs.push((secs, norm(task.share)));
+        }
+    }
+    let share_failed = (1.0 - share_local - share_cloud).max(0.0);
+    let served_share: f64 = served_secs.iter().map(|(_, s)| s).sum();
+    let mean_request_secs = if served_share > 0.0 {
+        served_secs.iter().map(|(t, s)| t * s).sum::<f64>() / served_share
+    } else {
+        0.0
+    };
+    served_secs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut cumulative = 0.0;
+    let mut p95_request_secs = served_secs.last().map_or(0.0, |l| l.0);
+    for (secs, share) in &served_secs {
+        cumulative += share / served_share.max(f64::MIN_POSITIVE);
+        if cumulative >= 0.95 {
+            p95_request_secs = *secs;
+            break;
+        }
+    }
+    let busy_hours_per_day = (busy_secs_per_day / 3600.0).min(24.0);
+    let idle_watts = machine.idle_watts.as_ref().map_or(0.0, |w| w.value);
+    let kwh_per_day = (busy_hours_per_day * machine.power_watts.value + (24.0 - busy_hours_per_day) * idle_watts) / 1000.0;
+    let energy_usd_per_month = kwh_per_day * DAYS_PER_MONTH * options.electricity_usd_per_kwh;
+    let needs_setting = tasks
+        .iter()
+        .any(|t| t.served == Served::Local && t.memory.as_ref().is_some_and(|m| m.needs_setting));
+    let below_target = tasks.iter().any(|t| t.served == Served::Local && t.below_decode_target);
+    let peak_memory = tasks
+        .iter()
+        .filter_map(|t| t.memory.clone())
+        .max_by(|a, b| a.total_bytes.total_cmp(&b.total_bytes));
+    let bottleneck = bottleneck(&tasks);
+    MixResult {
+        share_local,
+        share_cloud,
+        share_failed,
+        mean_request_secs,
+        p95_request_secs,
+        busy_hours_per_day,
+        cloud_usd_per_month: cloud_usd_per_day * DAYS_PER_MONTH,
+        energy_usd_per_month,
+        local_decode_tokens_per_s: local_decode,
+        meets_targets: share_failed < 1e-9 && !below_target,
+        needs_setting,
+        peak_memory,
+        bottleneck,
+        tasks,
+    }
+}
+
+fn bottleneck(tasks: &[TaskResult]) -> Bottleneck {
+    if tasks
+        .iter()
+        .any(|t| matches!(t.problem, Some(LocalProblem::DoesNotFit { .. })))
+    {
+        return Bottleneck::Capacity;
+    }
+    if tasks
+        .iter()
+        .any(|t| matches!(t.problem, Some(LocalProblem::Timeout { .. })))
+    {
+        return Bottleneck::Prefill;
+    }
+    // The local task with the largest share of time decides.
+    tasks
+        .iter()
+        .filter_map(|t| t.local.as_ref().map(|l| (t.share * l.total_secs, l.decode.limit)))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(Bottleneck::None, |(_, limit)| Bottleneck::Decode(limit))
+}
+
+/// Formats bytes as GiB with one decimal.
+pub fn gib(bytes: f64) -> String {
+    format!("{:.1} GiB", bytes / GIB)
+}
+
+/// Whether a placement puts everything on the accelerator.
+pub fn on_accelerator(plan: &MemoryPlan) -> bool {
+    plan.placement == Placement::Accelerator
+}

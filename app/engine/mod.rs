@@ -1,0 +1,15 @@
+//! The simulation engine: pure functions over plain data.
+//!
+//! No egui, no files, no system calls, no clock. Everything here can be called from a test,
+//! the CLI or a UI frame with the same result.
+
+pub mod memory;
+pub mod mix;
+pub mod rank;
+pub mod speed;
+pub mod types;
+
+pub use memory::{LoadedModel, MemoryPlan, Placement};
+pub use mix::{evaluate, MixOptions, MixResult, Setup};
+pub use rank::{rank, Objective, Owned, RankEntry, RankOptions, Ranking};
+pub use types::*;

@@ -1,0 +1,352 @@
+//! Ranking every machine and memory option on a mix, with the machine you have at $0.
+
+use serde::{Deserialize, Serialize};
+
+use super::memory::LoadedModel;
+use super::mix::{evaluate, gib, LocalProblem, MixOptions, MixResult, Served, Setup};
+use super::speed::{decode_bound_tokens_per_s, Limit};
+use super::types::{Catalog, FormFactor, Machine, Os, Runtime, Workload};
+
+/// What "best" means.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Objective {
+    /// Fastest mix (lowest mean request time, fewest failures) within budget.
+    Fastest,
+    /// Cheapest machine that meets the targets.
+    Cheapest,
+    /// Lowest total cost over `years`: purchase, energy and cloud.
+    BestValue { years: f64 },
+}
+
+impl Objective {
+    /// The command-line spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Objective::Fastest => "fastest",
+            Objective::Cheapest => "cheapest",
+            Objective::BestValue { .. } => "best-value",
+        }
+    }
+}
+
+/// The machine the user owns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Owned {
+    pub machine: String,
+    pub per_device_gb: f64,
+}
+
+/// Everything the ranking depends on besides the catalogue and the mix.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RankOptions {
+    pub budget_min_usd: f64,
+    pub budget_max_usd: f64,
+    pub os: Option<Os>,
+    pub runtime: Option<Runtime>,
+    pub form_factor: Option<FormFactor>,
+    /// Model ids that must run locally for a machine to be listed.
+    pub must_run_locally: Vec<String>,
+    pub objective: Objective,
+    pub mix: MixOptions,
+    pub have: Option<Owned>,
+}
+
+impl Default for RankOptions {
+    fn default() -> Self {
+        Self {
+            budget_min_usd: 0.0,
+            budget_max_usd: 50_000.0,
+            os: None,
+            runtime: None,
+            form_factor: None,
+            must_run_locally: Vec::new(),
+            objective: Objective::Fastest,
+            mix: MixOptions::default(),
+            have: None,
+        }
+    }
+}
+
+/// One ranked option.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct RankEntry {
+    pub machine_id: String,
+    pub machine_name: String,
+    pub per_device_gb: f64,
+    pub total_memory_gb: f64,
+    /// Purchase price; 0 for the machine you have.
+    pub price_usd: f64,
+    pub list_price_usd: Option<f64>,
+    pub is_current: bool,
+    pub runtime: Runtime,
+    pub mix: MixResult,
+    /// Purchase plus energy and cloud over the objective's horizon (3 years unless set).
+    pub total_cost_usd: f64,
+    pub bottleneck: String,
+    pub reasons: Vec<String>,
+    /// A setting to change for the answer to hold.
+    pub setting_fix: Option<String>,
+    /// On the price/performance Pareto frontier.
+    pub pareto: bool,
+}
+
+/// The whole answer.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Ranking {
+    pub workload_id: String,
+    pub objective: Objective,
+    pub entries: Vec<RankEntry>,
+    /// The current machine meets the targets: buy nothing.
+    pub buy_nothing: bool,
+    /// Candidates dropped by the filters.
+    pub filtered_out: usize,
+}
+
+const DEFAULT_YEARS: f64 = 3.0;
+
+/// Ranks every machine and memory option.
+pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ranking {
+    let years = match options.objective {
+        Objective::BestValue { years } => years.max(0.0),
+        _ => DEFAULT_YEARS,
+    };
+    let mut entries = Vec::new();
+    let mut filtered_out = 0;
+    let owned = options
+        .have
+        .as_ref()
+        .and_then(|h| catalog.machine(&h.machine).map(|m| (m, h.per_device_gb)));
+    if let Some((machine, gb)) = owned {
+        let runtime = pick_runtime(machine, options.runtime);
+        entries.push(entry(catalog, workload, options, machine, gb, runtime, None, true, years));
+    }
+    for machine in &catalog.machines {
+        for option in &machine.memory_options {
+            let is_owned = owned.is_some_and(|(m, gb)| m.id == machine.id && (gb - option.per_device_gb).abs() < 0.5);
+            if is_owned {
+                continue;
+            }
+            let Some(price) = option.price_usd else {
+                filtered_out += 1;
+                continue;
+            };
+            let passes = price >= options.budget_min_usd
+                && price <= options.budget_max_usd
+                && options.os.is_none_or(|os| machine.os.contains(&os))
+                && options.runtime.is_none_or(|r| machine.runtimes.contains(&r))
+                && options.form_factor.is_none_or(|f| machine.form_factor == f);
+            if !passes {
+                filtered_out += 1;
+                continue;
+            }
+            let runtime = pick_runtime(machine, options.runtime);
+            let e = entry(catalog, workload, options, machine, option.per_device_gb, runtime, Some(price), false, years);
+            if !runs_required_models(&e, workload, &options.must_run_locally) {
+                filtered_out += 1;
+                continue;
+            }
+            entries.push(e);
+        }
+    }
+    sort_entries(&mut entries, options.objective);
+    mark_pareto(&mut entries);
+    let buy_nothing = entries.iter().any(|e| e.is_current && e.mix.meets_targets);
+    if buy_nothing {
+        // "Buy nothing" is the answer whenever it meets the targets: put it first.
+        if let Some(pos) = entries.iter().position(|e| e.is_current) {
+            let current = entries.remove(pos);
+            entries.insert(0, current);
+        }
+    }
+    Ranking {
+        workload_id: workload.id.clone(),
+        objective: options.objective,
+        entries,
+        buy_nothing,
+        filtered_out,
+    }
+}
+
+fn pick_runtime(machine: &Machine, wanted: Option<Runtime>) -> Runtime {
+    wanted
+        .filter(|r| machine.runtimes.contains(r))
+        .unwrap_or(machine.default_runtime)
+}
+
+fn runs_required_models(entry: &RankEntry, workload: &Workload, required: &[String]) -> bool {
+    required.iter().all(|model| {
+        workload
+            .tasks
+            .iter()
+            .zip(&entry.mix.tasks)
+            .filter(|(spec, _)| &spec.model == model)
+            .all(|(_, result)| result.served == Served::Local)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn entry(
+    catalog: &Catalog,
+    workload: &Workload,
+    options: &RankOptions,
+    machine: &Machine,
+    per_device_gb: f64,
+    runtime: Runtime,
+    price: Option<f64>,
+    is_current: bool,
+    years: f64,
+) -> RankEntry {
+    let setup = Setup {
+        machine,
+        per_device_gb,
+        runtime,
+    };
+    let mix = evaluate(catalog, setup, workload, &options.mix);
+    let price_usd = if is_current { 0.0 } else { price.unwrap_or(0.0) };
+    let months = years * 12.0;
+    let total_cost_usd = price_usd + months * (mix.energy_usd_per_month + mix.cloud_usd_per_month);
+    let setting_fix = if mix.needs_setting {
+        machine.accelerator_memory.setting.clone()
+    } else {
+        None
+    };
+    let reasons = reasons(catalog, workload, machine, setup, &mix);
+    let list_price_usd = machine.memory_option(per_device_gb).and_then(|o| o.price_usd);
+    RankEntry {
+        machine_id: machine.id.clone(),
+        machine_name: machine.name.clone(),
+        per_device_gb,
+        total_memory_gb: per_device_gb * f64::from(machine.device_count.max(1)),
+        price_usd,
+        list_price_usd,
+        is_current,
+        runtime,
+        bottleneck: mix.bottleneck.describe(),
+        mix,
+        total_cost_usd,
+        reasons,
+        setting_fix,
+        pareto: false,
+    }
+}
+
+/// One-line reasons with their numbers.
+fn reasons(catalog: &Catalog, workload: &Workload, machine: &Machine, setup: Setup<'_>, mix: &MixResult) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(peak) = &mix.peak_memory {
+        if peak.fits() {
+            let headroom = peak.headroom_bytes.max(0.0);
+            out.push(format!(
+                "memory: needs {} of {} usable ({} headroom){}",
+                gib(peak.total_bytes),
+                gib(peak.usable_bytes),
+                gib(headroom),
+                if peak.needs_setting { ", after raising the GPU memory limit" } else { "" }
+            ));
+        }
+    }
+    for (task, spec) in mix.tasks.iter().zip(&workload.tasks) {
+        match (&task.problem, &task.local) {
+            (Some(LocalProblem::DoesNotFit { needed_bytes, usable_bytes }), _) => out.push(format!(
+                "{}: does not fit: needs {}, {} usable",
+                task.name,
+                gib(*needed_bytes),
+                gib(*usable_bytes)
+            )),
+            (Some(LocalProblem::Timeout { secs, timeout_secs, prefill_secs }), _) => out.push(format!(
+                "{}: {:.0} s per request ({:.0} s prefill of {} tokens) is over the {:.0} s timeout",
+                task.name,
+                secs,
+                prefill_secs,
+                thousands(spec.prompt_tokens),
+                timeout_secs
+            )),
+            (Some(LocalProblem::UnknownEntry { what }), _) => out.push(format!("{}: unknown {what}", task.name)),
+            (None, Some(local)) => {
+                let model = match (catalog.model(&spec.model), catalog.quant(&spec.quant), catalog.kv_type(&spec.kv_type)) {
+                    (Some(model), Some(quant), Some(kv)) => Some(LoadedModel { model, quant, kv }),
+                    _ => None,
+                };
+                let detail = match (local.decode.limit, model) {
+                    (Limit::Bandwidth, Some(m)) => format!(
+                        "decode is bandwidth-bound: {:.0} GB/s over {:.1} GB read per token = {:.0} tok/s at most, {:.1} tok/s predicted",
+                        machine.bandwidth_gb_per_s.value,
+                        m.active_weights_bytes() / 1e9,
+                        decode_bound_tokens_per_s(machine, &m),
+                        local.decode.tokens_per_s
+                    ),
+                    (limit, _) => format!("decode {:.1} tok/s, {}-bound", local.decode.tokens_per_s, limit.as_str()),
+                };
+                out.push(format!(
+                    "{}: {detail}; prefill {:.0} tok/s, first token after {:.1} s",
+                    task.name, local.prefill.tokens_per_s, local.time_to_first_token_secs
+                ));
+            }
+            (None, None) => {}
+        }
+        if let Served::Cloud { offer, usd_per_request } = &task.served {
+            out.push(format!("{}: sent to {offer} at ${usd_per_request:.3} per request", task.name));
+        }
+    }
+    if setup.machine.device_count > 1 {
+        out.push(format!(
+            "{} devices split the layers: capacity adds up, decode speed does not",
+            setup.machine.device_count
+        ));
+    }
+    out
+}
+
+fn sort_entries(entries: &mut [RankEntry], objective: Objective) {
+    entries.sort_by(|a, b| {
+        let fail = a.mix.share_failed.total_cmp(&b.mix.share_failed);
+        match objective {
+            Objective::Fastest => fail
+                .then(a.mix.mean_request_secs.total_cmp(&b.mix.mean_request_secs))
+                .then(a.price_usd.total_cmp(&b.price_usd)),
+            Objective::Cheapest => b
+                .mix
+                .meets_targets
+                .cmp(&a.mix.meets_targets)
+                .then(fail)
+                .then(a.price_usd.total_cmp(&b.price_usd))
+                .then(a.mix.mean_request_secs.total_cmp(&b.mix.mean_request_secs)),
+            Objective::BestValue { .. } => b
+                .mix
+                .meets_targets
+                .cmp(&a.mix.meets_targets)
+                .then(fail)
+                .then(a.total_cost_usd.total_cmp(&b.total_cost_usd)),
+        }
+    });
+}
+
+/// Marks entries no other entry beats on both price (lower) and local decode speed (higher).
+fn mark_pareto(entries: &mut [RankEntry]) {
+    let points: Vec<(f64, f64)> = entries
+        .iter()
+        .map(|e| (e.price_usd, e.mix.local_decode_tokens_per_s))
+        .collect();
+    for (i, entry) in entries.iter_mut().enumerate() {
+        let (price, speed) = points[i];
+        entry.pareto = !points
+            .iter()
+            .enumerate()
+            .any(|(j, &(p, s))| j != i && p <= price && s >= speed && (p < price || s > speed));
+    }
+}
+
+/// 146760 -> "146,760".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,218 @@
+//! Speed: decode from bandwidth, prefill from compute, each checked against the other
+//! (a roofline), with the runtime's fitted efficiencies.
+
+use serde::Serialize;
+
+use super::memory::{LoadedModel, MemoryPlan, UBATCH_TOKENS};
+use super::types::{Machine, RuntimeProfile};
+
+/// What limits a phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Limit {
+    /// Streaming weights and cache from memory.
+    Bandwidth,
+    /// Matrix throughput.
+    Compute,
+    /// Attention over a long context.
+    Attention,
+    /// Layers that live in system RAM.
+    Offload,
+    /// Fixed per-token cost (kernel launches, sampling, the link between devices).
+    Overhead,
+}
+
+impl Limit {
+    /// Words for reasons.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Limit::Bandwidth => "bandwidth",
+            Limit::Compute => "compute",
+            Limit::Attention => "attention",
+            Limit::Offload => "system-RAM offload",
+            Limit::Overhead => "per-token overhead",
+        }
+    }
+}
+
+/// The hardware a model runs on, with the efficiencies of its runtime.
+#[derive(Clone, Copy, Debug)]
+pub struct Hardware<'a> {
+    pub machine: &'a Machine,
+    pub profile: &'a RuntimeProfile,
+    /// Efficiencies of the CPU runtime, for offloaded layers.
+    pub cpu_profile: Option<&'a RuntimeProfile>,
+}
+
+impl Hardware<'_> {
+    /// Effective bandwidth of the accelerator for weights, bytes/s.
+    pub fn effective_bandwidth_bytes_per_s(&self, moe: bool) -> f64 {
+        let factor = if moe {
+            self.profile.moe_decode_factor.value
+        } else {
+            1.0
+        };
+        (self.machine.bandwidth_gb_per_s.value * 1e9 * self.profile.bandwidth_efficiency.value * factor)
+            .max(1.0)
+    }
+
+    /// Effective dense throughput for weight matmuls, FLOP/s.
+    pub fn effective_flops_per_s(&self, moe: bool) -> f64 {
+        let factor = if moe {
+            self.profile.moe_prefill_factor.value
+        } else {
+            1.0
+        };
+        (self.machine.fp16_tflops.value * 1e12 * self.profile.compute_efficiency.value * factor).max(1.0)
+    }
+
+    /// Effective throughput for attention, FLOP/s.
+    pub fn effective_attention_flops_per_s(&self) -> f64 {
+        (self.machine.fp16_tflops.value * 1e12 * self.profile.attention_efficiency.value).max(1.0)
+    }
+
+    fn system_ram_bytes_per_s(&self) -> f64 {
+        let bw = self
+            .machine
+            .system_ram_bandwidth_gb_per_s
+            .as_ref()
+            .map_or(self.machine.bandwidth_gb_per_s.value / 10.0, |s| s.value);
+        let eff = self.cpu_profile.map_or(0.5, |p| p.bandwidth_efficiency.value);
+        (bw * 1e9 * eff).max(1.0)
+    }
+
+    /// Seconds to pass one token's activations between devices.
+    fn link_secs_per_token(&self, model: &LoadedModel<'_>) -> f64 {
+        let hops = f64::from(self.machine.device_count.max(1) - 1);
+        if hops == 0.0 {
+            return 0.0;
+        }
+        let Some(link) = &self.machine.interconnect else {
+            return 0.0;
+        };
+        let bytes = f64::from(model.model.hidden_size) * 4.0;
+        hops * (bytes / (link.bandwidth_gb_per_s.value * 1e9).max(1.0) + link.latency_us.value * 1e-6)
+    }
+}
+
+/// Time per decoded token at one depth, split by cause.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct DecodeStep {
+    pub memory_secs: f64,
+    pub compute_secs: f64,
+    pub offload_secs: f64,
+    pub overhead_secs: f64,
+    pub total_secs: f64,
+    pub limit: Limit,
+}
+
+/// Seconds to decode one token with `depth` tokens already in the cache.
+pub fn decode_step(hw: &Hardware<'_>, model: &LoadedModel<'_>, plan: &MemoryPlan, depth: f64) -> DecodeStep {
+    let moe = model.model.moe.is_some();
+    let on_device = 1.0 - plan.offloaded_share;
+    let weights = model.active_weights_bytes();
+    let kv = model.kv_cache_bytes(depth.max(0.0) as u64) * hw.profile.kv_read_efficiency.value;
+    let memory_secs = (weights + kv) * on_device / hw.effective_bandwidth_bytes_per_s(moe);
+    let offload_secs = (weights + kv) * plan.offloaded_share / hw.system_ram_bytes_per_s();
+    let flops = model.weight_flops_per_token() + model.attention_flops_per_token(depth);
+    let compute_secs = flops / hw.effective_flops_per_s(false);
+    let overhead_secs = hw.profile.per_token_overhead_ms.value * 1e-3 + hw.link_secs_per_token(model);
+    let device_secs = memory_secs.max(compute_secs);
+    let total_secs = device_secs + offload_secs + overhead_secs;
+    let limit = if offload_secs >= device_secs && offload_secs >= overhead_secs {
+        Limit::Offload
+    } else if overhead_secs > device_secs {
+        Limit::Overhead
+    } else if compute_secs > memory_secs {
+        Limit::Compute
+    } else {
+        Limit::Bandwidth
+    };
+    DecodeStep {
+        memory_secs,
+        compute_secs,
+        offload_secs,
+        overhead_secs,
+        total_secs,
+        limit,
+    }
+}
+
+/// Decoding `tokens` tokens starting at `depth`.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Decode {
+    pub secs: f64,
+    pub tokens_per_s: f64,
+    pub limit: Limit,
+}
+
+/// Decodes `tokens` tokens starting at `depth`: Simpson's rule over the per-token time,
+/// which grows with depth as the cache does.
+pub fn decode(hw: &Hardware<'_>, model: &LoadedModel<'_>, plan: &MemoryPlan, depth: u64, tokens: u64) -> Decode {
+    let n = tokens.max(1) as f64;
+    let d0 = depth as f64;
+    let start = decode_step(hw, model, plan, d0);
+    let mid = decode_step(hw, model, plan, d0 + n / 2.0);
+    let end = decode_step(hw, model, plan, d0 + n);
+    let per_token = (start.total_secs + 4.0 * mid.total_secs + end.total_secs) / 6.0;
+    let secs = per_token * n;
+    Decode {
+        secs,
+        tokens_per_s: n / secs.max(f64::MIN_POSITIVE),
+        limit: mid.limit,
+    }
+}
+
+/// Prefilling a prompt.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+pub struct Prefill {
+    pub secs: f64,
+    pub tokens_per_s: f64,
+    /// Seconds in weight matmuls (compute- or memory-bound, whichever is slower).
+    pub weights_secs: f64,
+    /// Seconds in attention over the context.
+    pub attention_secs: f64,
+    /// Seconds streaming offloaded layers from system RAM.
+    pub offload_secs: f64,
+    pub limit: Limit,
+}
+
+/// Prefills `tokens` prompt tokens on top of `depth` cached ones (llama-bench `pp N -d D`).
+pub fn prefill(hw: &Hardware<'_>, model: &LoadedModel<'_>, plan: &MemoryPlan, depth: u64, tokens: u64) -> Prefill {
+    let moe = model.model.moe.is_some();
+    let n = tokens.max(1) as f64;
+    let compute = n * model.weight_flops_per_token() / hw.effective_flops_per_s(moe);
+    // Each ubatch streams the weights once; a MoE batch touches nearly all experts.
+    let ubatches = (n / UBATCH_TOKENS as f64).ceil();
+    let on_device = 1.0 - plan.offloaded_share;
+    let stream = ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s(false);
+    let weights_secs = compute.max(stream);
+    // Token i attends over depth + i tokens; the mean is depth + n/2.
+    let attention_secs = n * model.attention_flops_per_token(depth as f64 + n / 2.0)
+        / hw.effective_attention_flops_per_s();
+    let offload_secs = ubatches * model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s();
+    let secs = weights_secs + attention_secs + offload_secs;
+    let limit = if offload_secs > weights_secs.max(attention_secs) {
+        Limit::Offload
+    } else if attention_secs > weights_secs {
+        Limit::Attention
+    } else if stream > compute {
+        Limit::Bandwidth
+    } else {
+        Limit::Compute
+    };
+    Prefill {
+        secs,
+        tokens_per_s: n / secs.max(f64::MIN_POSITIVE),
+        weights_secs,
+        attention_secs,
+        offload_secs,
+        limit,
+    }
+}
+
+/// The physical ceiling on decode speed: spec bandwidth over the bytes of active weights,
+/// with no runtime losses. Published claims above it are impossible.
+pub fn decode_bound_tokens_per_s(machine: &Machine, model: &LoadedModel<'_>) -> f64 {
+    machine.bandwidth_gb_per_s.value * 1e9 / model.active_weights_bytes().max(1.0)
+}

@@ -1,0 +1,369 @@
+//! The engine's input types: a validated catalogue of machines, models, quantisations,
+//! runtimes, workloads and cloud offers. Plain data; built by `crate::catalog`.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::catalog::raw::{Attention, Moe, Sourced};
+
+/// Bytes in one GiB; memory capacities are sold in binary gigabytes.
+pub const GIB: f64 = 1_073_741_824.0;
+
+/// Where a catalogue entry came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Origin {
+    /// Embedded in the binary from `catalog/<file>`.
+    BuiltIn(String),
+    /// A user file, by path.
+    User(String),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::BuiltIn(file) => write!(f, "built-in catalog/{file}"),
+            Origin::User(path) => write!(f, "{path}"),
+        }
+    }
+}
+
+/// Declares a string-backed enum with its catalogue spellings.
+macro_rules! named_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The spelling used in catalogue files and on the command line.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// Parses the catalogue spelling.
+            pub fn parse(text: &str) -> Option<Self> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+named_enum! {
+    /// An inference backend.
+    Runtime { Metal = "metal", Cuda = "cuda", Rocm = "rocm", Vulkan = "vulkan", Cpu = "cpu" }
+}
+named_enum! {
+    /// An operating system a machine runs.
+    Os { MacOs = "macos", Linux = "linux", Windows = "windows" }
+}
+named_enum! {
+    /// The shape of a machine.
+    FormFactor { Desktop = "desktop", Laptop = "laptop", Tablet = "tablet", MiniPc = "mini-pc", Workstation = "workstation", Server = "server" }
+}
+named_enum! {
+    /// Whether CPU and accelerator share one memory pool.
+    MemoryKind { Unified = "unified", Discrete = "discrete" }
+}
+
+/// A validated machine.
+#[derive(Clone, Debug, Serialize)]
+pub struct Machine {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    pub form_factor: FormFactor,
+    pub os: Vec<Os>,
+    pub runtimes: Vec<Runtime>,
+    pub default_runtime: Runtime,
+    pub memory_kind: MemoryKind,
+    /// Accelerators that each hold a share of the model.
+    pub device_count: u32,
+    pub memory_options: Vec<MemoryOption>,
+    pub system_ram_gb: Option<f64>,
+    /// Spec memory bandwidth of one device.
+    pub bandwidth_gb_per_s: Sourced,
+    pub system_ram_bandwidth_gb_per_s: Option<Sourced>,
+    /// Dense FP16/BF16 matrix throughput of one device.
+    pub fp16_tflops: Sourced,
+    pub fp8_tflops: Option<Sourced>,
+    pub fp4_tflops: Option<Sourced>,
+    pub cpu_cores: u32,
+    pub accelerator_memory: AcceleratorMemory,
+    pub interconnect: Option<Interconnect>,
+    pub power_watts: Sourced,
+    pub idle_watts: Option<Sourced>,
+    pub released: String,
+    pub sources: Vec<String>,
+    pub notes: String,
+    pub claims: Vec<Claim>,
+    pub origin: Origin,
+}
+
+impl Machine {
+    /// The memory option with this per-device capacity, if any.
+    pub fn memory_option(&self, per_device_gb: f64) -> Option<&MemoryOption> {
+        self.memory_options
+            .iter()
+            .find(|o| (o.per_device_gb - per_device_gb).abs() < 0.5)
+    }
+
+    /// The largest memory option.
+    pub fn largest_memory_option(&self) -> Option<&MemoryOption> {
+        self.memory_options
+            .iter()
+            .max_by(|a, b| a.per_device_gb.total_cmp(&b.per_device_gb))
+    }
+}
+
+/// A memory configuration and its price.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MemoryOption {
+    pub per_device_gb: f64,
+    pub price_usd: Option<f64>,
+    pub price_date: String,
+    pub source: String,
+}
+
+/// How much of a device's memory the accelerator may use.
+#[derive(Clone, Debug, Serialize)]
+pub struct AcceleratorMemory {
+    /// Share usable out of the box.
+    pub default_share: Sourced,
+    /// With `setting` changed, all but this many GiB are usable.
+    pub tuned_reserve_gb: Option<Sourced>,
+    /// The setting that raises the share.
+    pub setting: Option<String>,
+}
+
+/// The link between devices.
+#[derive(Clone, Debug, Serialize)]
+pub struct Interconnect {
+    pub kind: String,
+    pub bandwidth_gb_per_s: Sourced,
+    pub latency_us: Sourced,
+}
+
+/// A published speed claim, checked against the bandwidth bound.
+#[derive(Clone, Debug, Serialize)]
+pub struct Claim {
+    pub by: String,
+    pub text: String,
+    pub model: String,
+    pub quant: String,
+    pub decode_tokens_per_s: f64,
+}
+
+/// A validated model architecture.
+#[derive(Clone, Debug, Serialize)]
+pub struct Model {
+    pub id: String,
+    pub name: String,
+    pub hf_repo: String,
+    pub params_total_b: f64,
+    pub params_active_b: f64,
+    pub layers: u32,
+    pub hidden_size: u32,
+    pub attention_heads: u32,
+    pub kv_heads: u32,
+    pub head_dim: u32,
+    pub vocab_size: u32,
+    pub context_native: u64,
+    pub context_extended: Option<u64>,
+    pub attention: Attention,
+    pub moe: Option<Moe>,
+    pub gguf_files: Vec<GgufFile>,
+    pub sources: Vec<String>,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// A published GGUF file size.
+#[derive(Clone, Debug, Serialize)]
+pub struct GgufFile {
+    pub quant: String,
+    pub bytes: u64,
+    pub source: String,
+}
+
+/// A weight quantisation.
+#[derive(Clone, Debug, Serialize)]
+pub struct Quant {
+    pub id: String,
+    pub bits_per_weight: Sourced,
+    pub block_bits_per_weight: Option<f64>,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// A KV cache element type.
+#[derive(Clone, Debug, Serialize)]
+pub struct KvType {
+    pub id: String,
+    pub bytes_per_element: Sourced,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// Efficiency of a runtime relative to hardware peaks.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuntimeProfile {
+    pub runtime: Runtime,
+    pub bandwidth_efficiency: Sourced,
+    pub compute_efficiency: Sourced,
+    pub attention_efficiency: Sourced,
+    pub moe_prefill_factor: Sourced,
+    pub moe_decode_factor: Sourced,
+    pub per_token_overhead_ms: Sourced,
+    pub overhead_gb: Sourced,
+    pub kv_read_efficiency: Sourced,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// A validated workload mix; its tasks refer to catalogue entries by index.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Workload {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub models_resident_together: bool,
+    pub min_decode_tokens_per_s: Option<f64>,
+    pub tasks: Vec<Task>,
+    pub sources: Vec<String>,
+}
+
+/// One kind of request of a mix.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Task {
+    pub name: String,
+    /// Share of requests, 0..=1.
+    pub share: f64,
+    pub prompt_tokens: u64,
+    /// Tokens already in the KV cache when the request arrives (prompt caching).
+    pub cached_tokens: u64,
+    pub output_tokens: u64,
+    /// Must stay on the machine.
+    pub private: bool,
+    pub timeout_secs: f64,
+    pub model: String,
+    pub quant: String,
+    pub kv_type: String,
+    pub context_tokens: Option<u64>,
+    pub requests_per_day: f64,
+}
+
+impl Task {
+    /// Tokens the request occupies in the KV cache when it finishes.
+    pub fn needed_context_tokens(&self) -> u64 {
+        self.cached_tokens
+            .saturating_add(self.prompt_tokens)
+            .saturating_add(self.output_tokens)
+    }
+
+    /// Context the runtime allocates for this task's model.
+    pub fn allocated_context_tokens(&self) -> u64 {
+        self.context_tokens
+            .unwrap_or(0)
+            .max(self.needed_context_tokens())
+    }
+}
+
+/// A cloud alternative for non-private tasks.
+#[derive(Clone, Debug, Serialize)]
+pub struct CloudOffer {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub context_tokens: u64,
+    pub input_usd_per_mtok: Sourced,
+    pub output_usd_per_mtok: Sourced,
+    pub decode_tokens_per_s: Sourced,
+    pub time_to_first_token_secs: Sourced,
+    pub prefill_tokens_per_s: Sourced,
+    pub data_leaves_machine: bool,
+    pub free_tier: Option<String>,
+    pub sources: Vec<String>,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// What a llama-bench test measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TestKind {
+    /// Prompt processing of `n` tokens (`ppN`).
+    Prefill,
+    /// Token generation of `n` tokens (`tgN`).
+    Decode,
+}
+
+/// A published measurement.
+#[derive(Clone, Debug, Serialize)]
+pub struct Benchmark {
+    pub machine: String,
+    pub runtime: Runtime,
+    pub model: String,
+    pub quant: String,
+    pub kind: TestKind,
+    pub tokens: u64,
+    pub depth: u64,
+    pub tokens_per_s: f64,
+    pub build: Option<String>,
+    pub date: Option<String>,
+    pub flash_attention: Option<bool>,
+    pub source: String,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// The whole validated catalogue.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Catalog {
+    pub machines: Vec<Machine>,
+    pub models: Vec<Model>,
+    pub quants: Vec<Quant>,
+    pub kv_types: Vec<KvType>,
+    pub runtimes: Vec<RuntimeProfile>,
+    pub workloads: Vec<Workload>,
+    pub cloud: Vec<CloudOffer>,
+    pub benchmarks: Vec<Benchmark>,
+}
+
+impl Catalog {
+    /// Machine by id.
+    pub fn machine(&self, id: &str) -> Option<&Machine> {
+        self.machines.iter().find(|m| m.id == id)
+    }
+    /// Model by id.
+    pub fn model(&self, id: &str) -> Option<&Model> {
+        self.models.iter().find(|m| m.id == id)
+    }
+    /// Quant by id.
+    pub fn quant(&self, id: &str) -> Option<&Quant> {
+        self.quants.iter().find(|q| q.id == id)
+    }
+    /// KV type by id.
+    pub fn kv_type(&self, id: &str) -> Option<&KvType> {
+        self.kv_types.iter().find(|k| k.id == id)
+    }
+    /// Runtime profile.
+    pub fn runtime(&self, runtime: Runtime) -> Option<&RuntimeProfile> {
+        self.runtimes.iter().find(|r| r.runtime == runtime)
+    }
+    /// Workload by id.
+    pub fn workload(&self, id: &str) -> Option<&Workload> {
+        self.workloads.iter().find(|w| w.id == id)
+    }
+}
+
+/// Whether a source string marks an estimate or assumption rather than a citation.
+pub fn is_estimate(source: &str) -> bool {
+    !(source.starts_with("http://") || source.starts_with("https://"))
+}

@@ -1,0 +1,7 @@
+//! headroom: decide whether your machine is enough for your local language models, and if
+//! not, what to buy. The engine is pure; the catalogue, CLI, report and UI sit around it.
+
+pub mod catalog;
+pub mod cli;
+pub mod engine;
+pub mod report;

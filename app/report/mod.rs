@@ -1,0 +1,172 @@
+//! The decision summary: Markdown and JSON from a ranking, and atomic writes to disk.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::engine::mix::{gib, Served};
+use crate::engine::rank::{thousands, RankOptions, Ranking};
+use crate::engine::types::{Catalog, Workload};
+
+/// Renders the decision summary as Markdown.
+pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, ranking: &Ranking, top: usize) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# headroom decision summary: {}\n", workload.name);
+    if let Some(first) = ranking.entries.first() {
+        if ranking.buy_nothing {
+            let _ = writeln!(
+                md,
+                "**Buy nothing.** Your {} ({:.0} GB) meets the targets of this mix{}.\n",
+                first.machine_name,
+                first.total_memory_gb,
+                first
+                    .setting_fix
+                    .as_ref()
+                    .map(|s| format!(" once you change one setting: `{s}`"))
+                    .unwrap_or_default()
+            );
+        } else {
+            let _ = writeln!(
+                md,
+                "**Top pick:** {} with {:.0} GB at ${:.0}; bottleneck: {}.\n",
+                first.machine_name, first.total_memory_gb, first.price_usd, first.bottleneck
+            );
+        }
+    }
+    let _ = writeln!(md, "## Inputs\n");
+    let _ = writeln!(md, "- Workload: `{}`: {}", workload.id, workload.description);
+    let have = options
+        .have
+        .as_ref()
+        .map(|h| format!("`{}` with {} GB", h.machine, h.per_device_gb))
+        .unwrap_or_else(|| "not given".to_owned());
+    let _ = writeln!(md, "- Your machine: {have}");
+    let _ = writeln!(
+        md,
+        "- Budget: ${:.0} to ${:.0}; objective: {}; cloud for non-private tasks: {}; electricity ${:.2}/kWh",
+        options.budget_min_usd,
+        options.budget_max_usd,
+        options.objective.as_str(),
+        if options.mix.allow_cloud { "allowed" } else { "not allowed" },
+        options.mix.electricity_usd_per_kwh
+    );
+    if let Some(min) = workload.min_decode_tokens_per_s {
+        let _ = writeln!(md, "- Target: every task served, decode at least {min:.0} tok/s");
+    }
+    let _ = writeln!(md, "\n| task | share | prompt | output | model | quant | private | timeout |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---|---|---|---:|");
+    for t in &workload.tasks {
+        let _ = writeln!(
+            md,
+            "| {} | {:.0}% | {} | {} | {} | {} | {} | {:.0} s |",
+            t.name,
+            t.share * 100.0,
+            thousands(t.prompt_tokens),
+            thousands(t.output_tokens),
+            t.model,
+            t.quant,
+            if t.private { "yes" } else { "no" },
+            t.timeout_secs
+        );
+    }
+    let _ = writeln!(md, "\n## Ranking\n");
+    let _ = writeln!(md, "| # | machine | memory | price | meets targets | local | cloud | failed | mean request | decode tok/s | cloud $/month | bottleneck |");
+    let _ = writeln!(md, "|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    for (i, e) in ranking.entries.iter().take(top).enumerate() {
+        let _ = writeln!(
+            md,
+            "| {} | {}{} | {:.0} GB | ${:.0} | {} | {:.0}% | {:.0}% | {:.0}% | {:.1} s | {:.1} | {:.2} | {} |",
+            i + 1,
+            e.machine_name,
+            if e.is_current { " (yours)" } else { "" },
+            e.total_memory_gb,
+            e.price_usd,
+            if e.mix.meets_targets { "yes" } else { "no" },
+            e.mix.share_local * 100.0,
+            e.mix.share_cloud * 100.0,
+            e.mix.share_failed * 100.0,
+            e.mix.mean_request_secs,
+            e.mix.local_decode_tokens_per_s,
+            e.mix.cloud_usd_per_month,
+            e.bottleneck
+        );
+    }
+    let _ = writeln!(md, "\n## Reasons\n");
+    for e in ranking.entries.iter().take(top) {
+        let _ = writeln!(md, "### {} ({:.0} GB){}\n", e.machine_name, e.total_memory_gb, if e.is_current { ", yours" } else { "" });
+        for r in &e.reasons {
+            let _ = writeln!(md, "- {r}");
+        }
+        if let Some(fix) = &e.setting_fix {
+            let _ = writeln!(md, "- setting to change: `{fix}`");
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "## Memory\n");
+    let _ = writeln!(md, "| machine | weights | KV cache | overhead | total | usable | headroom | placement |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
+    for e in ranking.entries.iter().take(top) {
+        if let Some(m) = &e.mix.peak_memory {
+            let _ = writeln!(
+                md,
+                "| {} ({:.0} GB) | {} | {} | {} | {} | {} | {} | {} |",
+                e.machine_name,
+                e.total_memory_gb,
+                gib(m.weights_bytes),
+                gib(m.kv_cache_bytes),
+                gib(m.overhead_bytes),
+                gib(m.total_bytes),
+                gib(m.usable_bytes),
+                gib(m.headroom_bytes),
+                m.placement.as_str()
+            );
+        }
+    }
+    let cloud_tasks: Vec<String> = ranking
+        .entries
+        .first()
+        .map(|e| {
+            e.mix
+                .tasks
+                .iter()
+                .filter_map(|t| match &t.served {
+                    Served::Cloud { offer, .. } => Some(format!("{} -> {offer}", t.name)),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if !cloud_tasks.is_empty() {
+        let _ = writeln!(md, "\nOn the top pick, these tasks go to the cloud (their data leaves the machine): {}.", cloud_tasks.join("; "));
+    }
+    let _ = writeln!(
+        md,
+        "\nPredictions come from the engine's physics (bandwidth for decode, compute for prefill) with efficiencies from `catalog/runtimes.ron`; {} machines and {} models in the catalogue; every figure has a source there.",
+        catalog.machines.len(),
+        catalog.models.len()
+    );
+    md
+}
+
+/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename, so a
+/// failed write never leaves a half-written file or destroys the old one.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path has no file name"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(contents)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

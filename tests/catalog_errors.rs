@@ -1,0 +1,223 @@
+//! Broken catalogue files: each kind of error names the file, line, column, entry and field.
+
+use headroom::catalog::{self, CatalogError, SourceText};
+use headroom::engine::types::Origin;
+
+fn user(text: &str) -> SourceText {
+    SourceText {
+        origin: Origin::User("my.ron".to_owned()),
+        label: "my.ron".to_owned(),
+        text: text.to_owned(),
+    }
+}
+
+/// Loads the built-in catalogue plus `text` as a user file and returns the errors.
+#[track_caller]
+fn errors_of(text: &str) -> Vec<CatalogError> {
+    let mut sources = catalog::built_in_sources();
+    sources.push(user(text));
+    match catalog::load(&sources) {
+        Ok(_) => panic!("expected an error for:\n{text}"),
+        Err(errors) => errors,
+    }
+}
+
+#[track_caller]
+fn check(text: &str, expected_message: &str, expected_line: usize) {
+    let errors = errors_of(text);
+    let hit = errors
+        .iter()
+        .find(|e| e.to_string().contains(expected_message))
+        .unwrap_or_else(|| panic!("no error contains {expected_message:?}; got:\n{}", catalog::error::join(&errors)));
+    let location = hit.location().expect("a location");
+    assert_eq!(location.file, "my.ron", "{hit}");
+    assert_eq!(location.line, expected_line, "{hit}");
+    assert!(location.column >= 1);
+}
+
+/// A valid machine entry with one field replaced.
+fn machine_with(field: &str, value: &str) -> String {
+    let base = [
+        ("id", "\"my-box\""),
+        ("name", "\"My box\""),
+        ("vendor", "\"Me\""),
+        ("form_factor", "\"desktop\""),
+        ("os", "[\"linux\"]"),
+        ("runtimes", "[\"cuda\", \"cpu\"]"),
+        ("default_runtime", "\"cuda\""),
+        ("memory_kind", "\"discrete\""),
+        ("device_count", "1"),
+        ("memory_options", "[(per_device_gb: 24, price_usd: Some(2000), price_date: \"2025\", source: \"estimate: test\")]"),
+        ("system_ram_gb", "Some(64)"),
+        ("bandwidth_gb_per_s", "(value: 1000, source: \"estimate: test\")"),
+        ("compute_tflops", "(fp16: Some((value: 100, source: \"estimate: test\")))"),
+        ("cpu_cores", "16"),
+        ("accelerator_memory", "(default_share: (value: 1.0, source: \"estimate: test\"))"),
+        ("power_watts", "(value: 400, source: \"estimate: test\")"),
+    ];
+    let mut out = String::from("(\n    machines: [\n        (\n");
+    for (k, v) in base {
+        let v = if k == field { value } else { v };
+        out += &format!("            {k}: {v},\n");
+    }
+    out += "        ),\n    ],\n)\n";
+    out
+}
+
+#[test]
+fn a_valid_user_machine_loads_and_keeps_its_origin() {
+    let mut sources = catalog::built_in_sources();
+    sources.push(user(&machine_with("", "")));
+    let catalog = catalog::load(&sources).expect("valid");
+    let m = catalog.machine("my-box").expect("added");
+    assert_eq!(m.origin, Origin::User("my.ron".to_owned()));
+}
+
+#[test]
+fn unknown_runtime_names_the_value_entry_and_place() {
+    // Line 9 is `default_runtime`; the value "cuda12" is also not in `runtimes`.
+    check(&machine_with("default_runtime", "\"cuda12\""), "unknown runtime \"cuda12\" in machine \"my-box\"", 10);
+}
+
+#[test]
+fn unknown_runtime_in_a_list_points_at_the_list() {
+    check(&machine_with("runtimes", "[\"cuda\", \"metl\"]"), "unknown runtime \"metl\"", 9);
+}
+
+#[test]
+fn negative_bandwidth_is_rejected() {
+    check(
+        &machine_with("bandwidth_gb_per_s", "(value: -3, source: \"estimate: test\")"),
+        "bandwidth_gb_per_s -3 is outside",
+        15,
+    );
+}
+
+#[test]
+fn a_source_that_is_neither_url_nor_estimate_is_rejected() {
+    check(
+        &machine_with("power_watts", "(value: 400, source: \"my friend said\")"),
+        "source \"my friend said\" must be a URL",
+        19,
+    );
+}
+
+#[test]
+fn missing_compute_is_rejected() {
+    check(&machine_with("compute_tflops", "()"), "compute_tflops.fp16 is required", 16);
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let text = "(\n    machines: [\n        (id: \"x\" name: \"y\"),\n    ],\n)\n";
+    let errors = errors_of(text);
+    assert!(matches!(errors[0], CatalogError::Syntax { .. }), "{errors:?}");
+    let location = errors[0].location().expect("location");
+    assert_eq!((location.file.as_str(), location.line), ("my.ron", 3));
+}
+
+#[test]
+fn unknown_field_is_named() {
+    let text = "(\n    machines: [\n        (id: \"x\", colour: \"red\"),\n    ],\n)\n";
+    let errors = errors_of(text);
+    let message = errors[0].to_string();
+    assert!(message.contains("colour"), "{message}");
+    assert!(message.contains("in entry \"x\""), "{message}");
+    assert!(message.contains("my.ron:3:"), "{message}");
+}
+
+#[test]
+fn unknown_section_is_named() {
+    let errors = errors_of("(gadgets: [])");
+    assert!(errors[0].to_string().contains("gadgets"), "{}", errors[0]);
+}
+
+const TASK: &str = "(name: \"t\", share: 1.0, prompt_tokens: 1000, output_tokens: 100, private: true, timeout_secs: 60, model: \"qwen3-coder-30b\", quant: \"Q4_K_M\", requests_per_day: 10)";
+
+#[test]
+fn unknown_model_in_a_workload_suggests_the_closest_ids() {
+    let text = format!("(\n    workloads: [\n        (\n            id: \"w\",\n            name: \"W\",\n            tasks: [\n                {TASK},\n            ],\n        ),\n    ],\n)\n");
+    let errors = errors_of(&text);
+    let message = catalog::error::join(&errors);
+    assert!(message.contains("unknown model \"qwen3-coder-30b\""), "{message}");
+    assert!(message.contains("closest: qwen3-coder-30b-a3b"), "{message}");
+    assert_eq!(errors[0].location().map(|l| l.line), Some(7));
+}
+
+#[test]
+fn shares_that_do_not_sum_to_one_are_rejected() {
+    let task = TASK.replace("share: 1.0", "share: 0.5").replace("qwen3-coder-30b\"", "qwen3-coder-30b-a3b\"");
+    let text = format!("(workloads: [(id: \"w\", name: \"W\", tasks: [{task}])])");
+    let message = catalog::error::join(&errors_of(&text));
+    assert!(message.contains("task shares sum to 0.500, not 1"), "{message}");
+}
+
+#[test]
+fn duplicate_ids_in_one_file_are_rejected() {
+    let one = machine_with("", "");
+    let entry = one
+        .split_once("machines: [\n")
+        .and_then(|(_, rest)| rest.rsplit_once("    ],"))
+        .map(|(entry, _)| entry.to_owned())
+        .expect("entry");
+    let text = format!("(\n    machines: [\n{entry}{entry}    ],\n)\n");
+    let message = catalog::error::join(&errors_of(&text));
+    assert!(message.contains("duplicate machine id \"my-box\""), "{message}");
+}
+
+#[test]
+fn a_user_entry_with_an_existing_id_replaces_the_built_in_one() {
+    let text = machine_with("id", "\"dgx-spark\"");
+    let mut sources = catalog::built_in_sources();
+    sources.push(user(&text));
+    let catalog = catalog::load(&sources).expect("valid override");
+    let spark = catalog.machine("dgx-spark").expect("still there");
+    assert_eq!(spark.name, "My box");
+    assert_eq!(spark.origin, Origin::User("my.ron".to_owned()));
+    assert_eq!(catalog.machines.iter().filter(|m| m.id == "dgx-spark").count(), 1);
+}
+
+#[test]
+fn unreadable_and_oversized_files_are_io_errors() {
+    let missing = catalog::files::read_source(std::path::Path::new("/nonexistent/headroom.ron"));
+    assert!(matches!(missing, Err(CatalogError::Io { .. })));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.ron");
+    let file = std::fs::File::create(&big).expect("create");
+    file.set_len(catalog::files::MAX_FILE_BYTES + 1).expect("size");
+    let err = catalog::files::read_source(&big).expect_err("too big");
+    assert!(err.to_string().contains("byte limit"), "{err}");
+}
+
+#[test]
+fn the_built_in_catalogue_loads_and_has_every_required_id() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    for id in [
+        "mac-studio-m2-ultra-60c", "mac-studio-m2-ultra-76c", "mac-studio-m3-ultra-60c", "mac-studio-m3-ultra-80c",
+        "mac-studio-m1-ultra-64c", "macbook-pro-m1-max-32c", "macbook-pro-m3-max-40c", "mac-studio-m4-max-40c",
+        "mac-mini-m4-pro-20c", "dgx-spark", "dgx-spark-x2", "framework-desktop-ryzen-ai-max-395",
+        "rog-flow-z13-ryzen-ai-max-395", "threadripper-2x-rx-7900-xtx", "pc-rx-7900-xtx", "pc-rtx-3090", "pc-rtx-4090",
+        "pc-rtx-5090", "server-a100-pcie-80gb", "server-a100-sxm4-80gb", "server-h100-pcie-80gb", "server-h100-sxm-80gb",
+        "server-mi300x",
+    ] {
+        assert!(catalog.machine(id).is_some(), "machine {id}");
+    }
+    for id in [
+        "qwen3-coder-30b-a3b", "qwen3-30b-a3b", "qwen3-32b", "qwen3-235b-a22b", "qwen3-coder-480b-a35b",
+        "qwen2.5-coder-7b", "llama-2-7b", "llama-3-8b", "llama-3-70b", "llama-3.1-8b", "llama-3.1-70b",
+        "llama-3.1-405b", "gpt-oss-20b", "gpt-oss-120b", "devstral-small-2-24b", "deepseek-v3", "glm-4.5-air",
+        "gemma-3-27b",
+    ] {
+        assert!(catalog.model(id).is_some(), "model {id}");
+    }
+    for id in ["F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "IQ4_XS", "Q3_K_M", "Q2_K", "MXFP4"] {
+        assert!(catalog.quant(id).is_some(), "quant {id}");
+    }
+    assert!(catalog.workload("agentic-coding").is_some());
+    assert!(catalog.cloud.len() >= 2);
+    let m2 = catalog.machine("mac-studio-m2-ultra-76c").expect("m2 76c");
+    let sizes: Vec<f64> = m2.memory_options.iter().map(|o| o.per_device_gb).collect();
+    assert_eq!(sizes, vec![64.0, 128.0, 192.0]);
+    let two = catalog.machine("threadripper-2x-rx-7900-xtx").expect("2x xtx");
+    assert_eq!((two.device_count, two.memory_options[0].per_device_gb), (2, 24.0));
+}

@@ -1,0 +1,95 @@
+//! Properties the engine must keep for every input, checked with proptest.
+
+use headroom::catalog;
+use headroom::engine::memory::{plan, LoadedModel};
+use headroom::engine::mix::{evaluate, MixOptions, Setup};
+use headroom::engine::rank::{rank, RankOptions};
+use headroom::engine::speed::{decode, prefill, Hardware};
+use headroom::engine::types::{Catalog, Runtime, Task, Workload};
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e))))
+}
+
+fn pick<T>(items: &[T], i: usize) -> &T {
+    &items[i % items.len()]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn more_bandwidth_is_never_slower(m in 0usize..100, model in 0usize..100, depth in 0u64..200_000, scale in 1.0f64..8.0) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let mut faster = machine.clone();
+        faster.bandwidth_gb_per_s.value *= scale;
+        let loaded = LoadedModel { model: pick(&c.models, model), quant: c.quant("Q4_K_M").unwrap(), kv: c.kv_type("f16").unwrap() };
+        let profile = c.runtime(machine.default_runtime).unwrap();
+        let gb = machine.largest_memory_option().unwrap().per_device_gb;
+        let mem = plan(machine, gb, profile, &[(loaded, depth + 1024)]);
+        let hw = Hardware { machine, profile, cpu_profile: c.runtime(Runtime::Cpu) };
+        let hw_fast = Hardware { machine: &faster, profile, cpu_profile: c.runtime(Runtime::Cpu) };
+        let slow = decode(&hw, &loaded, &mem, depth, 128).tokens_per_s;
+        let fast = decode(&hw_fast, &loaded, &mem, depth, 128).tokens_per_s;
+        prop_assert!(fast >= slow * (1.0 - 1e-12), "{fast} < {slow}");
+        let slow = prefill(&hw, &loaded, &mem, depth, 512).tokens_per_s;
+        let fast = prefill(&hw_fast, &loaded, &mem, depth, 512).tokens_per_s;
+        prop_assert!(fast >= slow * (1.0 - 1e-12));
+    }
+
+    #[test]
+    fn more_context_never_needs_less_memory(m in 0usize..100, model in 0usize..100, kv in 0usize..10, a in 0u64..2_000_000, b in 0u64..2_000_000) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let loaded = LoadedModel { model: pick(&c.models, model), quant: c.quant("Q4_K_M").unwrap(), kv: pick(&c.kv_types, kv) };
+        let profile = c.runtime(machine.default_runtime).unwrap();
+        let gb = machine.memory_options[0].per_device_gb;
+        let (lo, hi) = (a.min(b), a.max(b));
+        let small = plan(machine, gb, profile, &[(loaded, lo)]);
+        let large = plan(machine, gb, profile, &[(loaded, hi)]);
+        prop_assert!(large.total_bytes >= small.total_bytes);
+        prop_assert!(large.kv_cache_bytes >= small.kv_cache_bytes);
+    }
+
+    #[test]
+    fn a_larger_budget_never_drops_a_candidate(w in 0usize..10, a in 0.0f64..60_000.0, b in 0.0f64..60_000.0) {
+        let c = catalog();
+        let workload = pick(&c.workloads, w);
+        let (lo, hi) = (a.min(b), a.max(b));
+        let small = rank(c, workload, &RankOptions { budget_max_usd: lo, ..RankOptions::default() });
+        let large = rank(c, workload, &RankOptions { budget_max_usd: hi, ..RankOptions::default() });
+        for e in &small.entries {
+            prop_assert!(large.entries.iter().any(|l| l.machine_id == e.machine_id && l.per_device_gb == e.per_device_gb),
+                "{} {} dropped when the budget rose from {lo} to {hi}", e.machine_id, e.per_device_gb);
+        }
+    }
+
+    #[test]
+    fn no_input_panics(
+        m in 0usize..100, model in 0usize..100, quant in 0usize..100, kv in 0usize..10,
+        prompt in 0u64..u64::MAX / 4, cached in 0u64..u64::MAX / 4, output in 0u64..u64::MAX / 4,
+        share in -1.0f64..2.0, timeout in -10.0f64..1e12, per_day in -10.0f64..1e9,
+        gb in -1.0f64..1e7, bandwidth in -1.0f64..1e7, context in proptest::option::of(0u64..u64::MAX),
+        private in any::<bool>(), cloud in any::<bool>(), together in any::<bool>(),
+    ) {
+        let c = catalog();
+        let mut machine = pick(&c.machines, m).clone();
+        machine.bandwidth_gb_per_s.value = bandwidth;
+        let task = Task {
+            name: "t".into(), share, prompt_tokens: prompt, cached_tokens: cached, output_tokens: output, private,
+            timeout_secs: timeout, model: pick(&c.models, model).id.clone(), quant: pick(&c.quants, quant).id.clone(),
+            kv_type: pick(&c.kv_types, kv).id.clone(), context_tokens: context, requests_per_day: per_day,
+        };
+        let workload = Workload { id: "w".into(), name: "w".into(), description: String::new(), models_resident_together: together,
+            min_decode_tokens_per_s: Some(10.0), tasks: vec![task.clone(), Task { model: "no-such-model".into(), ..task }], sources: vec![] };
+        let options = MixOptions { allow_cloud: cloud, electricity_usd_per_kwh: 0.3 };
+        let result = evaluate(c, Setup { machine: &machine, per_device_gb: gb, runtime: machine.default_runtime }, &workload, &options);
+        prop_assert!(result.share_failed >= 0.0);
+        let ranking = rank(c, &workload, &RankOptions::default());
+        prop_assert!(!ranking.entries.is_empty() || ranking.filtered_out > 0);
+    }
+}
