@@ -177,7 +177,7 @@ fn did_you_mean<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> 
     if near.is_empty() {
         String::new()
     } else {
-        format!(" (closest: {})", near.join(", "))
+        format!("; closest: {}", near.join(", "))
     }
 }
 
@@ -310,6 +310,11 @@ impl<'a> Check<'a> {
     }
 
     fn fail(&mut self, field: &str, value: Option<&str>, problem: String) {
+        self.fail_hint(field, value, problem, String::new());
+    }
+
+    /// Records an error; `hint` (a list of valid values, the closest ids) goes last.
+    fn fail_hint(&mut self, field: &str, value: Option<&str>, problem: String, hint: String) {
         self.failed = true;
         let location = if self.kind == "benchmark" {
             // Benchmarks have no id; point at the machine field of the row.
@@ -319,7 +324,7 @@ impl<'a> Check<'a> {
             locate(self.source, self.key, self.id, field, value)
         };
         self.errors.push(CatalogError::Invalid {
-            message: format!("{problem} in {} \"{}\" (field `{field}`)", self.kind, self.id),
+            message: format!("{problem} in {} \"{}\" (field `{field}`){hint}", self.kind, self.id),
             location,
         });
     }
@@ -370,7 +375,7 @@ impl<'a> Check<'a> {
         let parsed = parse(text);
         if parsed.is_none() {
             let valid: Vec<&str> = all.iter().map(|v| name(*v)).collect();
-            self.fail(field, Some(text), format!("unknown {what} \"{text}\" (expected one of: {})", valid.join(", ")));
+            self.fail_hint(field, Some(text), format!("unknown {what} \"{text}\""), format!("; expected one of: {}", valid.join(", ")));
         }
         parsed
     }
@@ -378,7 +383,7 @@ impl<'a> Check<'a> {
     fn reference(&mut self, field: &str, what: &str, wanted: &str, exists: bool, candidates: Vec<&str>) {
         if !exists {
             let hint = did_you_mean(wanted, candidates.into_iter());
-            self.fail(field, Some(wanted), format!("unknown {what} \"{wanted}\"{hint}"));
+            self.fail_hint(field, Some(wanted), format!("unknown {what} \"{wanted}\""), hint);
         }
     }
 
