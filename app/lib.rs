@@ -3,5 +3,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod detect;
 pub mod engine;
+pub mod local;
 pub mod report;
