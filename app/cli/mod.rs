@@ -41,6 +41,18 @@ pub enum Command {
     Estimate(EstimateArgs),
     /// Rank every machine and memory option on a workload mix.
     Rank(RankArgs),
+    /// Every published benchmark row predicted vs measured, with summary figures, in-sample
+    /// and leave-one-machine-out.
+    Validate {
+        #[arg(long)]
+        json: bool,
+        /// Only the summary figures.
+        #[arg(long)]
+        summary: bool,
+    },
+    /// Fit each runtime's efficiencies to the benchmark rows and print them as RON for
+    /// `catalog/runtimes.ron`.
+    Calibrate,
     /// Write the decision summary as Markdown.
     Report {
         #[command(flatten)]
@@ -204,6 +216,15 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             } else {
                 print!("{}", ranking_text(&ranking, args.top));
             }
+            Ok(())
+        }
+        Command::Validate { json, summary } => {
+            let catalog = load_catalog(cli, &[])?;
+            validate(&catalog, *json, *summary)
+        }
+        Command::Calibrate => {
+            let catalog = load_catalog(cli, &[])?;
+            print!("{}", calibrate_ron(&catalog));
             Ok(())
         }
         Command::Report { rank: args, out } => {
@@ -694,4 +715,79 @@ fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// `validate`: in-sample and leave-one-machine-out predictions and their summaries.
+fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), CliError> {
+    use crate::engine::calibrate::{leave_one_machine_out, predict_all, summaries};
+    let in_sample = predict_all(catalog);
+    let lomo = leave_one_machine_out(catalog);
+    let in_summary = summaries(&in_sample);
+    let lomo_summary = summaries(&lomo);
+    if json {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            in_sample: &'a [crate::engine::calibrate::RowPrediction],
+            leave_one_machine_out: &'a [crate::engine::calibrate::RowPrediction],
+            in_sample_summary: &'a [crate::engine::calibrate::Summary],
+            leave_one_machine_out_summary: &'a [crate::engine::calibrate::Summary],
+        }
+        let out = Out {
+            in_sample: &in_sample,
+            leave_one_machine_out: &lomo,
+            in_sample_summary: &in_summary,
+            leave_one_machine_out_summary: &lomo_summary,
+        };
+        println!("{}", to_json(&out)?);
+        return Ok(());
+    }
+    if !summary_only {
+        println!(
+            "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10} {:>10} {:>7} {:>10}",
+            "machine", "runtime", "model", "quant", "test", "depth", "measured", "predicted", "ratio", "LOMO ratio"
+        );
+        for p in &in_sample {
+            let lomo_ratio = lomo.iter().find(|l| l.index == p.index).map(|l| format!("{:.2}", l.ratio)).unwrap_or_default();
+            println!(
+                "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10.2} {:>10.2} {:>7.2} {:>10}",
+                p.machine, p.runtime, p.model, p.quant, p.test, p.depth, p.measured_tokens_per_s, p.predicted_tokens_per_s, p.ratio, lomo_ratio
+            );
+        }
+        println!();
+    }
+    for (title, rows) in [("in-sample", &in_summary), ("leave-one-machine-out", &lomo_summary)] {
+        println!("{title}:");
+        println!("  {:<22} {:>5} {:>13} {:>14} {:>11} {:>11}", "group", "rows", "median p/m", "median |err|", "within 25%", "within 30%");
+        for s in rows.iter() {
+            println!(
+                "  {:<22} {:>5} {:>13.3} {:>13.1}% {:>10.0}% {:>10.0}%",
+                s.group,
+                s.rows,
+                s.median_ratio,
+                s.median_abs_pct_error,
+                s.share_within_25pct * 100.0,
+                s.share_within_30pct * 100.0
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `calibrate`: fitted profiles as RON lines.
+fn calibrate_ron(catalog: &Catalog) -> String {
+    let mut out = String::new();
+    for p in crate::engine::calibrate::fit_all(catalog) {
+        out += &format!(
+            "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe_decode {:.3}, overhead {:.2} ms, kv_read {:.3}\n",
+            p.runtime,
+            p.bandwidth_efficiency.value,
+            p.compute_efficiency.value,
+            p.attention_efficiency.value,
+            p.moe_prefill_factor.value,
+            p.moe_decode_factor.value,
+            p.per_token_overhead_ms.value,
+            p.kv_read_efficiency.value
+        );
+    }
+    out
 }

@@ -3,6 +3,7 @@
 //! No egui, no files, no system calls, no clock. Everything here can be called from a test,
 //! the CLI or a UI frame with the same result.
 
+pub mod calibrate;
 pub mod memory;
 pub mod mix;
 pub mod rank;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::memory::LoadedModel;
+use super::memory::{LoadedModel, Placement};
 use super::mix::{evaluate, gib, LocalProblem, MixOptions, MixResult, Served, Setup};
 use super::speed::{decode_bound_tokens_per_s, Limit};
 use super::types::{Catalog, FormFactor, Machine, Os, Runtime, Workload};
@@ -236,7 +236,13 @@ fn entry(
 fn reasons(catalog: &Catalog, workload: &Workload, machine: &Machine, setup: Setup<'_>, mix: &MixResult) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(peak) = &mix.peak_memory {
-        if peak.fits() {
+        if let Placement::PartialOffload { layers_offloaded, layers_total } = peak.placement {
+            out.push(format!(
+                "memory: needs {}, {} usable on the GPU: {layers_offloaded} of {layers_total} layers run from system RAM",
+                gib(peak.total_bytes),
+                gib(peak.usable_bytes)
+            ));
+        } else if peak.fits() {
             let headroom = peak.headroom_bytes.max(0.0);
             out.push(format!(
                 "memory: needs {} of {} usable ({} headroom){}",

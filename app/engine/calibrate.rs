@@ -1,0 +1,331 @@
+//! Calibration: predict every published llama-bench row, fit each runtime's efficiencies to
+//! those rows, and measure the error honestly (leave one machine out).
+//!
+//! The fit is a deterministic coordinate search on the median-like L1 loss of log errors,
+//! within physical bounds, so that one odd row cannot drag a parameter anywhere.
+
+use serde::Serialize;
+
+use super::memory::{plan, LoadedModel};
+use super::speed::{decode, prefill, Hardware};
+use super::types::{Benchmark, Catalog, Runtime, RuntimeProfile, TestKind};
+
+/// One row predicted.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowPrediction {
+    pub index: usize,
+    pub machine: String,
+    pub runtime: Runtime,
+    pub model: String,
+    pub quant: String,
+    pub test: String,
+    pub depth: u64,
+    pub measured_tokens_per_s: f64,
+    pub predicted_tokens_per_s: f64,
+    /// Predicted over measured.
+    pub ratio: f64,
+}
+
+/// Predicts one benchmark row with a given profile for its runtime.
+pub fn predict(catalog: &Catalog, row: &Benchmark, profile: &RuntimeProfile) -> Option<f64> {
+    let machine = catalog.machine(&row.machine)?;
+    let loaded = LoadedModel {
+        model: catalog.model(&row.model)?,
+        quant: catalog.quant(&row.quant)?,
+        kv: catalog.kv_type("f16")?,
+    };
+    let gb = machine.largest_memory_option()?.per_device_gb;
+    let memory = plan(machine, gb, profile, &[(loaded, row.depth + row.tokens)]);
+    if !memory.fits() {
+        return None;
+    }
+    let hw = Hardware {
+        machine,
+        profile,
+        cpu_profile: catalog.runtime(Runtime::Cpu),
+    };
+    let speed = match row.kind {
+        TestKind::Prefill => prefill(&hw, &loaded, &memory, row.depth, row.tokens).tokens_per_s,
+        TestKind::Decode => decode(&hw, &loaded, &memory, row.depth, row.tokens).tokens_per_s,
+    };
+    speed.is_finite().then_some(speed)
+}
+
+/// Predicts every row with the catalogue's own profiles.
+pub fn predict_all(catalog: &Catalog) -> Vec<RowPrediction> {
+    catalog
+        .benchmarks
+        .iter()
+        .enumerate()
+        .filter_map(|(index, row)| {
+            let profile = catalog.runtime(row.runtime)?;
+            let predicted = predict(catalog, row, profile)?;
+            Some(row_prediction(index, row, predicted))
+        })
+        .collect()
+}
+
+fn row_prediction(index: usize, row: &Benchmark, predicted: f64) -> RowPrediction {
+    RowPrediction {
+        index,
+        machine: row.machine.clone(),
+        runtime: row.runtime,
+        model: row.model.clone(),
+        quant: row.quant.clone(),
+        test: format!("{}{}", if row.kind == TestKind::Prefill { "pp" } else { "tg" }, row.tokens),
+        depth: row.depth,
+        measured_tokens_per_s: row.tokens_per_s,
+        predicted_tokens_per_s: predicted,
+        ratio: predicted / row.tokens_per_s,
+    }
+}
+
+/// The parameters the fit may move, with their physical bounds.
+const PARAMS: &[(&str, f64, f64)] = &[
+    ("bandwidth_efficiency", 0.2, 1.0),
+    ("compute_efficiency", 0.02, 3.0),
+    ("attention_efficiency", 0.005, 3.0),
+    ("moe_prefill_factor", 0.05, 1.5),
+    ("moe_decode_factor", 0.1, 1.5),
+    ("per_token_overhead_ms", 0.0, 30.0),
+    ("kv_read_efficiency", 0.2, 4.0),
+];
+
+fn get(p: &RuntimeProfile, i: usize) -> f64 {
+    match i {
+        0 => p.bandwidth_efficiency.value,
+        1 => p.compute_efficiency.value,
+        2 => p.attention_efficiency.value,
+        3 => p.moe_prefill_factor.value,
+        4 => p.moe_decode_factor.value,
+        5 => p.per_token_overhead_ms.value,
+        _ => p.kv_read_efficiency.value,
+    }
+}
+
+fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
+    let slot = match i {
+        0 => &mut p.bandwidth_efficiency,
+        1 => &mut p.compute_efficiency,
+        2 => &mut p.attention_efficiency,
+        3 => &mut p.moe_prefill_factor,
+        4 => &mut p.moe_decode_factor,
+        5 => &mut p.per_token_overhead_ms,
+        _ => &mut p.kv_read_efficiency,
+    };
+    slot.value = v;
+}
+
+fn loss(catalog: &Catalog, rows: &[&Benchmark], profile: &RuntimeProfile) -> f64 {
+    rows.iter()
+        .map(|row| match predict(catalog, row, profile) {
+            Some(p) if p > 0.0 => (p / row.tokens_per_s).ln().abs(),
+            _ => 5.0,
+        })
+        .sum()
+}
+
+/// Fits a runtime's profile to `rows` (all of that runtime), starting from `start`.
+/// Parameters no row informs stay where they are.
+pub fn fit(catalog: &Catalog, rows: &[&Benchmark], start: &RuntimeProfile) -> RuntimeProfile {
+    let mut best = start.clone();
+    if rows.is_empty() {
+        return best;
+    }
+    let informed = informed_params(catalog, rows);
+    let mut best_loss = loss(catalog, rows, &best);
+    let mut step: f64 = 0.5;
+    while step > 0.002 {
+        let mut improved = false;
+        for (i, &(_, lo, hi)) in PARAMS.iter().enumerate() {
+            if !informed[i] {
+                continue;
+            }
+            for direction in [1.0, -1.0] {
+                let current = get(&best, i);
+                // Multiplicative steps for shares, additive ones for the overhead in ms.
+                let candidate = if i == 5 {
+                    (current + direction * step * 4.0).clamp(lo, hi)
+                } else {
+                    (current * (1.0 + direction * step)).clamp(lo, hi)
+                };
+                if candidate == current {
+                    continue;
+                }
+                let mut trial = best.clone();
+                set(&mut trial, i, candidate);
+                let l = loss(catalog, rows, &trial);
+                if l < best_loss - 1e-12 {
+                    best = trial;
+                    best_loss = l;
+                    improved = true;
+                }
+            }
+        }
+        if !improved {
+            step /= 2.0;
+        }
+    }
+    best
+}
+
+/// Which parameters the rows can inform: MoE factors need MoE rows, attention and KV reads
+/// need rows at depth, and so on. The others keep their assumed values.
+fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; 7] {
+    let moe = |r: &&&Benchmark| catalog.model(&r.model).is_some_and(|m| m.moe.is_some());
+    let decode = |r: &&&Benchmark| r.kind == TestKind::Decode;
+    let dense_decode = rows.iter().filter(|r| decode(r) && !moe(r)).count();
+    let dense_prefill = rows.iter().filter(|r| !decode(r) && !moe(r)).count();
+    let moe_decode = rows.iter().filter(|r| decode(r) && moe(r)).count();
+    let moe_prefill = rows.iter().filter(|r| !decode(r) && moe(r)).count();
+    let deep_decode = rows.iter().filter(|r| decode(r) && r.depth >= 4096).count();
+    let deep_prefill = rows.iter().filter(|r| !decode(r) && r.depth >= 4096).count();
+    [
+        dense_decode + moe_decode >= 2,
+        dense_prefill + moe_prefill >= 2,
+        deep_prefill >= 2,
+        moe_prefill >= 2 && dense_prefill >= 2,
+        moe_decode >= 2 && dense_decode >= 2,
+        dense_decode + moe_decode >= 4,
+        deep_decode >= 2,
+    ]
+}
+
+/// Which group a figure describes.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Summary {
+    pub group: String,
+    pub rows: usize,
+    pub median_ratio: f64,
+    /// Median of |predicted - measured| / measured.
+    pub median_abs_pct_error: f64,
+    pub share_within_25pct: f64,
+    pub share_within_30pct: f64,
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return f64::NAN;
+    }
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Summary figures of a set of predictions.
+pub fn summarize(group: &str, predictions: &[&RowPrediction]) -> Summary {
+    let mut ratios: Vec<f64> = predictions.iter().map(|p| p.ratio).collect();
+    let mut errors: Vec<f64> = predictions.iter().map(|p| (p.ratio - 1.0).abs()).collect();
+    let n = predictions.len().max(1) as f64;
+    Summary {
+        group: group.to_owned(),
+        rows: predictions.len(),
+        median_ratio: median(&mut ratios),
+        median_abs_pct_error: median(&mut errors) * 100.0,
+        share_within_25pct: errors.iter().filter(|e| **e <= 0.25).count() as f64 / n,
+        share_within_30pct: errors.iter().filter(|e| **e <= 0.30).count() as f64 / n,
+    }
+}
+
+/// Summaries overall, per runtime, per test kind and at depth.
+pub fn summaries(predictions: &[RowPrediction]) -> Vec<Summary> {
+    let all: Vec<&RowPrediction> = predictions.iter().collect();
+    let mut out = vec![summarize("all", &all)];
+    let is_decode = |p: &&RowPrediction| p.test.starts_with("tg");
+    let groups: Vec<(String, Box<dyn Fn(&&RowPrediction) -> bool>)> = vec![
+        ("decode".into(), Box::new(is_decode)),
+        ("prefill".into(), Box::new(move |p: &&RowPrediction| !is_decode(p))),
+        ("decode, depth > 0".into(), Box::new(move |p: &&RowPrediction| is_decode(p) && p.depth > 0)),
+        ("prefill, depth > 0".into(), Box::new(move |p: &&RowPrediction| !is_decode(p) && p.depth > 0)),
+    ];
+    for (name, keep) in groups {
+        let rows: Vec<&RowPrediction> = all.iter().copied().filter(|p| keep(p)).collect();
+        out.push(summarize(&name, &rows));
+    }
+    for runtime in Runtime::ALL {
+        for (kind, decode) in [("decode", true), ("prefill", false)] {
+            let rows: Vec<&RowPrediction> = all
+                .iter()
+                .copied()
+                .filter(|p| p.runtime == *runtime && is_decode(p) == decode)
+                .collect();
+            if !rows.is_empty() {
+                out.push(summarize(&format!("{runtime} {kind}"), &rows));
+            }
+        }
+    }
+    out
+}
+
+/// Fits every runtime on all rows: the values to store in `catalog/runtimes.ron`.
+pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
+    catalog
+        .runtimes
+        .iter()
+        .map(|profile| {
+            let rows: Vec<&Benchmark> = catalog.benchmarks.iter().filter(|b| b.runtime == profile.runtime).collect();
+            fit(catalog, &rows, profile)
+        })
+        .collect()
+}
+
+/// Leave one machine out: for each machine, fit its runtimes without its rows, then
+/// predict its rows. The error a user sees for a machine with no measurements.
+pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
+    let mut machines: Vec<&str> = catalog.benchmarks.iter().map(|b| b.machine.as_str()).collect();
+    machines.sort_unstable();
+    machines.dedup();
+    let mut out = Vec::new();
+    for machine in machines {
+        for profile in &catalog.runtimes {
+            let held_out: Vec<(usize, &Benchmark)> = catalog
+                .benchmarks
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.machine == machine && b.runtime == profile.runtime)
+                .collect();
+            if held_out.is_empty() {
+                continue;
+            }
+            let training: Vec<&Benchmark> = catalog
+                .benchmarks
+                .iter()
+                .filter(|b| b.machine != machine && b.runtime == profile.runtime)
+                .collect();
+            let fitted = fit(catalog, &training, profile);
+            for (index, row) in held_out {
+                if let Some(p) = predict(catalog, row, &fitted) {
+                    out.push(row_prediction(index, row, p));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|p| p.index);
+    out
+}
+
+/// The measurement for exactly this case, when the catalogue has one.
+pub fn measured<'c>(
+    catalog: &'c Catalog,
+    machine: &str,
+    runtime: Runtime,
+    model: &str,
+    quant: &str,
+    kind: TestKind,
+    tokens: u64,
+    depth: u64,
+) -> Option<&'c Benchmark> {
+    catalog.benchmarks.iter().find(|b| {
+        b.machine == machine
+            && b.runtime == runtime
+            && b.model == model
+            && b.quant == quant
+            && b.kind == kind
+            && b.tokens == tokens
+            && b.depth == depth
+    })
+}
