@@ -17,10 +17,18 @@ fn bench(c: &mut Criterion) {
     for id in ["agentic-coding", "coder-plus-70b"] {
         let workload = catalog.workload(id).expect("preset").clone();
         c.bench_function(&format!("rank whole catalogue: {id}"), |b| {
-            b.iter(|| rank(black_box(&catalog), black_box(&workload), black_box(&options)))
+            b.iter(|| {
+                rank(
+                    black_box(&catalog),
+                    black_box(&workload),
+                    black_box(&options),
+                )
+            })
         });
     }
-    c.bench_function("load and validate the built-in catalogue", |b| b.iter(catalog::built_in));
+    c.bench_function("load and validate the built-in catalogue", |b| {
+        b.iter(catalog::built_in)
+    });
 }
 
 criterion_group!(benches, bench);

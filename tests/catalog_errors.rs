@@ -28,7 +28,12 @@ fn check(text: &str, expected_message: &str, expected_line: usize) {
     let hit = errors
         .iter()
         .find(|e| e.to_string().contains(expected_message))
-        .unwrap_or_else(|| panic!("no error contains {expected_message:?}; got:\n{}", catalog::error::join(&errors)));
+        .unwrap_or_else(|| {
+            panic!(
+                "no error contains {expected_message:?}; got:\n{}",
+                catalog::error::join(&errors)
+            )
+        });
     let location = hit.location().expect("a location");
     assert_eq!(location.file, "my.ron", "{hit}");
     assert_eq!(location.line, expected_line, "{hit}");
@@ -76,18 +81,29 @@ fn a_valid_user_machine_loads_and_keeps_its_origin() {
 #[test]
 fn unknown_runtime_names_the_value_entry_and_place() {
     // Line 9 is `default_runtime`; the value "cuda12" is also not in `runtimes`.
-    check(&machine_with("default_runtime", "\"cuda12\""), "unknown runtime \"cuda12\" in machine \"my-box\"", 10);
+    check(
+        &machine_with("default_runtime", "\"cuda12\""),
+        "unknown runtime \"cuda12\" in machine \"my-box\"",
+        10,
+    );
 }
 
 #[test]
 fn unknown_runtime_in_a_list_points_at_the_list() {
-    check(&machine_with("runtimes", "[\"cuda\", \"metl\"]"), "unknown runtime \"metl\"", 9);
+    check(
+        &machine_with("runtimes", "[\"cuda\", \"metl\"]"),
+        "unknown runtime \"metl\"",
+        9,
+    );
 }
 
 #[test]
 fn negative_bandwidth_is_rejected() {
     check(
-        &machine_with("bandwidth_gb_per_s", "(value: -3, source: \"estimate: test\")"),
+        &machine_with(
+            "bandwidth_gb_per_s",
+            "(value: -3, source: \"estimate: test\")",
+        ),
         "bandwidth_gb_per_s -3 is outside",
         15,
     );
@@ -104,14 +120,21 @@ fn a_source_that_is_neither_url_nor_estimate_is_rejected() {
 
 #[test]
 fn missing_compute_is_rejected() {
-    check(&machine_with("compute_tflops", "()"), "compute_tflops.fp16 is required", 16);
+    check(
+        &machine_with("compute_tflops", "()"),
+        "compute_tflops.fp16 is required",
+        16,
+    );
 }
 
 #[test]
 fn syntax_error_has_line_and_column() {
     let text = "(\n    machines: [\n        (id: \"x\" name: \"y\"),\n    ],\n)\n";
     let errors = errors_of(text);
-    assert!(matches!(errors[0], CatalogError::Syntax { .. }), "{errors:?}");
+    assert!(
+        matches!(errors[0], CatalogError::Syntax { .. }),
+        "{errors:?}"
+    );
     let location = errors[0].location().expect("location");
     assert_eq!((location.file.as_str(), location.line), ("my.ron", 3));
 }
@@ -139,17 +162,28 @@ fn unknown_model_in_a_workload_suggests_the_closest_ids() {
     let text = format!("(\n    workloads: [\n        (\n            id: \"w\",\n            name: \"W\",\n            tasks: [\n                {TASK},\n            ],\n        ),\n    ],\n)\n");
     let errors = errors_of(&text);
     let message = catalog::error::join(&errors);
-    assert!(message.contains("unknown model \"qwen3-coder-30b\""), "{message}");
-    assert!(message.contains("closest: qwen3-coder-30b-a3b"), "{message}");
+    assert!(
+        message.contains("unknown model \"qwen3-coder-30b\""),
+        "{message}"
+    );
+    assert!(
+        message.contains("closest: qwen3-coder-30b-a3b"),
+        "{message}"
+    );
     assert_eq!(errors[0].location().map(|l| l.line), Some(7));
 }
 
 #[test]
 fn shares_that_do_not_sum_to_one_are_rejected() {
-    let task = TASK.replace("share: 1.0", "share: 0.5").replace("qwen3-coder-30b\"", "qwen3-coder-30b-a3b\"");
+    let task = TASK
+        .replace("share: 1.0", "share: 0.5")
+        .replace("qwen3-coder-30b\"", "qwen3-coder-30b-a3b\"");
     let text = format!("(workloads: [(id: \"w\", name: \"W\", tasks: [{task}])])");
     let message = catalog::error::join(&errors_of(&text));
-    assert!(message.contains("task shares sum to 0.500, not 1"), "{message}");
+    assert!(
+        message.contains("task shares sum to 0.500, not 1"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -162,7 +196,10 @@ fn duplicate_ids_in_one_file_are_rejected() {
         .expect("entry");
     let text = format!("(\n    machines: [\n{entry}{entry}    ],\n)\n");
     let message = catalog::error::join(&errors_of(&text));
-    assert!(message.contains("duplicate machine id \"my-box\""), "{message}");
+    assert!(
+        message.contains("duplicate machine id \"my-box\""),
+        "{message}"
+    );
 }
 
 #[test]
@@ -174,7 +211,14 @@ fn a_user_entry_with_an_existing_id_replaces_the_built_in_one() {
     let spark = catalog.machine("dgx-spark").expect("still there");
     assert_eq!(spark.name, "My box");
     assert_eq!(spark.origin, Origin::User("my.ron".to_owned()));
-    assert_eq!(catalog.machines.iter().filter(|m| m.id == "dgx-spark").count(), 1);
+    assert_eq!(
+        catalog
+            .machines
+            .iter()
+            .filter(|m| m.id == "dgx-spark")
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -184,7 +228,8 @@ fn unreadable_and_oversized_files_are_io_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let big = dir.path().join("big.ron");
     let file = std::fs::File::create(&big).expect("create");
-    file.set_len(catalog::files::MAX_FILE_BYTES + 1).expect("size");
+    file.set_len(catalog::files::MAX_FILE_BYTES + 1)
+        .expect("size");
     let err = catalog::files::read_source(&big).expect_err("too big");
     assert!(err.to_string().contains("byte limit"), "{err}");
 }
@@ -193,24 +238,58 @@ fn unreadable_and_oversized_files_are_io_errors() {
 fn the_built_in_catalogue_loads_and_has_every_required_id() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     for id in [
-        "mac-studio-m2-ultra-60c", "mac-studio-m2-ultra-76c", "mac-studio-m3-ultra-60c", "mac-studio-m3-ultra-80c",
-        "mac-studio-m1-ultra-64c", "macbook-pro-m1-max-32c", "macbook-pro-m3-max-40c", "mac-studio-m4-max-40c",
-        "mac-mini-m4-pro-20c", "dgx-spark", "dgx-spark-x2", "framework-desktop-ryzen-ai-max-395",
-        "rog-flow-z13-ryzen-ai-max-395", "threadripper-2x-rx-7900-xtx", "pc-rx-7900-xtx", "pc-rtx-3090", "pc-rtx-4090",
-        "pc-rtx-5090", "server-a100-pcie-80gb", "server-a100-sxm4-80gb", "server-h100-pcie-80gb", "server-h100-sxm-80gb",
+        "mac-studio-m2-ultra-60c",
+        "mac-studio-m2-ultra-76c",
+        "mac-studio-m3-ultra-60c",
+        "mac-studio-m3-ultra-80c",
+        "mac-studio-m1-ultra-64c",
+        "macbook-pro-m1-max-32c",
+        "macbook-pro-m3-max-40c",
+        "mac-studio-m4-max-40c",
+        "mac-mini-m4-pro-20c",
+        "dgx-spark",
+        "dgx-spark-x2",
+        "framework-desktop-ryzen-ai-max-395",
+        "rog-flow-z13-ryzen-ai-max-395",
+        "threadripper-2x-rx-7900-xtx",
+        "pc-rx-7900-xtx",
+        "pc-rtx-3090",
+        "pc-rtx-4090",
+        "pc-rtx-5090",
+        "server-a100-pcie-80gb",
+        "server-a100-sxm4-80gb",
+        "server-h100-pcie-80gb",
+        "server-h100-sxm-80gb",
         "server-mi300x",
     ] {
         assert!(catalog.machine(id).is_some(), "machine {id}");
     }
     for id in [
-        "qwen3-coder-30b-a3b", "qwen3-30b-a3b", "qwen3-32b", "qwen3-235b-a22b", "qwen3-coder-480b-a35b",
-        "qwen2.5-coder-7b", "llama-2-7b", "llama-3-8b", "llama-3-70b", "llama-3.1-8b", "llama-3.1-70b",
-        "llama-3.1-405b", "gpt-oss-20b", "gpt-oss-120b", "devstral-small-2-24b", "deepseek-v3", "glm-4.5-air",
+        "qwen3-coder-30b-a3b",
+        "qwen3-30b-a3b",
+        "qwen3-32b",
+        "qwen3-235b-a22b",
+        "qwen3-coder-480b-a35b",
+        "qwen2.5-coder-7b",
+        "llama-2-7b",
+        "llama-3-8b",
+        "llama-3-70b",
+        "llama-3.1-8b",
+        "llama-3.1-70b",
+        "llama-3.1-405b",
+        "gpt-oss-20b",
+        "gpt-oss-120b",
+        "devstral-small-2-24b",
+        "deepseek-v3",
+        "glm-4.5-air",
         "gemma-3-27b",
     ] {
         assert!(catalog.model(id).is_some(), "model {id}");
     }
-    for id in ["F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "IQ4_XS", "Q3_K_M", "Q2_K", "MXFP4"] {
+    for id in [
+        "F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q4_K_M", "Q4_0", "IQ4_XS", "Q3_K_M", "Q2_K",
+        "MXFP4",
+    ] {
         assert!(catalog.quant(id).is_some(), "quant {id}");
     }
     assert!(catalog.workload("agentic-coding").is_some());
@@ -218,6 +297,11 @@ fn the_built_in_catalogue_loads_and_has_every_required_id() {
     let m2 = catalog.machine("mac-studio-m2-ultra-76c").expect("m2 76c");
     let sizes: Vec<f64> = m2.memory_options.iter().map(|o| o.per_device_gb).collect();
     assert_eq!(sizes, vec![64.0, 128.0, 192.0]);
-    let two = catalog.machine("threadripper-2x-rx-7900-xtx").expect("2x xtx");
-    assert_eq!((two.device_count, two.memory_options[0].per_device_gb), (2, 24.0));
+    let two = catalog
+        .machine("threadripper-2x-rx-7900-xtx")
+        .expect("2x xtx");
+    assert_eq!(
+        (two.device_count, two.memory_options[0].per_device_gb),
+        (2, 24.0)
+    );
 }

@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
-    CATALOG.get_or_init(|| catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e))))
+    CATALOG.get_or_init(|| {
+        catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)))
+    })
 }
 
 fn pick<T>(items: &[T], i: usize) -> &T {

@@ -14,7 +14,10 @@ const NATIVE_CONTEXT: u64 = 262_144;
 fn catalog() -> Catalog {
     match catalog::built_in() {
         Ok(c) => c,
-        Err(errors) => panic!("built-in catalogue does not load:\n{}", catalog::error::join(&errors)),
+        Err(errors) => panic!(
+            "built-in catalogue does not load:\n{}",
+            catalog::error::join(&errors)
+        ),
     }
 }
 
@@ -42,7 +45,10 @@ fn q4_k_m_weights_land_near_the_seeds_15_gb() {
     // The seed says "15 GB"; the published Q4_K_M GGUF is about 18.6 GB (17.3 GiB): the seed
     // rounded down, and its 44 GB total still holds because the overhead is small.
     let gib = weights / GIB;
-    assert!((16.0..19.0).contains(&gib), "Q4_K_M weights are {gib:.2} GiB");
+    assert!(
+        (16.0..19.0).contains(&gib),
+        "Q4_K_M weights are {gib:.2} GiB"
+    );
 }
 
 #[test]
@@ -53,15 +59,24 @@ fn fits_a_64_gb_m2_ultra_at_native_context_within_the_default_gpu_limit() {
     let model = seed_model(&catalog);
     let memory = plan(machine, 64.0, profile, &[(model, NATIVE_CONTEXT)]);
     assert_eq!(memory.placement, Placement::Accelerator);
-    assert!(!memory.needs_setting, "must fit under macOS's default wired limit");
+    assert!(
+        !memory.needs_setting,
+        "must fit under macOS's default wired limit"
+    );
     // 64 GiB x 0.75 = 48 GiB usable by the GPU out of the box.
     assert_eq!(memory.usable_bytes, 48.0 * GIB);
     let total_gib = memory.total_bytes / GIB;
     let headroom_gib = memory.headroom_bytes / GIB;
     // The seed's "44 GB in total" and "20 GB headroom" counted against all 64 GB; against the
     // GPU's 48 GiB the headroom is a few GiB.
-    assert!((40.0..46.0).contains(&total_gib), "total {total_gib:.1} GiB");
-    assert!((2.0..8.0).contains(&headroom_gib), "headroom {headroom_gib:.1} GiB");
+    assert!(
+        (40.0..46.0).contains(&total_gib),
+        "total {total_gib:.1} GiB"
+    );
+    assert!(
+        (2.0..8.0).contains(&headroom_gib),
+        "headroom {headroom_gib:.1} GiB"
+    );
     // The whole native context fits, so the 131,072 limit was a setting, not the hardware.
     let max = max_context_tokens(machine, 64.0, profile, model, NATIVE_CONTEXT, false);
     assert_eq!(max, NATIVE_CONTEXT);
@@ -93,9 +108,16 @@ fn the_engine_predicts_the_timeout_on_the_m2_ultra() {
         "engine: prefill of 146,760 tokens on the M2 Ultra 60c: {:.0} tok/s, {:.0} s",
         prefill.tokens_per_s, prefill.secs
     );
-    assert!(!result.beats_timeout, "the 300 s timeout must cut the request off");
+    assert!(
+        !result.beats_timeout,
+        "the 300 s timeout must cut the request off"
+    );
     // The seed measured about 400 tok/s; the engine's prediction must be of that order.
-    assert!((150.0..700.0).contains(&prefill.tokens_per_s), "{:.0} tok/s", prefill.tokens_per_s);
+    assert!(
+        (150.0..700.0).contains(&prefill.tokens_per_s),
+        "{:.0} tok/s",
+        prefill.tokens_per_s
+    );
 }
 
 #[test]
@@ -114,12 +136,19 @@ fn with_no_budget_the_seeds_mix_keeps_the_current_machine() {
         ..RankOptions::default()
     };
     let ranking = rank(&catalog, workload, &options);
-    let first = ranking.entries.first().expect("at least the current machine");
+    let first = ranking
+        .entries
+        .first()
+        .expect("at least the current machine");
     assert!(first.is_current);
     assert_eq!(first.price_usd, 0.0);
     assert!(ranking.buy_nothing, "reasons: {:#?}", first.reasons);
     // The everyday 80% runs locally; the 147K-token edits time out and go to the cloud.
-    assert!((first.mix.share_local - 0.8).abs() < 1e-9, "local share {}", first.mix.share_local);
+    assert!(
+        (first.mix.share_local - 0.8).abs() < 1e-9,
+        "local share {}",
+        first.mix.share_local
+    );
     assert!((first.mix.share_cloud - 0.2).abs() < 1e-9);
 }
 
@@ -134,9 +163,17 @@ fn the_seeds_70b_claims_break_the_bandwidth_bound() {
     let spark = catalog.machine("dgx-spark").expect("spark");
     let bound = headroom::engine::speed::decode_bound_tokens_per_s(spark, &model);
     // 273 GB/s over ~42.5 GB of weights: about 6.4 tok/s, far from the claimed 25-50.
-    assert!((5.0..8.0).contains(&bound), "DGX Spark 70B bound {bound:.1}");
-    let m3 = catalog.machine("mac-studio-m3-ultra-80c").expect("m3 ultra");
+    assert!(
+        (5.0..8.0).contains(&bound),
+        "DGX Spark 70B bound {bound:.1}"
+    );
+    let m3 = catalog
+        .machine("mac-studio-m3-ultra-80c")
+        .expect("m3 ultra");
     let bound = headroom::engine::speed::decode_bound_tokens_per_s(m3, &model);
     // 819 GB/s: about 19 tok/s, not 32.
-    assert!((16.0..22.0).contains(&bound), "M3 Ultra 70B bound {bound:.1}");
+    assert!(
+        (16.0..22.0).contains(&bound),
+        "M3 Ultra 70B bound {bound:.1}"
+    );
 }

@@ -34,7 +34,9 @@ impl CatalogError {
     /// The location, when the error has one.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            CatalogError::Syntax { location, .. } | CatalogError::Invalid { location, .. } => Some(location),
+            CatalogError::Syntax { location, .. } | CatalogError::Invalid { location, .. } => {
+                Some(location)
+            }
             CatalogError::Io { .. } => None,
         }
     }
@@ -42,5 +44,9 @@ impl CatalogError {
 
 /// Joins errors one per line, for the CLI and the UI.
 pub fn join(errors: &[CatalogError]) -> String {
-    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
 }

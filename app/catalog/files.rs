@@ -54,11 +54,16 @@ pub fn read_source(path: &Path) -> Result<SourceText, CatalogError> {
 
 /// The built-in catalogue followed by the config directory's files and then `extra` paths,
 /// in the order later entries override earlier ones.
-pub fn all_sources(extra: &[PathBuf], include_config_dir: bool) -> Result<Vec<SourceText>, Vec<CatalogError>> {
+pub fn all_sources(
+    extra: &[PathBuf],
+    include_config_dir: bool,
+) -> Result<Vec<SourceText>, Vec<CatalogError>> {
     let mut sources = super::built_in_sources();
     let mut errors = Vec::new();
     let config_files = if include_config_dir {
-        config_catalog_dir().map(|d| ron_files_in(&d)).unwrap_or_default()
+        config_catalog_dir()
+            .map(|d| ron_files_in(&d))
+            .unwrap_or_default()
     } else {
         Vec::new()
     };

@@ -32,7 +32,10 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("runtimes.ron", include_str!("../../catalog/runtimes.ron")),
     ("workloads.ron", include_str!("../../catalog/workloads.ron")),
     ("cloud.ron", include_str!("../../catalog/cloud.ron")),
-    ("benchmarks.ron", include_str!("../../catalog/benchmarks.ron")),
+    (
+        "benchmarks.ron",
+        include_str!("../../catalog/benchmarks.ron"),
+    ),
 ];
 
 /// The built-in sources.

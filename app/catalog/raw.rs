@@ -165,9 +165,15 @@ pub enum Attention {
     /// `sliding_layers` of the layers keep only the last `window` tokens.
     SlidingWindow { window: u64, sliding_layers: u32 },
     /// Multi-head latent attention: each layer caches `kv_lora_rank + rope_head_dim` values.
-    Mla { kv_lora_rank: u32, rope_head_dim: u32 },
+    Mla {
+        kv_lora_rank: u32,
+        rope_head_dim: u32,
+    },
     /// `linear_layers` keep a fixed-size state instead of a KV cache.
-    Hybrid { linear_layers: u32, state_bytes_per_layer: u64 },
+    Hybrid {
+        linear_layers: u32,
+        state_bytes_per_layer: u64,
+    },
 }
 
 /// Mixture-of-experts shape.

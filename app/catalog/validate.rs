@@ -38,7 +38,8 @@ pub fn load(sources: &[SourceText]) -> Result<Catalog, Vec<CatalogError>> {
 /// First stage: RON text to raw types, with the RON error's position.
 pub fn parse(source: &SourceText) -> Result<RawFile, CatalogError> {
     // Optional fields may be written bare (`price_usd: 3999`) or as `Some(3999)`.
-    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     options.from_str::<RawFile>(&source.text).map_err(|e| {
         let line = e.span.start.line.max(1);
         let column = e.span.start.col.max(1);
@@ -100,7 +101,10 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
     for (i, l) in text.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            return offset + l.char_indices().nth(column.saturating_sub(1)).map_or(l.len(), |(o, _)| o);
+            return offset
+                + l.char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(l.len(), |(o, _)| o);
         }
         offset += l.len();
     }
@@ -166,7 +170,12 @@ fn find_field(text: &str, field: &str) -> Option<usize> {
 /// The ids closest to `wanted`, for "did you mean".
 pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut scored: Vec<(f64, &str)> = candidates
-        .map(|c| (strsim::normalized_damerau_levenshtein(&wanted.to_lowercase(), &c.to_lowercase()), c))
+        .map(|c| {
+            (
+                strsim::normalized_damerau_levenshtein(&wanted.to_lowercase(), &c.to_lowercase()),
+                c,
+            )
+        })
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     scored.into_iter().take(3).map(|(_, c)| c).collect()
@@ -217,20 +226,96 @@ macro_rules! merge_section {
 
 impl<'s> Merged<'s> {
     fn add(&mut self, source: &'s SourceText, file: &RawFile, errors: &mut Vec<CatalogError>) {
-        merge_section!(self, source, errors, &file.machines, machines, "machine", "id", id);
-        merge_section!(self, source, errors, &file.models, models, "model", "id", id);
-        merge_section!(self, source, errors, &file.quants, quants, "quant", "id", id);
-        merge_section!(self, source, errors, &file.kv_types, kv_types, "KV type", "id", id);
-        merge_section!(self, source, errors, &file.workloads, workloads, "workload", "id", id);
-        merge_section!(self, source, errors, &file.cloud, cloud, "cloud offer", "id", id);
-        merge_section!(self, source, errors, &file.runtimes, runtimes, "runtime profile", "runtime", runtime);
-        self.benchmarks.extend(file.benchmarks.iter().map(|b| (source, b.clone())));
+        merge_section!(
+            self,
+            source,
+            errors,
+            &file.machines,
+            machines,
+            "machine",
+            "id",
+            id
+        );
+        merge_section!(
+            self,
+            source,
+            errors,
+            &file.models,
+            models,
+            "model",
+            "id",
+            id
+        );
+        merge_section!(
+            self,
+            source,
+            errors,
+            &file.quants,
+            quants,
+            "quant",
+            "id",
+            id
+        );
+        merge_section!(
+            self,
+            source,
+            errors,
+            &file.kv_types,
+            kv_types,
+            "KV type",
+            "id",
+            id
+        );
+        merge_section!(
+            self,
+            source,
+            errors,
+            &file.workloads,
+            workloads,
+            "workload",
+            "id",
+            id
+        );
+        merge_section!(
+            self,
+            source,
+            errors,
+            &file.cloud,
+            cloud,
+            "cloud offer",
+            "id",
+            id
+        );
+        merge_section!(
+            self,
+            source,
+            errors,
+            &file.runtimes,
+            runtimes,
+            "runtime profile",
+            "runtime",
+            runtime
+        );
+        self.benchmarks
+            .extend(file.benchmarks.iter().map(|b| (source, b.clone())));
     }
 
-    fn ordered<T: Clone>(&self, kind: &'static str, map: &BTreeMap<String, (&'s SourceText, T)>) -> Vec<(&'s SourceText, T)> {
+    fn ordered<T: Clone>(
+        &self,
+        kind: &'static str,
+        map: &BTreeMap<String, (&'s SourceText, T)>,
+    ) -> Vec<(&'s SourceText, T)> {
         let mut items: Vec<(usize, (&'s SourceText, T))> = map
             .iter()
-            .map(|(id, (s, v))| (self.order.get(&(kind, id.clone())).copied().unwrap_or(usize::MAX), (*s, v.clone())))
+            .map(|(id, (s, v))| {
+                (
+                    self.order
+                        .get(&(kind, id.clone()))
+                        .copied()
+                        .unwrap_or(usize::MAX),
+                    (*s, v.clone()),
+                )
+            })
             .collect();
         items.sort_by_key(|(o, _)| *o);
         items.into_iter().map(|(_, v)| v).collect()
@@ -249,17 +334,23 @@ impl<'s> Merged<'s> {
             }
         }
         for (source, raw) in self.ordered("model", &self.models) {
-            if let Some(m) = Check::new(source, "model", &raw.id, "id", errors).model(&raw, &catalog) {
+            if let Some(m) =
+                Check::new(source, "model", &raw.id, "id", errors).model(&raw, &catalog)
+            {
                 catalog.models.push(m);
             }
         }
         for (source, raw) in self.ordered("runtime profile", &self.runtimes) {
-            if let Some(r) = Check::new(source, "runtime profile", &raw.runtime, "runtime", errors).runtime(&raw) {
+            if let Some(r) =
+                Check::new(source, "runtime profile", &raw.runtime, "runtime", errors).runtime(&raw)
+            {
                 catalog.runtimes.push(r);
             }
         }
         for (source, raw) in self.ordered("machine", &self.machines) {
-            if let Some(m) = Check::new(source, "machine", &raw.id, "id", errors).machine(&raw, &catalog) {
+            if let Some(m) =
+                Check::new(source, "machine", &raw.id, "id", errors).machine(&raw, &catalog)
+            {
                 catalog.machines.push(m);
             }
         }
@@ -269,13 +360,17 @@ impl<'s> Merged<'s> {
             }
         }
         for (source, raw) in self.ordered("workload", &self.workloads) {
-            if let Some(w) = Check::new(source, "workload", &raw.id, "id", errors).workload(&raw, &catalog) {
+            if let Some(w) =
+                Check::new(source, "workload", &raw.id, "id", errors).workload(&raw, &catalog)
+            {
                 catalog.workloads.push(w);
             }
         }
         for (source, raw) in &self.benchmarks {
             let id = format!("{}/{}/{}/{}", raw.machine, raw.model, raw.quant, raw.test);
-            if let Some(b) = Check::new(source, "benchmark", &id, "machine", errors).benchmark(raw, &catalog) {
+            if let Some(b) =
+                Check::new(source, "benchmark", &id, "machine", errors).benchmark(raw, &catalog)
+            {
                 catalog.benchmarks.push(b);
             }
         }
@@ -294,7 +389,13 @@ struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
-    fn new(source: &'a SourceText, kind: &'static str, id: &'a str, key: &'static str, errors: &'a mut Vec<CatalogError>) -> Self {
+    fn new(
+        source: &'a SourceText,
+        kind: &'static str,
+        id: &'a str,
+        key: &'static str,
+        errors: &'a mut Vec<CatalogError>,
+    ) -> Self {
         Self {
             source,
             kind,
@@ -324,7 +425,10 @@ impl<'a> Check<'a> {
             locate(self.source, self.key, self.id, field, value)
         };
         self.errors.push(CatalogError::Invalid {
-            message: format!("{problem} in {} \"{}\" (field `{field}`){hint}", self.kind, self.id),
+            message: format!(
+                "{problem} in {} \"{}\" (field `{field}`){hint}",
+                self.kind, self.id
+            ),
             location,
         });
     }
@@ -332,19 +436,26 @@ impl<'a> Check<'a> {
     fn slug(&mut self) {
         let ok = !self.id.is_empty()
             && self.id.len() <= 80
-            && self
-                .id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'));
+            && self.id.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_')
+            });
         if !ok {
             let id = self.id.to_owned();
-            self.fail(self.key, None, format!("id \"{id}\" must be a slug of a-z, 0-9, '-', '.', '_'"));
+            self.fail(
+                self.key,
+                None,
+                format!("id \"{id}\" must be a slug of a-z, 0-9, '-', '.', '_'"),
+            );
         }
     }
 
     fn number(&mut self, field: &str, value: f64, min: f64, max: f64) -> f64 {
         if !value.is_finite() || value < min || value > max {
-            self.fail(field, None, format!("{field} {value} is outside {min}..={max}"));
+            self.fail(
+                field,
+                None,
+                format!("{field} {value} is outside {min}..={max}"),
+            );
         }
         value
     }
@@ -371,19 +482,44 @@ impl<'a> Check<'a> {
         value.clone()
     }
 
-    fn parse_enum<T: Copy>(&mut self, field: &str, what: &str, text: &str, parse: fn(&str) -> Option<T>, all: &[T], name: fn(T) -> &'static str) -> Option<T> {
+    fn parse_enum<T: Copy>(
+        &mut self,
+        field: &str,
+        what: &str,
+        text: &str,
+        parse: fn(&str) -> Option<T>,
+        all: &[T],
+        name: fn(T) -> &'static str,
+    ) -> Option<T> {
         let parsed = parse(text);
         if parsed.is_none() {
             let valid: Vec<&str> = all.iter().map(|v| name(*v)).collect();
-            self.fail_hint(field, Some(text), format!("unknown {what} \"{text}\""), format!("; expected one of: {}", valid.join(", ")));
+            self.fail_hint(
+                field,
+                Some(text),
+                format!("unknown {what} \"{text}\""),
+                format!("; expected one of: {}", valid.join(", ")),
+            );
         }
         parsed
     }
 
-    fn reference(&mut self, field: &str, what: &str, wanted: &str, exists: bool, candidates: Vec<&str>) {
+    fn reference(
+        &mut self,
+        field: &str,
+        what: &str,
+        wanted: &str,
+        exists: bool,
+        candidates: Vec<&str>,
+    ) {
         if !exists {
             let hint = did_you_mean(wanted, candidates.into_iter());
-            self.fail_hint(field, Some(wanted), format!("unknown {what} \"{wanted}\""), hint);
+            self.fail_hint(
+                field,
+                Some(wanted),
+                format!("unknown {what} \"{wanted}\""),
+                hint,
+            );
         }
     }
 
@@ -407,7 +543,8 @@ impl<'a> Check<'a> {
     }
 
     fn kv_type(mut self, raw: &RawKvType) -> Option<KvType> {
-        let bytes_per_element = self.sourced("bytes_per_element", &raw.bytes_per_element, 0.05, 4.0);
+        let bytes_per_element =
+            self.sourced("bytes_per_element", &raw.bytes_per_element, 0.05, 4.0);
         let k = KvType {
             id: raw.id.clone(),
             bytes_per_element,
@@ -420,7 +557,12 @@ impl<'a> Check<'a> {
     fn model(mut self, raw: &RawModel, catalog: &Catalog) -> Option<Model> {
         self.slug();
         self.number("params_total_b", raw.params_total_b, 0.001, 100_000.0);
-        self.number("params_active_b", raw.params_active_b, 0.001, raw.params_total_b.max(0.001));
+        self.number(
+            "params_active_b",
+            raw.params_active_b,
+            0.001,
+            raw.params_total_b.max(0.001),
+        );
         for (field, v) in [
             ("layers", raw.layers),
             ("hidden_size", raw.hidden_size),
@@ -430,14 +572,32 @@ impl<'a> Check<'a> {
             ("vocab_size", raw.vocab_size),
         ] {
             if v == 0 || v > 10_000_000 {
-                self.fail(field, None, format!("{field} {v} must be between 1 and 10,000,000"));
+                self.fail(
+                    field,
+                    None,
+                    format!("{field} {v} must be between 1 and 10,000,000"),
+                );
             }
         }
         if raw.kv_heads > raw.attention_heads {
-            self.fail("kv_heads", None, format!("kv_heads {} exceeds attention_heads {}", raw.kv_heads, raw.attention_heads));
+            self.fail(
+                "kv_heads",
+                None,
+                format!(
+                    "kv_heads {} exceeds attention_heads {}",
+                    raw.kv_heads, raw.attention_heads
+                ),
+            );
         }
         if raw.context_native == 0 || raw.context_native > 100_000_000 {
-            self.fail("context_native", None, format!("context_native {} must be between 1 and 100,000,000", raw.context_native));
+            self.fail(
+                "context_native",
+                None,
+                format!(
+                    "context_native {} must be between 1 and 100,000,000",
+                    raw.context_native
+                ),
+            );
         }
         if let Some(ext) = raw.context_extended {
             if ext < raw.context_native || ext > 100_000_000 {
@@ -445,24 +605,43 @@ impl<'a> Check<'a> {
             }
         }
         match raw.attention {
-            Attention::SlidingWindow { window, sliding_layers } => {
-                if sliding_layers > raw.layers || window == 0 {
-                    self.fail("attention", None, format!("sliding window {window} over {sliding_layers} layers does not fit a {}-layer model", raw.layers));
-                }
+            Attention::SlidingWindow {
+                window,
+                sliding_layers,
+            } if sliding_layers > raw.layers || window == 0 => {
+                self.fail("attention", None, format!("sliding window {window} over {sliding_layers} layers does not fit a {}-layer model", raw.layers));
             }
             Attention::Hybrid { linear_layers, .. } if linear_layers > raw.layers => {
-                self.fail("attention", None, format!("{linear_layers} linear layers exceed {} layers", raw.layers));
+                self.fail(
+                    "attention",
+                    None,
+                    format!("{linear_layers} linear layers exceed {} layers", raw.layers),
+                );
             }
             _ => {}
         }
         if let Some(moe) = raw.moe {
-            if moe.experts == 0 || moe.experts_per_token == 0 || moe.experts_per_token > moe.experts {
-                self.fail("moe", None, format!("{} experts per token of {} experts is not possible", moe.experts_per_token, moe.experts));
+            if moe.experts == 0 || moe.experts_per_token == 0 || moe.experts_per_token > moe.experts
+            {
+                self.fail(
+                    "moe",
+                    None,
+                    format!(
+                        "{} experts per token of {} experts is not possible",
+                        moe.experts_per_token, moe.experts
+                    ),
+                );
             }
         }
         for file in &raw.gguf_files {
             let known = catalog.quant(&file.quant).is_some();
-            self.reference("gguf_files", "quant", &file.quant, known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
+            self.reference(
+                "gguf_files",
+                "quant",
+                &file.quant,
+                known,
+                catalog.quants.iter().map(|q| q.id.as_str()).collect(),
+            );
             if file.bytes == 0 {
                 self.fail("gguf_files", None, "GGUF size 0 bytes".to_owned());
             }
@@ -501,17 +680,54 @@ impl<'a> Check<'a> {
     }
 
     fn runtime(mut self, raw: &RawRuntimeProfile) -> Option<RuntimeProfile> {
-        let runtime = self.parse_enum("runtime", "runtime", &raw.runtime, Runtime::parse, Runtime::ALL, Runtime::as_str);
+        let runtime = self.parse_enum(
+            "runtime",
+            "runtime",
+            &raw.runtime,
+            Runtime::parse,
+            Runtime::ALL,
+            Runtime::as_str,
+        );
         let p = RuntimeProfile {
             runtime: runtime.unwrap_or(Runtime::Cpu),
-            bandwidth_efficiency: self.sourced("bandwidth_efficiency", &raw.bandwidth_efficiency, 0.01, 1.0),
-            compute_efficiency: self.sourced("compute_efficiency", &raw.compute_efficiency, 0.001, 3.0),
-            attention_efficiency: self.sourced("attention_efficiency", &raw.attention_efficiency, 0.001, 3.0),
-            moe_prefill_factor: self.sourced("moe_prefill_factor", &raw.moe_prefill_factor, 0.01, 2.0),
+            bandwidth_efficiency: self.sourced(
+                "bandwidth_efficiency",
+                &raw.bandwidth_efficiency,
+                0.01,
+                1.0,
+            ),
+            compute_efficiency: self.sourced(
+                "compute_efficiency",
+                &raw.compute_efficiency,
+                0.001,
+                3.0,
+            ),
+            attention_efficiency: self.sourced(
+                "attention_efficiency",
+                &raw.attention_efficiency,
+                0.001,
+                3.0,
+            ),
+            moe_prefill_factor: self.sourced(
+                "moe_prefill_factor",
+                &raw.moe_prefill_factor,
+                0.01,
+                2.0,
+            ),
             moe_decode_factor: self.sourced("moe_decode_factor", &raw.moe_decode_factor, 0.01, 2.0),
-            per_token_overhead_ms: self.sourced("per_token_overhead_ms", &raw.per_token_overhead_ms, 0.0, 1000.0),
+            per_token_overhead_ms: self.sourced(
+                "per_token_overhead_ms",
+                &raw.per_token_overhead_ms,
+                0.0,
+                1000.0,
+            ),
             overhead_gb: self.sourced("overhead_gb", &raw.overhead_gb, 0.0, 64.0),
-            kv_read_efficiency: self.sourced("kv_read_efficiency", &raw.kv_read_efficiency, 0.0, 10.0),
+            kv_read_efficiency: self.sourced(
+                "kv_read_efficiency",
+                &raw.kv_read_efficiency,
+                0.0,
+                10.0,
+            ),
             notes: raw.notes.clone(),
             origin: self.origin(),
         };
@@ -520,37 +736,85 @@ impl<'a> Check<'a> {
 
     fn machine(mut self, raw: &RawMachine, catalog: &Catalog) -> Option<Machine> {
         self.slug();
-        let form_factor = self.parse_enum("form_factor", "form factor", &raw.form_factor, FormFactor::parse, FormFactor::ALL, FormFactor::as_str);
+        let form_factor = self.parse_enum(
+            "form_factor",
+            "form factor",
+            &raw.form_factor,
+            FormFactor::parse,
+            FormFactor::ALL,
+            FormFactor::as_str,
+        );
         let os: Vec<Os> = raw
             .os
             .iter()
-            .filter_map(|o| self.parse_enum("os", "operating system", o, Os::parse, Os::ALL, Os::as_str))
+            .filter_map(|o| {
+                self.parse_enum("os", "operating system", o, Os::parse, Os::ALL, Os::as_str)
+            })
             .collect();
         let runtimes: Vec<Runtime> = raw
             .runtimes
             .iter()
-            .filter_map(|r| self.parse_enum("runtimes", "runtime", r, Runtime::parse, Runtime::ALL, Runtime::as_str))
+            .filter_map(|r| {
+                self.parse_enum(
+                    "runtimes",
+                    "runtime",
+                    r,
+                    Runtime::parse,
+                    Runtime::ALL,
+                    Runtime::as_str,
+                )
+            })
             .collect();
-        let default_runtime = self.parse_enum("default_runtime", "runtime", &raw.default_runtime, Runtime::parse, Runtime::ALL, Runtime::as_str);
+        let default_runtime = self.parse_enum(
+            "default_runtime",
+            "runtime",
+            &raw.default_runtime,
+            Runtime::parse,
+            Runtime::ALL,
+            Runtime::as_str,
+        );
         if let Some(d) = default_runtime {
             if !runtimes.contains(&d) {
-                self.fail("default_runtime", Some(&raw.default_runtime), format!("default runtime \"{d}\" is not in runtimes"));
+                self.fail(
+                    "default_runtime",
+                    Some(&raw.default_runtime),
+                    format!("default runtime \"{d}\" is not in runtimes"),
+                );
             }
         }
         for r in &runtimes {
             if catalog.runtime(*r).is_none() {
-                self.fail("runtimes", Some(r.as_str()), format!("runtime \"{r}\" has no profile in runtimes.ron"));
+                self.fail(
+                    "runtimes",
+                    Some(r.as_str()),
+                    format!("runtime \"{r}\" has no profile in runtimes.ron"),
+                );
             }
         }
-        let memory_kind = self.parse_enum("memory_kind", "memory kind", &raw.memory_kind, MemoryKind::parse, MemoryKind::ALL, MemoryKind::as_str);
+        let memory_kind = self.parse_enum(
+            "memory_kind",
+            "memory kind",
+            &raw.memory_kind,
+            MemoryKind::parse,
+            MemoryKind::ALL,
+            MemoryKind::as_str,
+        );
         if os.is_empty() {
             self.fail("os", None, "no operating system listed".to_owned());
         }
         if raw.device_count == 0 || raw.device_count > 64 {
-            self.fail("device_count", None, format!("device_count {} must be between 1 and 64", raw.device_count));
+            self.fail(
+                "device_count",
+                None,
+                format!("device_count {} must be between 1 and 64", raw.device_count),
+            );
         }
         if raw.memory_options.is_empty() {
-            self.fail("memory_options", None, "no memory options listed".to_owned());
+            self.fail(
+                "memory_options",
+                None,
+                "no memory options listed".to_owned(),
+            );
         }
         for option in &raw.memory_options {
             self.number("per_device_gb", option.per_device_gb, 0.5, 100_000.0);
@@ -562,7 +826,12 @@ impl<'a> Check<'a> {
         if let Some(ram) = raw.system_ram_gb {
             self.number("system_ram_gb", ram, 0.0, 100_000.0);
         }
-        let bandwidth = self.sourced("bandwidth_gb_per_s", &raw.bandwidth_gb_per_s, 1.0, 100_000.0);
+        let bandwidth = self.sourced(
+            "bandwidth_gb_per_s",
+            &raw.bandwidth_gb_per_s,
+            1.0,
+            100_000.0,
+        );
         let ram_bw = raw
             .system_ram_bandwidth_gb_per_s
             .as_ref()
@@ -570,14 +839,35 @@ impl<'a> Check<'a> {
         let fp16 = match &raw.compute_tflops.fp16 {
             Some(f) => Some(self.sourced("fp16", f, 0.01, 100_000.0)),
             None => {
-                self.fail("compute_tflops", None, "compute_tflops.fp16 is required: prefill is predicted from it".to_owned());
+                self.fail(
+                    "compute_tflops",
+                    None,
+                    "compute_tflops.fp16 is required: prefill is predicted from it".to_owned(),
+                );
                 None
             }
         };
-        let fp8 = raw.compute_tflops.fp8.as_ref().map(|s| self.sourced("fp8", s, 0.01, 100_000.0));
-        let fp4 = raw.compute_tflops.fp4.as_ref().map(|s| self.sourced("fp4", s, 0.01, 100_000.0));
-        let default_share = self.sourced("default_share", &raw.accelerator_memory.default_share, 0.01, 1.0);
-        let smallest = raw.memory_options.iter().map(|o| o.per_device_gb).fold(f64::INFINITY, f64::min);
+        let fp8 = raw
+            .compute_tflops
+            .fp8
+            .as_ref()
+            .map(|s| self.sourced("fp8", s, 0.01, 100_000.0));
+        let fp4 = raw
+            .compute_tflops
+            .fp4
+            .as_ref()
+            .map(|s| self.sourced("fp4", s, 0.01, 100_000.0));
+        let default_share = self.sourced(
+            "default_share",
+            &raw.accelerator_memory.default_share,
+            0.01,
+            1.0,
+        );
+        let smallest = raw
+            .memory_options
+            .iter()
+            .map(|o| o.per_device_gb)
+            .fold(f64::INFINITY, f64::min);
         let tuned_reserve = raw
             .accelerator_memory
             .tuned_reserve_gb
@@ -585,19 +875,41 @@ impl<'a> Check<'a> {
             .map(|s| self.sourced("tuned_reserve_gb", s, 0.0, smallest.max(0.0)));
         let interconnect = raw.interconnect.as_ref().map(|i| Interconnect {
             kind: i.kind.clone(),
-            bandwidth_gb_per_s: self.sourced("interconnect", &i.bandwidth_gb_per_s, 0.001, 100_000.0),
+            bandwidth_gb_per_s: self.sourced(
+                "interconnect",
+                &i.bandwidth_gb_per_s,
+                0.001,
+                100_000.0,
+            ),
             latency_us: self.sourced("interconnect", &i.latency_us, 0.0, 1_000_000.0),
         });
         let power = self.sourced("power_watts", &raw.power_watts, 1.0, 100_000.0);
-        let idle = raw.idle_watts.as_ref().map(|s| self.sourced("idle_watts", s, 0.0, 100_000.0));
+        let idle = raw
+            .idle_watts
+            .as_ref()
+            .map(|s| self.sourced("idle_watts", s, 0.0, 100_000.0));
         for claim in &raw.claims {
             let model_known = catalog.model(&claim.model).is_some();
-            self.reference("claims", "model", &claim.model, model_known, catalog.models.iter().map(|m| m.id.as_str()).collect());
+            self.reference(
+                "claims",
+                "model",
+                &claim.model,
+                model_known,
+                catalog.models.iter().map(|m| m.id.as_str()).collect(),
+            );
             let quant_known = catalog.quant(&claim.quant).is_some();
-            self.reference("claims", "quant", &claim.quant, quant_known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
+            self.reference(
+                "claims",
+                "quant",
+                &claim.quant,
+                quant_known,
+                catalog.quants.iter().map(|q| q.id.as_str()).collect(),
+            );
             self.number("claims", claim.decode_tokens_per_s, 0.0, 1_000_000.0);
         }
-        let (Some(form_factor), Some(default_runtime), Some(memory_kind), Some(fp16)) = (form_factor, default_runtime, memory_kind, fp16) else {
+        let (Some(form_factor), Some(default_runtime), Some(memory_kind), Some(fp16)) =
+            (form_factor, default_runtime, memory_kind, fp16)
+        else {
             return None;
         };
         let m = Machine {
@@ -657,18 +969,47 @@ impl<'a> Check<'a> {
     fn cloud(mut self, raw: &RawCloud) -> Option<CloudOffer> {
         self.slug();
         if raw.context_tokens == 0 {
-            self.fail("context_tokens", None, "context_tokens must be positive".to_owned());
+            self.fail(
+                "context_tokens",
+                None,
+                "context_tokens must be positive".to_owned(),
+            );
         }
         let c = CloudOffer {
             id: raw.id.clone(),
             name: raw.name.clone(),
             provider: raw.provider.clone(),
             context_tokens: raw.context_tokens,
-            input_usd_per_mtok: self.sourced("input_usd_per_mtok", &raw.input_usd_per_mtok, 0.0, 10_000.0),
-            output_usd_per_mtok: self.sourced("output_usd_per_mtok", &raw.output_usd_per_mtok, 0.0, 10_000.0),
-            decode_tokens_per_s: self.sourced("decode_tokens_per_s", &raw.decode_tokens_per_s, 0.1, 100_000.0),
-            time_to_first_token_secs: self.sourced("time_to_first_token_secs", &raw.time_to_first_token_secs, 0.0, 3600.0),
-            prefill_tokens_per_s: self.sourced("prefill_tokens_per_s", &raw.prefill_tokens_per_s, 1.0, 10_000_000.0),
+            input_usd_per_mtok: self.sourced(
+                "input_usd_per_mtok",
+                &raw.input_usd_per_mtok,
+                0.0,
+                10_000.0,
+            ),
+            output_usd_per_mtok: self.sourced(
+                "output_usd_per_mtok",
+                &raw.output_usd_per_mtok,
+                0.0,
+                10_000.0,
+            ),
+            decode_tokens_per_s: self.sourced(
+                "decode_tokens_per_s",
+                &raw.decode_tokens_per_s,
+                0.1,
+                100_000.0,
+            ),
+            time_to_first_token_secs: self.sourced(
+                "time_to_first_token_secs",
+                &raw.time_to_first_token_secs,
+                0.0,
+                3600.0,
+            ),
+            prefill_tokens_per_s: self.sourced(
+                "prefill_tokens_per_s",
+                &raw.prefill_tokens_per_s,
+                1.0,
+                10_000_000.0,
+            ),
             data_leaves_machine: raw.data_leaves_machine,
             free_tier: raw.free_tier.clone(),
             sources: raw.sources.clone(),
@@ -681,28 +1022,68 @@ impl<'a> Check<'a> {
     fn workload(mut self, raw: &RawWorkload, catalog: &Catalog) -> Option<Workload> {
         self.slug();
         if raw.tasks.is_empty() {
-            self.fail("tasks", None, "a workload needs at least one task".to_owned());
+            self.fail(
+                "tasks",
+                None,
+                "a workload needs at least one task".to_owned(),
+            );
         }
         let mut share_sum = 0.0;
         for task in &raw.tasks {
             share_sum += self.number("share", task.share, 0.0, 1.0);
             if task.prompt_tokens == 0 || task.prompt_tokens > 100_000_000 {
-                self.fail("prompt_tokens", None, format!("prompt_tokens {} of task \"{}\" must be between 1 and 100,000,000", task.prompt_tokens, task.name));
+                self.fail(
+                    "prompt_tokens",
+                    None,
+                    format!(
+                        "prompt_tokens {} of task \"{}\" must be between 1 and 100,000,000",
+                        task.prompt_tokens, task.name
+                    ),
+                );
             }
             if task.output_tokens > 10_000_000 || task.cached_tokens > 100_000_000 {
-                self.fail("output_tokens", None, format!("token counts of task \"{}\" are implausibly large", task.name));
+                self.fail(
+                    "output_tokens",
+                    None,
+                    format!(
+                        "token counts of task \"{}\" are implausibly large",
+                        task.name
+                    ),
+                );
             }
             self.number("timeout_secs", task.timeout_secs, 0.001, 1e9);
             self.number("requests_per_day", task.requests_per_day, 0.0, 1e9);
             let known = catalog.model(&task.model).is_some();
-            self.reference("model", "model", &task.model, known, catalog.models.iter().map(|m| m.id.as_str()).collect());
+            self.reference(
+                "model",
+                "model",
+                &task.model,
+                known,
+                catalog.models.iter().map(|m| m.id.as_str()).collect(),
+            );
             let known = catalog.quant(&task.quant).is_some();
-            self.reference("quant", "quant", &task.quant, known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
+            self.reference(
+                "quant",
+                "quant",
+                &task.quant,
+                known,
+                catalog.quants.iter().map(|q| q.id.as_str()).collect(),
+            );
             let known = catalog.kv_type(&task.kv_type).is_some();
-            self.reference("kv_type", "KV type", &task.kv_type, known, catalog.kv_types.iter().map(|k| k.id.as_str()).collect());
+            self.reference(
+                "kv_type",
+                "KV type",
+                &task.kv_type,
+                known,
+                catalog.kv_types.iter().map(|k| k.id.as_str()).collect(),
+            );
         }
         if !raw.tasks.is_empty() && (share_sum - 1.0).abs() > 0.01 {
-            self.fail("tasks", None, format!("task shares sum to {share_sum:.3}, not 1"));
+            self.fail(
+                "tasks",
+                None,
+                format!("task shares sum to {share_sum:.3}, not 1"),
+            );
         }
         if let Some(min) = raw.min_decode_tokens_per_s {
             self.number("min_decode_tokens_per_s", min, 0.0, 100_000.0);
@@ -738,15 +1119,44 @@ impl<'a> Check<'a> {
 
     fn benchmark(mut self, raw: &RawBenchmark, catalog: &Catalog) -> Option<Benchmark> {
         let known = catalog.machine(&raw.machine).is_some();
-        self.reference("machine", "machine", &raw.machine, known, catalog.machines.iter().map(|m| m.id.as_str()).collect());
+        self.reference(
+            "machine",
+            "machine",
+            &raw.machine,
+            known,
+            catalog.machines.iter().map(|m| m.id.as_str()).collect(),
+        );
         let known = catalog.model(&raw.model).is_some();
-        self.reference("model", "model", &raw.model, known, catalog.models.iter().map(|m| m.id.as_str()).collect());
+        self.reference(
+            "model",
+            "model",
+            &raw.model,
+            known,
+            catalog.models.iter().map(|m| m.id.as_str()).collect(),
+        );
         let known = catalog.quant(&raw.quant).is_some();
-        self.reference("quant", "quant", &raw.quant, known, catalog.quants.iter().map(|q| q.id.as_str()).collect());
-        let runtime = self.parse_enum("runtime", "runtime", &raw.runtime, Runtime::parse, Runtime::ALL, Runtime::as_str);
+        self.reference(
+            "quant",
+            "quant",
+            &raw.quant,
+            known,
+            catalog.quants.iter().map(|q| q.id.as_str()).collect(),
+        );
+        let runtime = self.parse_enum(
+            "runtime",
+            "runtime",
+            &raw.runtime,
+            Runtime::parse,
+            Runtime::ALL,
+            Runtime::as_str,
+        );
         let test = parse_test(&raw.test);
         if test.is_none() {
-            self.fail("test", Some(&raw.test), format!("test \"{}\" must look like pp512 or tg128", raw.test));
+            self.fail(
+                "test",
+                Some(&raw.test),
+                format!("test \"{}\" must look like pp512 or tg128", raw.test),
+            );
         }
         self.number("tokens_per_s", raw.tokens_per_s, 1e-6, 1e9);
         self.source_text("source", &raw.source);

@@ -187,7 +187,8 @@ impl CliError {
 pub fn load_catalog(cli: &Cli, extra: &[PathBuf]) -> Result<Catalog, CliError> {
     let mut paths = cli.catalogs.clone();
     paths.extend_from_slice(extra);
-    let sources = catalog::files::all_sources(&paths, !cli.no_user_catalog).map_err(CliError::Catalog)?;
+    let sources =
+        catalog::files::all_sources(&paths, !cli.no_user_catalog).map_err(CliError::Catalog)?;
     catalog::load(&sources).map_err(CliError::Catalog)
 }
 
@@ -246,10 +247,19 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, CliError> {
 fn unknown(what: &str, wanted: &str, candidates: impl Iterator<Item = String>) -> CliError {
     let all: Vec<String> = candidates.collect();
     let near = catalog::validate::closest(wanted, all.iter().map(String::as_str));
-    CliError::Usage(format!("unknown {what} \"{wanted}\" (closest: {})", near.join(", ")))
+    CliError::Usage(format!(
+        "unknown {what} \"{wanted}\" (closest: {})",
+        near.join(", ")
+    ))
 }
 
-fn parse_named<T: Copy>(what: &str, text: &str, parse: fn(&str) -> Option<T>, all: &[T], name: fn(T) -> &'static str) -> Result<T, CliError> {
+fn parse_named<T: Copy>(
+    what: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+    all: &[T],
+    name: fn(T) -> &'static str,
+) -> Result<T, CliError> {
     parse(text).ok_or_else(|| unknown(what, text, all.iter().map(|v| name(*v).to_owned())))
 }
 
@@ -260,7 +270,11 @@ pub fn parse_have(catalog: &Catalog, text: &str) -> Result<Owned, CliError> {
             let gb: f64 = gb
                 .trim_end_matches(|c: char| c.is_ascii_alphabetic())
                 .parse()
-                .map_err(|_| CliError::Usage(format!("--have {text}: \"{gb}\" is not a memory size in GB")))?;
+                .map_err(|_| {
+                    CliError::Usage(format!(
+                        "--have {text}: \"{gb}\" is not a memory size in GB"
+                    ))
+                })?;
             (id, Some(gb))
         }
         None => (text, None),
@@ -271,7 +285,11 @@ pub fn parse_have(catalog: &Catalog, text: &str) -> Result<Owned, CliError> {
     let per_device_gb = match gb {
         Some(gb) => {
             if machine.memory_option(gb).is_none() {
-                let options: Vec<String> = machine.memory_options.iter().map(|o| format!("{}", o.per_device_gb)).collect();
+                let options: Vec<String> = machine
+                    .memory_options
+                    .iter()
+                    .map(|o| format!("{}", o.per_device_gb))
+                    .collect();
                 return Err(CliError::Usage(format!(
                     "machine \"{id}\" has no {gb} GB option (options: {} GB)",
                     options.join(", ")
@@ -279,7 +297,9 @@ pub fn parse_have(catalog: &Catalog, text: &str) -> Result<Owned, CliError> {
             }
             gb
         }
-        None => machine.largest_memory_option().map_or(0.0, |o| o.per_device_gb),
+        None => machine
+            .largest_memory_option()
+            .map_or(0.0, |o| o.per_device_gb),
     };
     Ok(Owned {
         machine: machine.id.clone(),
@@ -288,22 +308,38 @@ pub fn parse_have(catalog: &Catalog, text: &str) -> Result<Owned, CliError> {
 }
 
 /// Resolves `rank`/`report` arguments.
-pub fn rank_inputs(cli: &Cli, args: &RankArgs) -> Result<(Catalog, Workload, RankOptions), CliError> {
+pub fn rank_inputs(
+    cli: &Cli,
+    args: &RankArgs,
+) -> Result<(Catalog, Workload, RankOptions), CliError> {
     let path = PathBuf::from(&args.workload);
     let is_file = args.workload.ends_with(".ron") || path.is_file();
-    let extra = if is_file { vec![path.clone()] } else { Vec::new() };
+    let extra = if is_file {
+        vec![path.clone()]
+    } else {
+        Vec::new()
+    };
     let catalog = load_catalog(cli, &extra)?;
     let workload = if is_file {
         let source = catalog::files::read_source(&path).map_err(|e| CliError::Catalog(vec![e]))?;
         let raw = catalog::validate::parse(&source).map_err(|e| CliError::Catalog(vec![e]))?;
         let Some(first) = raw.workloads.first() else {
-            return Err(CliError::Usage(format!("{} has no workloads", path.display())));
+            return Err(CliError::Usage(format!(
+                "{} has no workloads",
+                path.display()
+            )));
         };
         catalog.workload(&first.id).cloned()
     } else {
         catalog.workload(&args.workload).cloned()
     }
-    .ok_or_else(|| unknown("workload", &args.workload, catalog.workloads.iter().map(|w| w.id.clone())))?;
+    .ok_or_else(|| {
+        unknown(
+            "workload",
+            &args.workload,
+            catalog.workloads.iter().map(|w| w.id.clone()),
+        )
+    })?;
     let os = args
         .os
         .as_deref()
@@ -317,23 +353,46 @@ pub fn rank_inputs(cli: &Cli, args: &RankArgs) -> Result<(Catalog, Workload, Ran
     let form_factor = args
         .form_factor
         .as_deref()
-        .map(|t| parse_named("form factor", t, FormFactor::parse, FormFactor::ALL, FormFactor::as_str))
+        .map(|t| {
+            parse_named(
+                "form factor",
+                t,
+                FormFactor::parse,
+                FormFactor::ALL,
+                FormFactor::as_str,
+            )
+        })
         .transpose()?;
     for model in &args.must_run {
         if catalog.model(model).is_none() {
-            return Err(unknown("model", model, catalog.models.iter().map(|m| m.id.clone())));
+            return Err(unknown(
+                "model",
+                model,
+                catalog.models.iter().map(|m| m.id.clone()),
+            ));
         }
     }
-    if !(args.budget_min.is_finite() && args.budget_max.is_finite() && args.budget_min >= 0.0 && args.budget_min <= args.budget_max) {
+    if !(args.budget_min.is_finite()
+        && args.budget_max.is_finite()
+        && args.budget_min >= 0.0
+        && args.budget_min <= args.budget_max)
+    {
         return Err(CliError::Usage(format!(
             "budget ${} to ${} is not a range (min must be at least 0 and at most max)",
             args.budget_min, args.budget_max
         )));
     }
-    if !(args.electricity.is_finite() && args.electricity >= 0.0) || !(args.years.is_finite() && args.years >= 0.0) {
-        return Err(CliError::Usage("--electricity and --years must be non-negative numbers".to_owned()));
+    let non_negative = |x: f64| x.is_finite() && x >= 0.0;
+    if !non_negative(args.electricity) || !non_negative(args.years) {
+        return Err(CliError::Usage(
+            "--electricity and --years must be non-negative numbers".to_owned(),
+        ));
     }
-    let have = args.have.as_deref().map(|h| parse_have(&catalog, h)).transpose()?;
+    let have = args
+        .have
+        .as_deref()
+        .map(|h| parse_have(&catalog, h))
+        .transpose()?;
     let objective = match args.objective {
         ObjectiveArg::Fastest => Objective::Fastest,
         ObjectiveArg::Cheapest => Objective::Cheapest,
@@ -381,6 +440,8 @@ pub struct Estimate {
     pub total_secs: Option<f64>,
     pub decode_bound_tokens_per_s: f64,
     pub bottleneck: String,
+    /// Published claims for this machine and model, checked against the bandwidth bound.
+    pub claims: Vec<crate::engine::claims::ClaimCheck>,
 }
 
 /// Memory figures of `estimate`.
@@ -420,12 +481,20 @@ impl Estimate {
         if let Some(setting) = &self.needs_setting {
             s += &format!("  fits only after changing a setting: {setting}\n");
         }
-        s += &format!("  largest context that fits: {} tokens", thousands(self.max_context_tokens));
+        s += &format!(
+            "  largest context that fits: {} tokens",
+            thousands(self.max_context_tokens)
+        );
         if let Some(t) = self.max_context_tokens_with_setting {
             s += &format!(" ({} with the setting changed)", thousands(t));
         }
         s += "\n";
-        if let (Some(pp), Some(ps), Some(tg), Some(total)) = (self.prefill_tokens_per_s, self.prefill_secs, self.decode_tokens_per_s, self.total_secs) {
+        if let (Some(pp), Some(ps), Some(tg), Some(total)) = (
+            self.prefill_tokens_per_s,
+            self.prefill_secs,
+            self.decode_tokens_per_s,
+            self.total_secs,
+        ) {
             s += &format!(
                 "  prefill {} tokens at depth {}: {:.0} tok/s, {:.1} s\n  decode {} tokens: {:.1} tok/s (physical bound {:.1} tok/s)\n  total {:.1} s; bottleneck: {}\n",
                 thousands(self.prompt_tokens),
@@ -441,50 +510,90 @@ impl Estimate {
         } else {
             s += "  does not run here: no speed to predict\n";
         }
+        for claim in &self.claims {
+            s += &format!("  {}\n", claim.sentence());
+        }
         s
     }
 }
 
 /// Computes the `estimate` answer.
 pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliError> {
-    let machine = catalog
-        .machine(&args.machine)
-        .ok_or_else(|| unknown("machine", &args.machine, catalog.machines.iter().map(|m| m.id.clone())))?;
-    let model = catalog
-        .model(&args.model)
-        .ok_or_else(|| unknown("model", &args.model, catalog.models.iter().map(|m| m.id.clone())))?;
-    let quant = catalog
-        .quant(&args.quant)
-        .ok_or_else(|| unknown("quant", &args.quant, catalog.quants.iter().map(|q| q.id.clone())))?;
-    let kv = catalog
-        .kv_type(&args.kv_type)
-        .ok_or_else(|| unknown("KV type", &args.kv_type, catalog.kv_types.iter().map(|k| k.id.clone())))?;
+    let machine = catalog.machine(&args.machine).ok_or_else(|| {
+        unknown(
+            "machine",
+            &args.machine,
+            catalog.machines.iter().map(|m| m.id.clone()),
+        )
+    })?;
+    let model = catalog.model(&args.model).ok_or_else(|| {
+        unknown(
+            "model",
+            &args.model,
+            catalog.models.iter().map(|m| m.id.clone()),
+        )
+    })?;
+    let quant = catalog.quant(&args.quant).ok_or_else(|| {
+        unknown(
+            "quant",
+            &args.quant,
+            catalog.quants.iter().map(|q| q.id.clone()),
+        )
+    })?;
+    let kv = catalog.kv_type(&args.kv_type).ok_or_else(|| {
+        unknown(
+            "KV type",
+            &args.kv_type,
+            catalog.kv_types.iter().map(|k| k.id.clone()),
+        )
+    })?;
     let per_device_gb = match args.memory_gb {
         Some(gb) => machine
             .memory_option(gb)
             .map(|o| o.per_device_gb)
             .ok_or_else(|| {
-                let options: Vec<String> = machine.memory_options.iter().map(|o| format!("{}", o.per_device_gb)).collect();
-                CliError::Usage(format!("machine \"{}\" has no {gb} GB option (options: {} GB)", machine.id, options.join(", ")))
+                let options: Vec<String> = machine
+                    .memory_options
+                    .iter()
+                    .map(|o| format!("{}", o.per_device_gb))
+                    .collect();
+                CliError::Usage(format!(
+                    "machine \"{}\" has no {gb} GB option (options: {} GB)",
+                    machine.id,
+                    options.join(", ")
+                ))
             })?,
-        None => machine.largest_memory_option().map_or(0.0, |o| o.per_device_gb),
+        None => machine
+            .largest_memory_option()
+            .map_or(0.0, |o| o.per_device_gb),
     };
     let runtime = match &args.runtime {
         Some(r) => {
             let r = parse_named("runtime", r, Runtime::parse, Runtime::ALL, Runtime::as_str)?;
             if !machine.runtimes.contains(&r) {
-                return Err(CliError::Usage(format!("machine \"{}\" does not run {r} (it runs: {})", machine.id, machine.runtimes.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "))));
+                return Err(CliError::Usage(format!(
+                    "machine \"{}\" does not run {r} (it runs: {})",
+                    machine.id,
+                    machine
+                        .runtimes
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
             }
             r
         }
         None => machine.default_runtime,
     };
-    let profile = catalog
-        .runtime(runtime)
-        .ok_or_else(|| CliError::Usage(format!("no efficiency profile for runtime \"{runtime}\"")))?;
+    let profile = catalog.runtime(runtime).ok_or_else(|| {
+        CliError::Usage(format!("no efficiency profile for runtime \"{runtime}\""))
+    })?;
     let context = args.context.unwrap_or(model.context_native);
     if context == 0 || context > 100_000_000 {
-        return Err(CliError::Usage(format!("--context {context} must be between 1 and 100,000,000")));
+        return Err(CliError::Usage(format!(
+            "--context {context} must be between 1 and 100,000,000"
+        )));
     }
     let loaded = LoadedModel { model, quant, kv };
     let memory = plan(machine, per_device_gb, profile, &[(loaded, context)]);
@@ -493,19 +602,34 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         profile,
         cpu_profile: catalog.runtime(Runtime::Cpu),
     };
-    let cap = model.context_extended.unwrap_or(model.context_native).max(context);
+    let cap = model
+        .context_extended
+        .unwrap_or(model.context_native)
+        .max(context);
     let max_ctx = max_context_tokens(machine, per_device_gb, profile, loaded, cap, false);
     let max_ctx_tuned = machine
         .accelerator_memory
         .tuned_reserve_gb
         .as_ref()
         .map(|_| max_context_tokens(machine, per_device_gb, profile, loaded, cap, true));
-    let speed = memory
-        .fits()
-        .then(|| request(&hw, &loaded, &memory, args.prompt.max(1), args.depth, args.r#gen.max(1), f64::INFINITY));
+    let speed = memory.fits().then(|| {
+        request(
+            &hw,
+            &loaded,
+            &memory,
+            args.prompt.max(1),
+            args.depth,
+            args.r#gen.max(1),
+            f64::INFINITY,
+        )
+    });
     let bottleneck = match &speed {
         None => "memory capacity".to_owned(),
-        Some(r) => format!("prefill {}, decode {}", r.prefill.limit.as_str(), r.decode.limit.as_str()),
+        Some(r) => format!(
+            "prefill {}, decode {}",
+            r.prefill.limit.as_str(),
+            r.decode.limit.as_str()
+        ),
     };
     Ok(Estimate {
         machine: machine.id.clone(),
@@ -517,9 +641,13 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         context_tokens: context,
         fits: memory.fits(),
         placement: memory.placement.as_str(),
-        needs_setting: memory
-            .needs_setting
-            .then(|| machine.accelerator_memory.setting.clone().unwrap_or_default()),
+        needs_setting: memory.needs_setting.then(|| {
+            machine
+                .accelerator_memory
+                .setting
+                .clone()
+                .unwrap_or_default()
+        }),
         memory: EstimateMemory {
             weights_bytes: memory.weights_bytes.round() as u64,
             kv_cache_bytes: memory.kv_cache_bytes.round() as u64,
@@ -537,8 +665,14 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         prefill_secs: speed.as_ref().map(|r| r.prefill.secs),
         decode_tokens_per_s: speed.as_ref().map(|r| r.decode.tokens_per_s),
         total_secs: speed.as_ref().map(|r| r.total_secs),
-        decode_bound_tokens_per_s: crate::engine::speed::decode_bound_tokens_per_s(machine, &loaded),
+        decode_bound_tokens_per_s: crate::engine::speed::decode_bound_tokens_per_s(
+            machine, &loaded,
+        ),
         bottleneck,
+        claims: crate::engine::claims::check(catalog, machine)
+            .into_iter()
+            .filter(|c| c.model == model.id)
+            .collect(),
     })
 }
 
@@ -550,7 +684,16 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
     }
     s += &format!(
         "{:>3}  {:<48} {:>7} {:>8} {:>6} {:>6} {:>6} {:>9} {:>8}  {}\n",
-        "#", "machine", "memory", "price", "local", "cloud", "failed", "mean req", "decode", "bottleneck"
+        "#",
+        "machine",
+        "memory",
+        "price",
+        "local",
+        "cloud",
+        "failed",
+        "mean req",
+        "decode",
+        "bottleneck"
     );
     for (i, e) in ranking.entries.iter().take(top).enumerate() {
         let name = if e.is_current {
@@ -649,10 +792,16 @@ fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), 
         }
         Section::Quants => {
             for q in &catalog.quants {
-                println!("{:<10} {:>6.3} bits/weight  ({})", q.id, q.bits_per_weight.value, q.origin);
+                println!(
+                    "{:<10} {:>6.3} bits/weight  ({})",
+                    q.id, q.bits_per_weight.value, q.origin
+                );
             }
             for k in &catalog.kv_types {
-                println!("KV {:<7} {:>6.4} bytes/element  ({})", k.id, k.bytes_per_element.value, k.origin);
+                println!(
+                    "KV {:<7} {:>6.4} bytes/element  ({})",
+                    k.id, k.bytes_per_element.value, k.origin
+                );
             }
         }
         Section::Workloads => {
@@ -706,7 +855,11 @@ fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), 
                     b.runtime,
                     b.model,
                     b.quant,
-                    if b.kind == TestKind::Prefill { "pp" } else { "tg" },
+                    if b.kind == TestKind::Prefill {
+                        "pp"
+                    } else {
+                        "tg"
+                    },
                     b.tokens,
                     b.depth,
                     b.tokens_per_s
@@ -744,20 +897,48 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
     if !summary_only {
         println!(
             "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10} {:>10} {:>7} {:>10}",
-            "machine", "runtime", "model", "quant", "test", "depth", "measured", "predicted", "ratio", "LOMO ratio"
+            "machine",
+            "runtime",
+            "model",
+            "quant",
+            "test",
+            "depth",
+            "measured",
+            "predicted",
+            "ratio",
+            "LOMO ratio"
         );
         for p in &in_sample {
-            let lomo_ratio = lomo.iter().find(|l| l.index == p.index).map(|l| format!("{:.2}", l.ratio)).unwrap_or_default();
+            let lomo_ratio = lomo
+                .iter()
+                .find(|l| l.index == p.index)
+                .map(|l| format!("{:.2}", l.ratio))
+                .unwrap_or_default();
             println!(
                 "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10.2} {:>10.2} {:>7.2} {:>10}",
-                p.machine, p.runtime, p.model, p.quant, p.test, p.depth, p.measured_tokens_per_s, p.predicted_tokens_per_s, p.ratio, lomo_ratio
+                p.machine,
+                p.runtime,
+                p.model,
+                p.quant,
+                p.test,
+                p.depth,
+                p.measured_tokens_per_s,
+                p.predicted_tokens_per_s,
+                p.ratio,
+                lomo_ratio
             );
         }
         println!();
     }
-    for (title, rows) in [("in-sample", &in_summary), ("leave-one-machine-out", &lomo_summary)] {
+    for (title, rows) in [
+        ("in-sample", &in_summary),
+        ("leave-one-machine-out", &lomo_summary),
+    ] {
         println!("{title}:");
-        println!("  {:<22} {:>5} {:>13} {:>14} {:>11} {:>11}", "group", "rows", "median p/m", "median |err|", "within 25%", "within 30%");
+        println!(
+            "  {:<22} {:>5} {:>13} {:>14} {:>11} {:>11}",
+            "group", "rows", "median p/m", "median |err|", "within 25%", "within 30%"
+        );
         for s in rows.iter() {
             println!(
                 "  {:<22} {:>5} {:>13.3} {:>13.1}% {:>10.0}% {:>10.0}%",

@@ -72,7 +72,15 @@ fn row_prediction(index: usize, row: &Benchmark, predicted: f64) -> RowPredictio
         runtime: row.runtime,
         model: row.model.clone(),
         quant: row.quant.clone(),
-        test: format!("{}{}", if row.kind == TestKind::Prefill { "pp" } else { "tg" }, row.tokens),
+        test: format!(
+            "{}{}",
+            if row.kind == TestKind::Prefill {
+                "pp"
+            } else {
+                "tg"
+            },
+            row.tokens
+        ),
         depth: row.depth,
         measured_tokens_per_s: row.tokens_per_s,
         predicted_tokens_per_s: predicted,
@@ -179,7 +187,10 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; 7] {
     let moe_decode = rows.iter().filter(|r| decode(r) && moe(r)).count();
     let moe_prefill = rows.iter().filter(|r| !decode(r) && moe(r)).count();
     let deep_decode = rows.iter().filter(|r| decode(r) && r.depth >= 4096).count();
-    let deep_prefill = rows.iter().filter(|r| !decode(r) && r.depth >= 4096).count();
+    let deep_prefill = rows
+        .iter()
+        .filter(|r| !decode(r) && r.depth >= 4096)
+        .count();
     [
         dense_decode + moe_decode >= 2,
         dense_prefill + moe_prefill >= 2,
@@ -236,11 +247,21 @@ pub fn summaries(predictions: &[RowPrediction]) -> Vec<Summary> {
     let all: Vec<&RowPrediction> = predictions.iter().collect();
     let mut out = vec![summarize("all", &all)];
     let is_decode = |p: &&RowPrediction| p.test.starts_with("tg");
-    let groups: Vec<(String, Box<dyn Fn(&&RowPrediction) -> bool>)> = vec![
+    type Keep = Box<dyn Fn(&&RowPrediction) -> bool>;
+    let groups: Vec<(String, Keep)> = vec![
         ("decode".into(), Box::new(is_decode)),
-        ("prefill".into(), Box::new(move |p: &&RowPrediction| !is_decode(p))),
-        ("decode, depth > 0".into(), Box::new(move |p: &&RowPrediction| is_decode(p) && p.depth > 0)),
-        ("prefill, depth > 0".into(), Box::new(move |p: &&RowPrediction| !is_decode(p) && p.depth > 0)),
+        (
+            "prefill".into(),
+            Box::new(move |p: &&RowPrediction| !is_decode(p)),
+        ),
+        (
+            "decode, depth > 0".into(),
+            Box::new(move |p: &&RowPrediction| is_decode(p) && p.depth > 0),
+        ),
+        (
+            "prefill, depth > 0".into(),
+            Box::new(move |p: &&RowPrediction| !is_decode(p) && p.depth > 0),
+        ),
     ];
     for (name, keep) in groups {
         let rows: Vec<&RowPrediction> = all.iter().copied().filter(|p| keep(p)).collect();
@@ -267,7 +288,11 @@ pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
         .runtimes
         .iter()
         .map(|profile| {
-            let rows: Vec<&Benchmark> = catalog.benchmarks.iter().filter(|b| b.runtime == profile.runtime).collect();
+            let rows: Vec<&Benchmark> = catalog
+                .benchmarks
+                .iter()
+                .filter(|b| b.runtime == profile.runtime)
+                .collect();
             fit(catalog, &rows, profile)
         })
         .collect()
@@ -276,7 +301,11 @@ pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
 /// Leave one machine out: for each machine, fit its runtimes without its rows, then
 /// predict its rows. The error a user sees for a machine with no measurements.
 pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
-    let mut machines: Vec<&str> = catalog.benchmarks.iter().map(|b| b.machine.as_str()).collect();
+    let mut machines: Vec<&str> = catalog
+        .benchmarks
+        .iter()
+        .map(|b| b.machine.as_str())
+        .collect();
     machines.sort_unstable();
     machines.dedup();
     let mut out = Vec::new();
@@ -308,24 +337,27 @@ pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
     out
 }
 
+/// A llama-bench case: what was run, where.
+#[derive(Clone, Copy, Debug)]
+pub struct Case<'a> {
+    pub machine: &'a str,
+    pub runtime: Runtime,
+    pub model: &'a str,
+    pub quant: &'a str,
+    pub kind: TestKind,
+    pub tokens: u64,
+    pub depth: u64,
+}
+
 /// The measurement for exactly this case, when the catalogue has one.
-pub fn measured<'c>(
-    catalog: &'c Catalog,
-    machine: &str,
-    runtime: Runtime,
-    model: &str,
-    quant: &str,
-    kind: TestKind,
-    tokens: u64,
-    depth: u64,
-) -> Option<&'c Benchmark> {
+pub fn measured<'c>(catalog: &'c Catalog, case: Case<'_>) -> Option<&'c Benchmark> {
     catalog.benchmarks.iter().find(|b| {
-        b.machine == machine
-            && b.runtime == runtime
-            && b.model == model
-            && b.quant == quant
-            && b.kind == kind
-            && b.tokens == tokens
-            && b.depth == depth
+        b.machine == case.machine
+            && b.runtime == case.runtime
+            && b.model == case.model
+            && b.quant == case.quant
+            && b.kind == case.kind
+            && b.tokens == case.tokens
+            && b.depth == case.depth
     })
 }

@@ -31,7 +31,12 @@ impl LoadedModel<'_> {
     /// Bytes of all weights: a published GGUF size when the catalogue has one, else
     /// parameters times the quant's effective bits per weight.
     pub fn weights_bytes(&self) -> f64 {
-        if let Some(file) = self.model.gguf_files.iter().find(|f| f.quant == self.quant.id) {
+        if let Some(file) = self
+            .model
+            .gguf_files
+            .iter()
+            .find(|f| f.quant == self.quant.id)
+        {
             return file.bytes as f64;
         }
         self.model.params_total_b * 1e9 * self.quant.bits_per_weight.value / 8.0
@@ -124,7 +129,10 @@ pub enum Placement {
     /// Everything on the accelerator(s).
     Accelerator,
     /// Some layers in system RAM, run at its bandwidth.
-    PartialOffload { layers_offloaded: u32, layers_total: u32 },
+    PartialOffload {
+        layers_offloaded: u32,
+        layers_total: u32,
+    },
     /// Neither the accelerator nor system RAM can hold it.
     DoesNotFit,
 }
@@ -182,7 +190,12 @@ impl MemoryPlan {
 /// changed (when the machine has such a setting).
 pub fn usable_bytes_per_device(machine: &Machine, per_device_gb: f64) -> (f64, Option<f64>) {
     let installed = per_device_gb * GIB;
-    let default = installed * machine.accelerator_memory.default_share.value.clamp(0.0, 1.0);
+    let default = installed
+        * machine
+            .accelerator_memory
+            .default_share
+            .value
+            .clamp(0.0, 1.0);
     let tuned = machine
         .accelerator_memory
         .tuned_reserve_gb
@@ -211,34 +224,41 @@ pub fn plan(
     let total = weights + kv + overhead;
     let (default_usable, tuned_usable) = usable_bytes_per_device(machine, per_device_gb);
     let installed = per_device_gb * GIB * f64::from(devices);
-    let layers_total: u32 = models.iter().map(|(m, _)| m.model.layers).max().unwrap_or(1);
+    let layers_total: u32 = models
+        .iter()
+        .map(|(m, _)| m.model.layers)
+        .max()
+        .unwrap_or(1);
 
     let fits_with = |usable_per_device: f64| {
         (weights + kv) / f64::from(devices) + overhead_per_device <= usable_per_device
     };
-    let (usable_per_device, needs_setting, placement, offloaded_share) = if fits_with(default_usable) {
-        (default_usable, false, Placement::Accelerator, 0.0)
-    } else if let Some(tuned) = tuned_usable.filter(|t| fits_with(*t)) {
-        (tuned, true, Placement::Accelerator, 0.0)
-    } else {
-        let usable = tuned_usable.unwrap_or(default_usable);
-        let offload = offload_share(machine, weights + kv, overhead, usable * f64::from(devices));
-        match offload {
-            Some(share) => {
-                let layers = ((share * f64::from(layers_total)).ceil() as u32).clamp(1, layers_total);
-                (
-                    usable,
-                    tuned_usable.is_some(),
-                    Placement::PartialOffload {
-                        layers_offloaded: layers,
-                        layers_total,
-                    },
-                    f64::from(layers) / f64::from(layers_total),
-                )
+    let (usable_per_device, needs_setting, placement, offloaded_share) =
+        if fits_with(default_usable) {
+            (default_usable, false, Placement::Accelerator, 0.0)
+        } else if let Some(tuned) = tuned_usable.filter(|t| fits_with(*t)) {
+            (tuned, true, Placement::Accelerator, 0.0)
+        } else {
+            let usable = tuned_usable.unwrap_or(default_usable);
+            let offload =
+                offload_share(machine, weights + kv, overhead, usable * f64::from(devices));
+            match offload {
+                Some(share) => {
+                    let layers =
+                        ((share * f64::from(layers_total)).ceil() as u32).clamp(1, layers_total);
+                    (
+                        usable,
+                        tuned_usable.is_some(),
+                        Placement::PartialOffload {
+                            layers_offloaded: layers,
+                            layers_total,
+                        },
+                        f64::from(layers) / f64::from(layers_total),
+                    )
+                }
+                None => (usable, false, Placement::DoesNotFit, 0.0),
             }
-            None => (usable, false, Placement::DoesNotFit, 0.0),
-        }
-    };
+        };
     let on_devices = 1.0 - offloaded_share;
     let device = DeviceShare {
         weights_bytes: weights * on_devices / f64::from(devices),

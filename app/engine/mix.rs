@@ -56,7 +56,13 @@ pub fn request(
     timeout_secs: f64,
 ) -> RequestResult {
     let prefill = prefill(hw, model, memory, cached_tokens, prompt_tokens);
-    let decode = decode(hw, model, memory, cached_tokens + prompt_tokens, output_tokens);
+    let decode = decode(
+        hw,
+        model,
+        memory,
+        cached_tokens + prompt_tokens,
+        output_tokens,
+    );
     let first_token = decode.secs / output_tokens.max(1) as f64;
     let total_secs = prefill.secs + decode.secs;
     RequestResult {
@@ -83,8 +89,15 @@ pub enum Served {
 pub enum LocalProblem {
     /// A catalogue id the task names does not exist (only possible with edited mixes).
     UnknownEntry { what: String },
-    DoesNotFit { needed_bytes: f64, usable_bytes: f64 },
-    Timeout { secs: f64, timeout_secs: f64, prefill_secs: f64 },
+    DoesNotFit {
+        needed_bytes: f64,
+        usable_bytes: f64,
+    },
+    Timeout {
+        secs: f64,
+        timeout_secs: f64,
+        prefill_secs: f64,
+    },
 }
 
 /// One task of the mix on one machine.
@@ -180,17 +193,25 @@ pub fn cheapest_cloud<'c>(catalog: &'c Catalog, task: &Task) -> Option<(&'c Clou
 fn cloud_usd_per_request(offer: &CloudOffer, task: &Task) -> f64 {
     // Cached prompt tokens are billed too: most APIs discount them, which we ignore (conservative).
     let input = (task.prompt_tokens + task.cached_tokens) as f64;
-    (input * offer.input_usd_per_mtok.value + task.output_tokens as f64 * offer.output_usd_per_mtok.value) / 1e6
+    (input * offer.input_usd_per_mtok.value
+        + task.output_tokens as f64 * offer.output_usd_per_mtok.value)
+        / 1e6
 }
 
 fn cloud_secs(offer: &CloudOffer, task: &Task) -> f64 {
     offer.time_to_first_token_secs.value
-        + (task.prompt_tokens + task.cached_tokens) as f64 / offer.prefill_tokens_per_s.value.max(1.0)
+        + (task.prompt_tokens + task.cached_tokens) as f64
+            / offer.prefill_tokens_per_s.value.max(1.0)
         + task.output_tokens as f64 / offer.decode_tokens_per_s.value.max(1.0)
 }
 
 /// Simulates a mix on a machine.
-pub fn evaluate(catalog: &Catalog, setup: Setup<'_>, workload: &Workload, options: &MixOptions) -> MixResult {
+pub fn evaluate(
+    catalog: &Catalog,
+    setup: Setup<'_>,
+    workload: &Workload,
+    options: &MixOptions,
+) -> MixResult {
     let profile = catalog.runtime(setup.runtime);
     let cpu_profile = catalog.runtime(Runtime::Cpu);
     let mut tasks = Vec::with_capacity(workload.tasks.len());
@@ -209,7 +230,10 @@ pub fn evaluate(catalog: &Catalog, setup: Setup<'_>, workload: &Workload, option
         let mut seen: Vec<(LoadedModel<'_>, u64)> = Vec::new();
         for task in &workload.tasks {
             if let Ok(m) = loaded(catalog, task) {
-                if !seen.iter().any(|(s, _)| s.model.id == m.model.id && s.quant.id == m.quant.id) {
+                if !seen
+                    .iter()
+                    .any(|(s, _)| s.model.id == m.model.id && s.quant.id == m.quant.id)
+                {
                     seen.push((m, allocation(&task.model)));
                 }
             }
@@ -221,7 +245,15 @@ pub fn evaluate(catalog: &Catalog, setup: Setup<'_>, workload: &Workload, option
 
     for task in &workload.tasks {
         tasks.push(evaluate_task(
-            catalog, setup, workload, options, profile, cpu_profile, task, &resident, &allocation,
+            catalog,
+            setup,
+            workload,
+            options,
+            profile,
+            cpu_profile,
+            task,
+            &resident,
+            &allocation,
         ));
     }
     summarize(setup.machine, workload, options, tasks)
@@ -252,7 +284,8 @@ fn evaluate_task(
     let local = match (loaded(catalog, task), profile) {
         (Ok(model), Some(profile)) => {
             let own = [(model, allocation(&task.model))];
-            let models: &[(LoadedModel<'_>, u64)] = if resident.is_empty() { &own } else { resident };
+            let models: &[(LoadedModel<'_>, u64)] =
+                if resident.is_empty() { &own } else { resident };
             let memory = plan(setup.machine, setup.per_device_gb, profile, models);
             let hw = Hardware {
                 machine: setup.machine,
@@ -324,8 +357,17 @@ fn evaluate_task(
     result
 }
 
-fn summarize(machine: &Machine, workload: &Workload, options: &MixOptions, tasks: Vec<TaskResult>) -> MixResult {
-    let total_share: f64 = tasks.iter().map(|t| t.share.max(0.0)).sum::<f64>().max(f64::MIN_POSITIVE);
+fn summarize(
+    machine: &Machine,
+    workload: &Workload,
+    options: &MixOptions,
+    tasks: Vec<TaskResult>,
+) -> MixResult {
+    let total_share: f64 = tasks
+        .iter()
+        .map(|t| t.share.max(0.0))
+        .sum::<f64>()
+        .max(f64::MIN_POSITIVE);
     let norm = |s: f64| s.max(0.0) / total_share;
     let mut share_local = 0.0;
     let mut share_cloud = 0.0;
@@ -342,7 +384,9 @@ fn summarize(machine: &Machine, workload: &Workload, options: &MixOptions, tasks
                     local_decode += norm(task.share) * local.decode.tokens_per_s;
                 }
             }
-            Served::Cloud { usd_per_request, .. } => {
+            Served::Cloud {
+                usd_per_request, ..
+            } => {
                 share_cloud += norm(task.share);
                 cloud_usd_per_day += usd_per_request * spec.requests_per_day.max(0.0);
             }
@@ -371,12 +415,16 @@ fn summarize(machine: &Machine, workload: &Workload, options: &MixOptions, tasks
     }
     let busy_hours_per_day = (busy_secs_per_day / 3600.0).min(24.0);
     let idle_watts = machine.idle_watts.as_ref().map_or(0.0, |w| w.value);
-    let kwh_per_day = (busy_hours_per_day * machine.power_watts.value + (24.0 - busy_hours_per_day) * idle_watts) / 1000.0;
+    let kwh_per_day = (busy_hours_per_day * machine.power_watts.value
+        + (24.0 - busy_hours_per_day) * idle_watts)
+        / 1000.0;
     let energy_usd_per_month = kwh_per_day * DAYS_PER_MONTH * options.electricity_usd_per_kwh;
     let needs_setting = tasks
         .iter()
         .any(|t| t.served == Served::Local && t.memory.as_ref().is_some_and(|m| m.needs_setting));
-    let below_target = tasks.iter().any(|t| t.served == Served::Local && t.below_decode_target);
+    let below_target = tasks
+        .iter()
+        .any(|t| t.served == Served::Local && t.below_decode_target);
     let peak_memory = tasks
         .iter()
         .filter_map(|t| t.memory.clone())
@@ -416,7 +464,11 @@ fn bottleneck(tasks: &[TaskResult]) -> Bottleneck {
     // The local task with the largest share of time decides.
     tasks
         .iter()
-        .filter_map(|t| t.local.as_ref().map(|l| (t.share * l.total_secs, l.decode.limit)))
+        .filter_map(|t| {
+            t.local
+                .as_ref()
+                .map(|l| (t.share * l.total_secs, l.decode.limit))
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map_or(Bottleneck::None, |(_, limit)| Bottleneck::Decode(limit))
 }

@@ -4,6 +4,7 @@
 //! the CLI or a UI frame with the same result.
 
 pub mod calibrate;
+pub mod claims;
 pub mod memory;
 pub mod mix;
 pub mod rank;

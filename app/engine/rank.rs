@@ -120,11 +120,15 @@ pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ra
         .and_then(|h| catalog.machine(&h.machine).map(|m| (m, h.per_device_gb)));
     if let Some((machine, gb)) = owned {
         let runtime = pick_runtime(machine, options.runtime);
-        entries.push(entry(catalog, workload, options, machine, gb, runtime, None, true, years));
+        entries.push(entry(
+            catalog, workload, options, machine, gb, runtime, None, true, years,
+        ));
     }
     for machine in &catalog.machines {
         for option in &machine.memory_options {
-            let is_owned = owned.is_some_and(|(m, gb)| m.id == machine.id && (gb - option.per_device_gb).abs() < 0.5);
+            let is_owned = owned.is_some_and(|(m, gb)| {
+                m.id == machine.id && (gb - option.per_device_gb).abs() < 0.5
+            });
             if is_owned {
                 continue;
             }
@@ -135,14 +139,26 @@ pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ra
             let passes = price >= options.budget_min_usd
                 && price <= options.budget_max_usd
                 && options.os.is_none_or(|os| machine.os.contains(&os))
-                && options.runtime.is_none_or(|r| machine.runtimes.contains(&r))
+                && options
+                    .runtime
+                    .is_none_or(|r| machine.runtimes.contains(&r))
                 && options.form_factor.is_none_or(|f| machine.form_factor == f);
             if !passes {
                 filtered_out += 1;
                 continue;
             }
             let runtime = pick_runtime(machine, options.runtime);
-            let e = entry(catalog, workload, options, machine, option.per_device_gb, runtime, Some(price), false, years);
+            let e = entry(
+                catalog,
+                workload,
+                options,
+                machine,
+                option.per_device_gb,
+                runtime,
+                Some(price),
+                false,
+                years,
+            );
             if !runs_required_models(&e, workload, &options.must_run_locally) {
                 filtered_out += 1;
                 continue;
@@ -204,7 +220,11 @@ fn entry(
         runtime,
     };
     let mix = evaluate(catalog, setup, workload, &options.mix);
-    let price_usd = if is_current { 0.0 } else { price.unwrap_or(0.0) };
+    let price_usd = if is_current {
+        0.0
+    } else {
+        price.unwrap_or(0.0)
+    };
     let months = years * 12.0;
     let total_cost_usd = price_usd + months * (mix.energy_usd_per_month + mix.cloud_usd_per_month);
     let setting_fix = if mix.needs_setting {
@@ -213,7 +233,9 @@ fn entry(
         None
     };
     let reasons = reasons(catalog, workload, machine, setup, &mix);
-    let list_price_usd = machine.memory_option(per_device_gb).and_then(|o| o.price_usd);
+    let list_price_usd = machine
+        .memory_option(per_device_gb)
+        .and_then(|o| o.price_usd);
     RankEntry {
         machine_id: machine.id.clone(),
         machine_name: machine.name.clone(),
@@ -233,10 +255,20 @@ fn entry(
 }
 
 /// One-line reasons with their numbers.
-fn reasons(catalog: &Catalog, workload: &Workload, machine: &Machine, setup: Setup<'_>, mix: &MixResult) -> Vec<String> {
+fn reasons(
+    catalog: &Catalog,
+    workload: &Workload,
+    machine: &Machine,
+    setup: Setup<'_>,
+    mix: &MixResult,
+) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(peak) = &mix.peak_memory {
-        if let Placement::PartialOffload { layers_offloaded, layers_total } = peak.placement {
+        if let Placement::PartialOffload {
+            layers_offloaded,
+            layers_total,
+        } = peak.placement
+        {
             out.push(format!(
                 "memory: needs {}, {} usable on the GPU: {layers_offloaded} of {layers_total} layers run from system RAM",
                 gib(peak.total_bytes),
@@ -249,7 +281,11 @@ fn reasons(catalog: &Catalog, workload: &Workload, machine: &Machine, setup: Set
                 gib(peak.total_bytes),
                 gib(peak.usable_bytes),
                 gib(headroom),
-                if peak.needs_setting { ", after raising the GPU memory limit" } else { "" }
+                if peak.needs_setting {
+                    ", after raising the GPU memory limit"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -292,10 +328,23 @@ fn reasons(catalog: &Catalog, workload: &Workload, machine: &Machine, setup: Set
             }
             (None, None) => {}
         }
-        if let Served::Cloud { offer, usd_per_request } = &task.served {
-            out.push(format!("{}: sent to {offer} at ${usd_per_request:.3} per request", task.name));
+        if let Served::Cloud {
+            offer,
+            usd_per_request,
+        } = &task.served
+        {
+            out.push(format!(
+                "{}: sent to {offer} at ${usd_per_request:.3} per request",
+                task.name
+            ));
         }
     }
+    out.extend(
+        super::claims::check(catalog, machine)
+            .into_iter()
+            .filter(|c| c.exceeds_bound)
+            .map(|c| c.sentence()),
+    );
     if setup.machine.device_count > 1 {
         out.push(format!(
             "{} devices split the layers: capacity adds up, decode speed does not",

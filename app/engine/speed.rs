@@ -52,7 +52,10 @@ impl Hardware<'_> {
         } else {
             1.0
         };
-        (self.machine.bandwidth_gb_per_s.value * 1e9 * self.profile.bandwidth_efficiency.value * factor)
+        (self.machine.bandwidth_gb_per_s.value
+            * 1e9
+            * self.profile.bandwidth_efficiency.value
+            * factor)
             .max(1.0)
     }
 
@@ -63,7 +66,8 @@ impl Hardware<'_> {
         } else {
             1.0
         };
-        (self.machine.fp16_tflops.value * 1e12 * self.profile.compute_efficiency.value * factor).max(1.0)
+        (self.machine.fp16_tflops.value * 1e12 * self.profile.compute_efficiency.value * factor)
+            .max(1.0)
     }
 
     /// Effective throughput for attention, FLOP/s.
@@ -77,7 +81,9 @@ impl Hardware<'_> {
             .system_ram_bandwidth_gb_per_s
             .as_ref()
             .map_or(self.machine.bandwidth_gb_per_s.value / 10.0, |s| s.value);
-        let eff = self.cpu_profile.map_or(0.5, |p| p.bandwidth_efficiency.value);
+        let eff = self
+            .cpu_profile
+            .map_or(0.5, |p| p.bandwidth_efficiency.value);
         (bw * 1e9 * eff).max(1.0)
     }
 
@@ -91,7 +97,8 @@ impl Hardware<'_> {
             return 0.0;
         };
         let bytes = f64::from(model.model.hidden_size) * 4.0;
-        hops * (bytes / (link.bandwidth_gb_per_s.value * 1e9).max(1.0) + link.latency_us.value * 1e-6)
+        hops * (bytes / (link.bandwidth_gb_per_s.value * 1e9).max(1.0)
+            + link.latency_us.value * 1e-6)
     }
 }
 
@@ -107,7 +114,12 @@ pub struct DecodeStep {
 }
 
 /// Seconds to decode one token with `depth` tokens already in the cache.
-pub fn decode_step(hw: &Hardware<'_>, model: &LoadedModel<'_>, plan: &MemoryPlan, depth: f64) -> DecodeStep {
+pub fn decode_step(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: f64,
+) -> DecodeStep {
     let moe = model.model.moe.is_some();
     let on_device = 1.0 - plan.offloaded_share;
     let weights = model.active_weights_bytes();
@@ -116,7 +128,8 @@ pub fn decode_step(hw: &Hardware<'_>, model: &LoadedModel<'_>, plan: &MemoryPlan
     let offload_secs = (weights + kv) * plan.offloaded_share / hw.system_ram_bytes_per_s();
     let flops = model.weight_flops_per_token() + model.attention_flops_per_token(depth);
     let compute_secs = flops / hw.effective_flops_per_s(false);
-    let overhead_secs = hw.profile.per_token_overhead_ms.value * 1e-3 + hw.link_secs_per_token(model);
+    let overhead_secs =
+        hw.profile.per_token_overhead_ms.value * 1e-3 + hw.link_secs_per_token(model);
     let device_secs = memory_secs.max(compute_secs);
     let total_secs = device_secs + offload_secs + overhead_secs;
     let limit = if offload_secs >= device_secs && offload_secs >= overhead_secs {
@@ -148,7 +161,13 @@ pub struct Decode {
 
 /// Decodes `tokens` tokens starting at `depth`: Simpson's rule over the per-token time,
 /// which grows with depth as the cache does.
-pub fn decode(hw: &Hardware<'_>, model: &LoadedModel<'_>, plan: &MemoryPlan, depth: u64, tokens: u64) -> Decode {
+pub fn decode(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: u64,
+    tokens: u64,
+) -> Decode {
     let n = tokens.max(1) as f64;
     let d0 = depth as f64;
     let start = decode_step(hw, model, plan, d0);
@@ -178,19 +197,27 @@ pub struct Prefill {
 }
 
 /// Prefills `tokens` prompt tokens on top of `depth` cached ones (llama-bench `pp N -d D`).
-pub fn prefill(hw: &Hardware<'_>, model: &LoadedModel<'_>, plan: &MemoryPlan, depth: u64, tokens: u64) -> Prefill {
+pub fn prefill(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: u64,
+    tokens: u64,
+) -> Prefill {
     let moe = model.model.moe.is_some();
     let n = tokens.max(1) as f64;
     let compute = n * model.weight_flops_per_token() / hw.effective_flops_per_s(moe);
     // Each ubatch streams the weights once; a MoE batch touches nearly all experts.
     let ubatches = (n / UBATCH_TOKENS as f64).ceil();
     let on_device = 1.0 - plan.offloaded_share;
-    let stream = ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s(false);
+    let stream =
+        ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s(false);
     let weights_secs = compute.max(stream);
     // Token i attends over depth + i tokens; the mean is depth + n/2.
     let attention_secs = n * model.attention_flops_per_token(depth as f64 + n / 2.0)
         / hw.effective_attention_flops_per_s();
-    let offload_secs = ubatches * model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s();
+    let offload_secs =
+        ubatches * model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s();
     let secs = weights_secs + attention_secs + offload_secs;
     let limit = if offload_secs > weights_secs.max(attention_secs) {
         Limit::Offload

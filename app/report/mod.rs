@@ -8,7 +8,13 @@ use crate::engine::rank::{thousands, RankOptions, Ranking};
 use crate::engine::types::{Catalog, Workload};
 
 /// Renders the decision summary as Markdown.
-pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, ranking: &Ranking, top: usize) -> String {
+pub fn markdown(
+    catalog: &Catalog,
+    workload: &Workload,
+    options: &RankOptions,
+    ranking: &Ranking,
+    top: usize,
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# headroom decision summary: {}\n", workload.name);
     if let Some(first) = ranking.entries.first() {
@@ -33,7 +39,11 @@ pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, r
         }
     }
     let _ = writeln!(md, "## Inputs\n");
-    let _ = writeln!(md, "- Workload: `{}`: {}", workload.id, workload.description);
+    let _ = writeln!(
+        md,
+        "- Workload: `{}`: {}",
+        workload.id, workload.description
+    );
     let have = options
         .have
         .as_ref()
@@ -50,9 +60,15 @@ pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, r
         options.mix.electricity_usd_per_kwh
     );
     if let Some(min) = workload.min_decode_tokens_per_s {
-        let _ = writeln!(md, "- Target: every task served, decode at least {min:.0} tok/s");
+        let _ = writeln!(
+            md,
+            "- Target: every task served, decode at least {min:.0} tok/s"
+        );
     }
-    let _ = writeln!(md, "\n| task | share | prompt | output | model | quant | private | timeout |");
+    let _ = writeln!(
+        md,
+        "\n| task | share | prompt | output | model | quant | private | timeout |"
+    );
     let _ = writeln!(md, "|---|---:|---:|---:|---|---|---|---:|");
     for t in &workload.tasks {
         let _ = writeln!(
@@ -70,7 +86,10 @@ pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, r
     }
     let _ = writeln!(md, "\n## Ranking\n");
     let _ = writeln!(md, "| # | machine | memory | price | meets targets | local | cloud | failed | mean request | decode tok/s | cloud $/month | bottleneck |");
-    let _ = writeln!(md, "|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        md,
+        "|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"
+    );
     for (i, e) in ranking.entries.iter().take(top).enumerate() {
         let _ = writeln!(
             md,
@@ -92,7 +111,13 @@ pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, r
     }
     let _ = writeln!(md, "\n## Reasons\n");
     for e in ranking.entries.iter().take(top) {
-        let _ = writeln!(md, "### {} ({:.0} GB){}\n", e.machine_name, e.total_memory_gb, if e.is_current { ", yours" } else { "" });
+        let _ = writeln!(
+            md,
+            "### {} ({:.0} GB){}\n",
+            e.machine_name,
+            e.total_memory_gb,
+            if e.is_current { ", yours" } else { "" }
+        );
         for r in &e.reasons {
             let _ = writeln!(md, "- {r}");
         }
@@ -102,7 +127,10 @@ pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, r
         let _ = writeln!(md);
     }
     let _ = writeln!(md, "## Memory\n");
-    let _ = writeln!(md, "| machine | weights | KV cache | overhead | total | usable | headroom | placement |");
+    let _ = writeln!(
+        md,
+        "| machine | weights | KV cache | overhead | total | usable | headroom | placement |"
+    );
     let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
     for e in ranking.entries.iter().take(top) {
         if let Some(m) = &e.mix.peak_memory {
@@ -136,7 +164,11 @@ pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, r
         })
         .unwrap_or_default();
     if !cloud_tasks.is_empty() {
-        let _ = writeln!(md, "\nOn the top pick, these tasks go to the cloud (their data leaves the machine): {}.", cloud_tasks.join("; "));
+        let _ = writeln!(
+            md,
+            "\nOn the top pick, these tasks go to the cloud (their data leaves the machine): {}.",
+            cloud_tasks.join("; ")
+        );
     }
     let _ = writeln!(
         md,
@@ -151,10 +183,16 @@ pub fn markdown(catalog: &Catalog, workload: &Workload, options: &RankOptions, r
 /// failed write never leaves a half-written file or destroys the old one.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path has no file name"))?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name().ok_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path has no file name",
+        )
+    })?;
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(name);
     tmp_name.push(format!(".{}.tmp", std::process::id()));
