@@ -305,8 +305,26 @@ pub struct RawRuntimeProfile {
     pub overhead_gb: Sourced,
     /// Share of the KV cache read per decoded token that costs bandwidth like weights do.
     pub kv_read_efficiency: Sourced,
+    /// Measured over predicted decode speed: 10th and 90th percentile, leave-one-machine-out.
+    #[serde(default)]
+    pub decode_error_band: Option<ErrorBand>,
+    /// Measured over predicted prefill speed: 10th and 90th percentile, leave-one-machine-out.
+    #[serde(default)]
+    pub prefill_error_band: Option<ErrorBand>,
     #[serde(default)]
     pub notes: String,
+}
+
+/// The spread of measured over predicted speeds: a prediction `p` means "between
+/// `p * low` and `p * high`" for 80% of published measurements.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBand {
+    pub low: f64,
+    pub high: f64,
+    /// Rows the band was measured on; 0 means assumed.
+    #[serde(default)]
+    pub rows: usize,
 }
 
 /// A published llama-bench measurement.

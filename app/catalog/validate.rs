@@ -728,10 +728,35 @@ impl<'a> Check<'a> {
                 0.0,
                 10.0,
             ),
+            decode_error_band: self.band("decode_error_band", raw.decode_error_band),
+            prefill_error_band: self.band("prefill_error_band", raw.prefill_error_band),
             notes: raw.notes.clone(),
             origin: self.origin(),
         };
         self.done(p)
+    }
+
+    fn band(&mut self, field: &str, band: Option<ErrorBand>) -> ErrorBand {
+        let Some(band) = band else {
+            return ASSUMED_ERROR_BAND;
+        };
+        if !(band.low.is_finite()
+            && band.high.is_finite()
+            && band.low > 0.0
+            && band.low <= 1.0
+            && band.high >= 1.0
+            && band.high < 100.0)
+        {
+            self.fail(
+                field,
+                None,
+                format!(
+                    "error band {}..{} must satisfy 0 < low <= 1 <= high",
+                    band.low, band.high
+                ),
+            );
+        }
+        band
     }
 
     fn machine(mut self, raw: &RawMachine, catalog: &Catalog) -> Option<Machine> {

@@ -440,8 +440,21 @@ pub struct Estimate {
     pub total_secs: Option<f64>,
     pub decode_bound_tokens_per_s: f64,
     pub bottleneck: String,
+    /// Speed ranges from the runtime's validation residuals (low, high).
+    pub prefill_tokens_per_s_range: Option<(f64, f64)>,
+    pub decode_tokens_per_s_range: Option<(f64, f64)>,
+    /// Published measurements of exactly this case, if any.
+    pub measured_prefill: Option<Measured>,
+    pub measured_decode: Option<Measured>,
     /// Published claims for this machine and model, checked against the bandwidth bound.
     pub claims: Vec<crate::engine::claims::ClaimCheck>,
+}
+
+/// A published measurement shown beside a prediction.
+#[derive(Debug, Serialize)]
+pub struct Measured {
+    pub tokens_per_s: f64,
+    pub source: String,
 }
 
 /// Memory figures of `estimate`.
@@ -496,14 +509,18 @@ impl Estimate {
             self.total_secs,
         ) {
             s += &format!(
-                "  prefill {} tokens at depth {}: {:.0} tok/s, {:.1} s\n  decode {} tokens: {:.1} tok/s (physical bound {:.1} tok/s)\n  total {:.1} s; bottleneck: {}\n",
+                "  prefill {} tokens at depth {}: {:.0} tok/s{}, {:.1} s{}\n  decode {} tokens: {:.1} tok/s{} (physical bound {:.1} tok/s){}\n  total {:.1} s; bottleneck: {}\n",
                 thousands(self.prompt_tokens),
                 thousands(self.depth_tokens),
                 pp,
+                range_words(self.prefill_tokens_per_s_range),
                 ps,
+                measured_words(self.measured_prefill.as_ref()),
                 self.gen_tokens,
                 tg,
+                range_words(self.decode_tokens_per_s_range),
                 self.decode_bound_tokens_per_s,
+                measured_words(self.measured_decode.as_ref()),
                 total,
                 self.bottleneck
             );
@@ -515,6 +532,18 @@ impl Estimate {
         }
         s
     }
+}
+
+fn range_words(range: Option<(f64, f64)>) -> String {
+    range.map_or(String::new(), |(lo, hi)| {
+        format!(" ({lo:.0}-{hi:.0} likely)")
+    })
+}
+
+fn measured_words(measured: Option<&Measured>) -> String {
+    measured.map_or(String::new(), |m| {
+        format!("; measured {:.1} tok/s ({})", m.tokens_per_s, m.source)
+    })
 }
 
 /// Computes the `estimate` answer.
@@ -669,10 +698,62 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             machine, &loaded,
         ),
         bottleneck,
+        prefill_tokens_per_s_range: speed
+            .as_ref()
+            .map(|r| profile.speed_range(TestKind::Prefill, r.prefill.tokens_per_s)),
+        decode_tokens_per_s_range: speed
+            .as_ref()
+            .map(|r| profile.speed_range(TestKind::Decode, r.decode.tokens_per_s)),
+        measured_prefill: measured_case(
+            catalog,
+            machine,
+            runtime,
+            model,
+            quant,
+            TestKind::Prefill,
+            args.prompt,
+            args.depth,
+        ),
+        measured_decode: measured_case(
+            catalog,
+            machine,
+            runtime,
+            model,
+            quant,
+            TestKind::Decode,
+            args.r#gen,
+            args.depth,
+        ),
         claims: crate::engine::claims::check(catalog, machine)
             .into_iter()
             .filter(|c| c.model == model.id)
             .collect(),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn measured_case(
+    catalog: &Catalog,
+    machine: &Machine,
+    runtime: Runtime,
+    model: &Model,
+    quant: &Quant,
+    kind: TestKind,
+    tokens: u64,
+    depth: u64,
+) -> Option<Measured> {
+    let case = crate::engine::calibrate::Case {
+        machine: &machine.id,
+        runtime,
+        model: &model.id,
+        quant: &quant.id,
+        kind,
+        tokens,
+        depth,
+    };
+    crate::engine::calibrate::measured(catalog, case).map(|b| Measured {
+        tokens_per_s: b.tokens_per_s,
+        source: b.source.clone(),
     })
 }
 
@@ -703,7 +784,11 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
         };
         s += &format!(
             "{:>3}{} {:<48} {:>5.0}GB {:>8} {:>5.0}% {:>5.0}% {:>5.0}% {:>8.1}s {:>8.1}  {}\n",
-            i + 1,
+            if e.tied_with_previous {
+                "=".to_owned()
+            } else {
+                (i + 1).to_string()
+            },
             if e.pareto { "*" } else { " " },
             truncate(&name, 48),
             e.total_memory_gb,
@@ -723,7 +808,7 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
         }
     }
     s += &format!(
-        "\n* = on the price/performance frontier. {} options shown of {}; {} filtered out.\n",
+        "\n* = on the price/performance frontier; = tied with the row above within the prediction error. {} options shown of {}; {} filtered out.\n",
         top.min(ranking.entries.len()),
         ranking.entries.len(),
         ranking.filtered_out
@@ -954,10 +1039,13 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
     Ok(())
 }
 
-/// `calibrate`: fitted profiles as RON lines.
+/// `calibrate`: fitted profiles, and error bands from leave-one-machine-out, as lines that
+/// `catalog/runtimes.ron` takes.
 fn calibrate_ron(catalog: &Catalog) -> String {
+    use crate::engine::calibrate::{error_bands, fit_all, leave_one_machine_out};
+    let lomo = leave_one_machine_out(catalog);
     let mut out = String::new();
-    for p in crate::engine::calibrate::fit_all(catalog) {
+    for p in fit_all(catalog) {
         out += &format!(
             "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe_decode {:.3}, overhead {:.2} ms, kv_read {:.3}\n",
             p.runtime,
@@ -969,6 +1057,17 @@ fn calibrate_ron(catalog: &Catalog) -> String {
             p.per_token_overhead_ms.value,
             p.kv_read_efficiency.value
         );
+        for (name, kind) in [
+            ("decode_error_band", TestKind::Decode),
+            ("prefill_error_band", TestKind::Prefill),
+        ] {
+            if let Some(b) = error_bands(&lomo, p.runtime, kind) {
+                out += &format!(
+                    "    {name}: (low: {:.3}, high: {:.3}, rows: {}),\n",
+                    b.low, b.high, b.rows
+                );
+            }
+        }
     }
     out
 }

@@ -361,3 +361,32 @@ pub fn measured<'c>(catalog: &'c Catalog, case: Case<'_>) -> Option<&'c Benchmar
             && b.depth == case.depth
     })
 }
+
+/// The 10th and 90th percentile of measured over predicted, per runtime and test kind:
+/// the band a prediction for a machine without measurements stands for.
+pub fn error_bands(
+    predictions: &[RowPrediction],
+    runtime: Runtime,
+    kind: TestKind,
+) -> Option<super::types::ErrorBand> {
+    let prefix = if kind == TestKind::Prefill {
+        "pp"
+    } else {
+        "tg"
+    };
+    let mut inverse: Vec<f64> = predictions
+        .iter()
+        .filter(|p| p.runtime == runtime && p.test.starts_with(prefix) && p.ratio > 0.0)
+        .map(|p| 1.0 / p.ratio)
+        .collect();
+    if inverse.len() < 5 {
+        return None;
+    }
+    inverse.sort_by(f64::total_cmp);
+    let at = |q: f64| inverse[((inverse.len() - 1) as f64 * q).round() as usize];
+    Some(super::types::ErrorBand {
+        low: at(0.1).min(1.0),
+        high: at(0.9).max(1.0),
+        rows: inverse.len(),
+    })
+}

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::memory::{plan, LoadedModel, MemoryPlan, Placement};
 use super::speed::{decode, prefill, Decode, Hardware, Limit, Prefill};
-use super::types::{Catalog, CloudOffer, Machine, Runtime, Task, Workload, GIB};
+use super::types::{Catalog, CloudOffer, Machine, Runtime, Task, TestKind, Workload, GIB};
 
 /// Days per month used for monthly figures.
 pub const DAYS_PER_MONTH: f64 = 30.0;
@@ -113,6 +113,12 @@ pub struct TaskResult {
     pub secs: Option<f64>,
     /// Decoding slower than the mix's target.
     pub below_decode_target: bool,
+    /// Decode speed range from the runtime's validation residuals (low, high).
+    pub decode_range_tokens_per_s: Option<(f64, f64)>,
+    /// Prefill speed range from the runtime's validation residuals (low, high).
+    pub prefill_range_tokens_per_s: Option<(f64, f64)>,
+    /// Seconds per request, fastest and slowest within those ranges.
+    pub secs_range: Option<(f64, f64)>,
 }
 
 /// A whole mix on one machine.
@@ -123,6 +129,8 @@ pub struct MixResult {
     pub share_cloud: f64,
     pub share_failed: f64,
     pub mean_request_secs: f64,
+    /// Mean request time within the validation error bands (fastest, slowest).
+    pub mean_request_secs_range: (f64, f64),
     pub p95_request_secs: f64,
     /// Hours per day the machine is busy with the mix.
     pub busy_hours_per_day: f64,
@@ -280,6 +288,9 @@ fn evaluate_task(
         problem: None,
         secs: None,
         below_decode_target: false,
+        decode_range_tokens_per_s: None,
+        prefill_range_tokens_per_s: None,
+        secs_range: None,
     };
     let local = match (loaded(catalog, task), profile) {
         (Ok(model), Some(profile)) => {
@@ -314,6 +325,16 @@ fn evaluate_task(
                     .is_some_and(|min| req.decode.tokens_per_s < min);
                 let ok = req.beats_timeout;
                 let secs = req.total_secs;
+                let decode_band = profile.decode_error_band;
+                let prefill_band = profile.prefill_error_band;
+                result.decode_range_tokens_per_s =
+                    Some(profile.speed_range(TestKind::Decode, req.decode.tokens_per_s));
+                result.prefill_range_tokens_per_s =
+                    Some(profile.speed_range(TestKind::Prefill, req.prefill.tokens_per_s));
+                result.secs_range = Some((
+                    req.prefill.secs / prefill_band.high + req.decode.secs / decode_band.high,
+                    req.prefill.secs / prefill_band.low + req.decode.secs / decode_band.low,
+                ));
                 result.local = Some(req);
                 result.memory = Some(memory);
                 ok.then_some(secs)
@@ -398,6 +419,19 @@ fn summarize(
     }
     let share_failed = (1.0 - share_local - share_cloud).max(0.0);
     let served_share: f64 = served_secs.iter().map(|(_, s)| s).sum();
+    let mut range_sum = (0.0, 0.0);
+    for task in &tasks {
+        if let Some(secs) = task.secs {
+            let (lo, hi) = task.secs_range.unwrap_or((secs, secs));
+            range_sum.0 += lo * norm(task.share);
+            range_sum.1 += hi * norm(task.share);
+        }
+    }
+    let mean_request_secs_range = if served_share > 0.0 {
+        (range_sum.0 / served_share, range_sum.1 / served_share)
+    } else {
+        (0.0, 0.0)
+    };
     let mean_request_secs = if served_share > 0.0 {
         served_secs.iter().map(|(t, s)| t * s).sum::<f64>() / served_share
     } else {
@@ -435,6 +469,7 @@ fn summarize(
         share_cloud,
         share_failed,
         mean_request_secs,
+        mean_request_secs_range,
         p95_request_secs,
         busy_hours_per_day,
         cloud_usd_per_month: cloud_usd_per_day * DAYS_PER_MONTH,

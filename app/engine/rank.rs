@@ -90,6 +90,8 @@ pub struct RankEntry {
     pub setting_fix: Option<String>,
     /// On the price/performance Pareto frontier.
     pub pareto: bool,
+    /// Within the prediction error band of the entry above: shown as a tie.
+    pub tied_with_previous: bool,
 }
 
 /// The whole answer.
@@ -167,6 +169,7 @@ pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ra
         }
     }
     sort_entries(&mut entries, options.objective);
+    mark_ties(&mut entries, options.objective);
     mark_pareto(&mut entries);
     let buy_nothing = entries.iter().any(|e| e.is_current && e.mix.meets_targets);
     if buy_nothing {
@@ -251,6 +254,7 @@ fn entry(
         reasons,
         setting_fix,
         pareto: false,
+        tied_with_previous: false,
     }
 }
 
@@ -313,11 +317,12 @@ fn reasons(
                 };
                 let detail = match (local.decode.limit, model) {
                     (Limit::Bandwidth, Some(m)) => format!(
-                        "decode is bandwidth-bound: {:.0} GB/s over {:.1} GB read per token = {:.0} tok/s at most, {:.1} tok/s predicted",
+                        "decode is bandwidth-bound: {:.0} GB/s over {:.1} GB read per token = {:.0} tok/s at most, {:.1} tok/s predicted{}",
                         machine.bandwidth_gb_per_s.value,
                         m.active_weights_bytes() / 1e9,
                         decode_bound_tokens_per_s(machine, &m),
-                        local.decode.tokens_per_s
+                        local.decode.tokens_per_s,
+                        range_text(task.decode_range_tokens_per_s)
                     ),
                     (limit, _) => format!("decode {:.1} tok/s, {}-bound", local.decode.tokens_per_s, limit.as_str()),
                 };
@@ -378,6 +383,22 @@ fn sort_entries(entries: &mut [RankEntry], objective: Objective) {
     });
 }
 
+/// Marks neighbours the prediction error cannot tell apart: same failures, same verdict on
+/// the targets, and (for the speed objective) mean request time ranges that overlap.
+/// Price-ordered objectives compare exact prices, so only the speed objective has ties.
+fn mark_ties(entries: &mut [RankEntry], objective: Objective) {
+    if objective != Objective::Fastest {
+        return;
+    }
+    for i in 1..entries.len() {
+        let (above, below) = (&entries[i - 1].mix, &entries[i].mix);
+        let tied = (above.share_failed - below.share_failed).abs() < 1e-9
+            && above.meets_targets == below.meets_targets
+            && below.mean_request_secs_range.0 <= above.mean_request_secs_range.1;
+        entries[i].tied_with_previous = tied;
+    }
+}
+
 /// Marks entries no other entry beats on both price (lower) and local decode speed (higher).
 fn mark_pareto(entries: &mut [RankEntry]) {
     let points: Vec<(f64, f64)> = entries
@@ -391,6 +412,13 @@ fn mark_pareto(entries: &mut [RankEntry]) {
             .enumerate()
             .any(|(j, &(p, s))| j != i && p <= price && s >= speed && (p < price || s > speed));
     }
+}
+
+/// " (60-75 likely)" for a speed range.
+fn range_text(range: Option<(f64, f64)>) -> String {
+    range.map_or(String::new(), |(lo, hi)| {
+        format!(" ({lo:.0}-{hi:.0} likely)")
+    })
 }
 
 /// 146760 -> "146,760".

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::catalog::raw::{Attention, Moe, Sourced};
+pub use crate::catalog::raw::{Attention, ErrorBand, Moe, Sourced};
 
 /// Bytes in one GiB; memory capacities are sold in binary gigabytes.
 pub const GIB: f64 = 1_073_741_824.0;
@@ -224,8 +224,28 @@ pub struct RuntimeProfile {
     pub per_token_overhead_ms: Sourced,
     pub overhead_gb: Sourced,
     pub kv_read_efficiency: Sourced,
+    pub decode_error_band: ErrorBand,
+    pub prefill_error_band: ErrorBand,
     pub notes: String,
     pub origin: Origin,
+}
+
+/// The band used where a runtime has no measured one: plus or minus a third, an assumption.
+pub const ASSUMED_ERROR_BAND: ErrorBand = ErrorBand {
+    low: 0.67,
+    high: 1.33,
+    rows: 0,
+};
+
+impl RuntimeProfile {
+    /// The range a predicted speed stands for: (low, high) tokens/s.
+    pub fn speed_range(&self, kind: TestKind, tokens_per_s: f64) -> (f64, f64) {
+        let band = match kind {
+            TestKind::Prefill => self.prefill_error_band,
+            TestKind::Decode => self.decode_error_band,
+        };
+        (tokens_per_s * band.low, tokens_per_s * band.high)
+    }
 }
 
 /// A validated workload mix; its tasks refer to catalogue entries by index.
