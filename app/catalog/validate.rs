@@ -27,8 +27,9 @@ pub fn load(sources: &[SourceText]) -> Result<Catalog, Vec<CatalogError>> {
     for (source, file) in &parsed {
         merged.add(source, file, &mut errors);
     }
-    let catalog = merged.validate(&mut errors);
+    let mut catalog = merged.validate(&mut errors);
     if errors.is_empty() {
+        catalog.corrections = crate::engine::calibrate::user_corrections(&catalog);
         Ok(catalog)
     } else {
         Err(errors)
@@ -1227,4 +1228,15 @@ fn short(s: &str) -> String {
     } else {
         s.to_owned()
     }
+}
+
+/// Validates one benchmark row built in code (an import) against the catalogue.
+pub fn benchmark_from_raw(catalog: &Catalog, raw: &RawBenchmark) -> Option<Benchmark> {
+    let source = SourceText {
+        origin: Origin::User("import".to_owned()),
+        label: "import".to_owned(),
+        text: String::new(),
+    };
+    let mut errors = Vec::new();
+    Check::new(&source, "benchmark", &raw.machine, "machine", &mut errors).benchmark(raw, catalog)
 }

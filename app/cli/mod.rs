@@ -1,5 +1,7 @@
 //! The command line: the same engine as the window, headless, with `--json` everywhere.
 
+pub mod machine;
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -53,6 +55,31 @@ pub enum Command {
     /// Fit each runtime's efficiencies to the benchmark rows and print them as RON for
     /// `catalog/runtimes.ron`.
     Calibrate,
+    /// Detect this machine's hardware and match it to the catalogue.
+    Detect {
+        #[arg(long)]
+        json: bool,
+        /// Also measure memory bandwidth (a few seconds).
+        #[arg(long)]
+        bandwidth: bool,
+    },
+    /// Import your own llama-bench results (-o json, jsonl, csv or md): they become
+    /// measurements for your machine and correct its predictions.
+    ImportBench {
+        /// The llama-bench output file.
+        file: PathBuf,
+        /// The machine the runs were made on, as ID@GB; default: the detected machine.
+        #[arg(long, value_name = "ID@GB")]
+        have: Option<String>,
+        /// Where to keep the imported rows; default: the config directory's catalog folder.
+        #[arg(long, value_name = "FILE.ron")]
+        save_to: Option<PathBuf>,
+        /// Show the comparison without saving anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Write the decision summary as Markdown.
     Report {
         #[command(flatten)]
@@ -222,6 +249,27 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
         Command::Validate { json, summary } => {
             let catalog = load_catalog(cli, &[])?;
             validate(&catalog, *json, *summary)
+        }
+        Command::Detect { json, bandwidth } => {
+            let catalog = load_catalog(cli, &[])?;
+            crate::cli::machine::detect_command(&catalog, *json, *bandwidth)
+        }
+        Command::ImportBench {
+            file,
+            have,
+            save_to,
+            dry_run,
+            json,
+        } => {
+            let catalog = load_catalog(cli, &[])?;
+            crate::cli::machine::import_bench_command(
+                &catalog,
+                file,
+                have.as_deref(),
+                save_to.as_deref(),
+                *dry_run,
+                *json,
+            )
         }
         Command::Calibrate => {
             let catalog = load_catalog(cli, &[])?;
@@ -440,6 +488,8 @@ pub struct Estimate {
     pub total_secs: Option<f64>,
     pub decode_bound_tokens_per_s: f64,
     pub bottleneck: String,
+    /// Speeds corrected by the user's own llama-bench runs on this machine.
+    pub calibrated_from_your_runs: bool,
     /// Speed ranges from the runtime's validation residuals (low, high).
     pub prefill_tokens_per_s_range: Option<(f64, f64)>,
     pub decode_tokens_per_s_range: Option<(f64, f64)>,
@@ -526,6 +576,9 @@ impl Estimate {
             );
         } else {
             s += "  does not run here: no speed to predict\n";
+        }
+        if self.calibrated_from_your_runs {
+            s += "  calibrated from your runs (headroom import-bench)\n";
         }
         for claim in &self.claims {
             s += &format!("  {}\n", claim.sentence());
@@ -641,7 +694,7 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         .tuned_reserve_gb
         .as_ref()
         .map(|_| max_context_tokens(machine, per_device_gb, profile, loaded, cap, true));
-    let speed = memory.fits().then(|| {
+    let mut speed = memory.fits().then(|| {
         request(
             &hw,
             &loaded,
@@ -652,6 +705,20 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             f64::INFINITY,
         )
     });
+    let calibrated_from_your_runs = match speed.as_mut() {
+        Some(req) => crate::engine::mix::correct_from_user_runs(
+            catalog,
+            crate::engine::mix::Setup {
+                machine,
+                per_device_gb,
+                runtime,
+            },
+            req,
+            args.r#gen.max(1),
+            f64::INFINITY,
+        ),
+        None => false,
+    };
     let bottleneck = match &speed {
         None => "memory capacity".to_owned(),
         Some(r) => format!(
@@ -698,6 +765,7 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             machine, &loaded,
         ),
         bottleneck,
+        calibrated_from_your_runs,
         prefill_tokens_per_s_range: speed
             .as_ref()
             .map(|r| profile.speed_range(TestKind::Prefill, r.prefill.tokens_per_s)),

@@ -390,3 +390,43 @@ pub fn error_bands(
         rows: inverse.len(),
     })
 }
+
+/// Corrections from benchmark rows that came from the user's files (imported llama-bench
+/// runs): per machine, runtime and test kind, the median of measured over predicted.
+pub fn user_corrections(catalog: &Catalog) -> Vec<super::types::Correction> {
+    use super::types::Origin;
+    let mut groups: Vec<((String, Runtime, TestKind), Vec<f64>)> = Vec::new();
+    for row in catalog
+        .benchmarks
+        .iter()
+        .filter(|b| matches!(b.origin, Origin::User(_)))
+    {
+        let Some(profile) = catalog.runtime(row.runtime) else {
+            continue;
+        };
+        let Some(predicted) = predict(catalog, row, profile) else {
+            continue;
+        };
+        if predicted <= 0.0 {
+            continue;
+        }
+        let key = (row.machine.clone(), row.runtime, row.kind);
+        let ratio = row.tokens_per_s / predicted;
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, ratios)) => ratios.push(ratio),
+            None => groups.push((key, vec![ratio])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(
+            |((machine, runtime, kind), mut ratios)| super::types::Correction {
+                machine,
+                runtime,
+                kind,
+                factor: median(&mut ratios),
+                rows: ratios.len(),
+            },
+        )
+        .collect()
+}

@@ -74,6 +74,63 @@ pub fn request(
     }
 }
 
+/// Scales a simulated request by measured-over-predicted factors.
+fn apply_correction(req: &mut RequestResult, prefill_factor: f64, decode_factor: f64, task: &Task) {
+    correct(
+        req,
+        prefill_factor,
+        decode_factor,
+        task.output_tokens,
+        task.timeout_secs,
+    );
+}
+
+/// Applies the user's own runs on this machine, if any, to a simulated request; returns
+/// whether anything changed ("calibrated from your runs").
+pub fn correct_from_user_runs(
+    catalog: &Catalog,
+    setup: Setup<'_>,
+    req: &mut RequestResult,
+    output_tokens: u64,
+    timeout_secs: f64,
+) -> bool {
+    let decode = catalog
+        .correction(&setup.machine.id, setup.runtime, TestKind::Decode)
+        .map(|c| c.factor);
+    let prefill = catalog
+        .correction(&setup.machine.id, setup.runtime, TestKind::Prefill)
+        .map(|c| c.factor);
+    if decode.is_none() && prefill.is_none() {
+        return false;
+    }
+    correct(
+        req,
+        prefill.unwrap_or(1.0),
+        decode.unwrap_or(1.0),
+        output_tokens,
+        timeout_secs,
+    );
+    true
+}
+
+fn correct(
+    req: &mut RequestResult,
+    prefill_factor: f64,
+    decode_factor: f64,
+    output_tokens: u64,
+    timeout_secs: f64,
+) {
+    let (pf, df) = (prefill_factor.max(1e-6), decode_factor.max(1e-6));
+    req.prefill.tokens_per_s *= pf;
+    req.prefill.secs /= pf;
+    req.decode.tokens_per_s *= df;
+    req.decode.secs /= df;
+    let first_token = req.decode.secs / output_tokens.max(1) as f64;
+    req.time_to_first_token_secs = req.prefill.secs + first_token;
+    req.total_secs = req.prefill.secs + req.decode.secs;
+    req.beats_timeout = req.total_secs <= timeout_secs;
+}
+
 /// Where a task was served.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "kebab-case", tag = "kind")]
@@ -119,6 +176,8 @@ pub struct TaskResult {
     pub prefill_range_tokens_per_s: Option<(f64, f64)>,
     /// Seconds per request, fastest and slowest within those ranges.
     pub secs_range: Option<(f64, f64)>,
+    /// Speeds were corrected by the user's own llama-bench runs on this machine.
+    pub calibrated_from_your_runs: bool,
 }
 
 /// A whole mix on one machine.
@@ -291,6 +350,7 @@ fn evaluate_task(
         decode_range_tokens_per_s: None,
         prefill_range_tokens_per_s: None,
         secs_range: None,
+        calibrated_from_your_runs: false,
     };
     let local = match (loaded(catalog, task), profile) {
         (Ok(model), Some(profile)) => {
@@ -313,6 +373,22 @@ fn evaluate_task(
                     task.output_tokens,
                     task.timeout_secs,
                 );
+                let mut req = req;
+                let decode_fix = catalog
+                    .correction(&setup.machine.id, setup.runtime, TestKind::Decode)
+                    .map(|c| c.factor);
+                let prefill_fix = catalog
+                    .correction(&setup.machine.id, setup.runtime, TestKind::Prefill)
+                    .map(|c| c.factor);
+                if decode_fix.is_some() || prefill_fix.is_some() {
+                    apply_correction(
+                        &mut req,
+                        prefill_fix.unwrap_or(1.0),
+                        decode_fix.unwrap_or(1.0),
+                        task,
+                    );
+                    result.calibrated_from_your_runs = true;
+                }
                 if !req.beats_timeout {
                     result.problem = Some(LocalProblem::Timeout {
                         secs: req.total_secs,

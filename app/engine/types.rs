@@ -354,6 +354,33 @@ pub struct Catalog {
     pub workloads: Vec<Workload>,
     pub cloud: Vec<CloudOffer>,
     pub benchmarks: Vec<Benchmark>,
+    /// Corrections from the user's own llama-bench runs (see `calibrate::user_corrections`).
+    pub corrections: Vec<Correction>,
+}
+
+/// Measured over predicted speed on one machine and runtime, from the user's own runs.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Correction {
+    pub machine: String,
+    pub runtime: Runtime,
+    pub kind: TestKind,
+    /// Multiply predicted tokens/s by this.
+    pub factor: f64,
+    pub rows: usize,
+}
+
+impl Catalog {
+    /// The correction for a machine, runtime and test kind, if the user has runs there.
+    pub fn correction(
+        &self,
+        machine: &str,
+        runtime: Runtime,
+        kind: TestKind,
+    ) -> Option<&Correction> {
+        self.corrections
+            .iter()
+            .find(|c| c.machine == machine && c.runtime == runtime && c.kind == kind)
+    }
 }
 
 impl Catalog {

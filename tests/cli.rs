@@ -1,0 +1,200 @@
+//! The command line as a user runs it: exit codes, JSON keys, import of llama-bench runs.
+
+use std::process::Command;
+
+fn headroom(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_headroom"))
+        .args(["--no-user-catalog"])
+        .args(args)
+        .output()
+        .expect("run headroom");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn estimate_json_has_the_documented_keys() {
+    let (code, stdout, stderr) = headroom(&[
+        "estimate",
+        "--machine",
+        "mac-studio-m2-ultra-60c",
+        "--memory-gb",
+        "64",
+        "--model",
+        "qwen3-coder-30b-a3b",
+        "--quant",
+        "Q4_K_M",
+        "--prompt",
+        "146760",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    for key in [
+        "fits",
+        "placement",
+        "memory",
+        "max_context_tokens",
+        "prefill_tokens_per_s",
+        "prefill_secs",
+        "decode_tokens_per_s",
+        "total_secs",
+        "bottleneck",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    for key in [
+        "weights_bytes",
+        "kv_cache_bytes",
+        "overhead_bytes",
+        "total_bytes",
+        "usable_bytes",
+        "headroom_bytes",
+    ] {
+        assert!(v["memory"].get(key).is_some(), "missing memory.{key}");
+    }
+    assert_eq!(v["placement"], "accelerator");
+    assert_eq!(v["memory"]["kv_cache_bytes"], 25_769_803_776_u64);
+    assert!(
+        v["prefill_secs"].as_f64().expect("secs") > 300.0,
+        "the 5-minute wall"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_the_closest_ids() {
+    let (code, _, stderr) = headroom(&[
+        "estimate",
+        "--machine",
+        "dgx-sprak",
+        "--model",
+        "llama-3.1-70b",
+        "--quant",
+        "Q4_K_M",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("unknown machine \"dgx-sprak\""), "{stderr}");
+    assert!(stderr.contains("dgx-spark"), "{stderr}");
+    let (code, _, stderr) = headroom(&[
+        "rank",
+        "--workload",
+        "agentic-coding",
+        "--have",
+        "mac-studio-m2-ultra-60c@65",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("has no 65 GB option"), "{stderr}");
+}
+
+#[test]
+fn a_broken_user_catalogue_exits_2_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bad.ron");
+    std::fs::write(
+        &path,
+        "(\n    machines: [\n        (id: \"x\",, name: \"y\"),\n    ],\n)\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = headroom(&[
+        "--catalog",
+        path.to_str().expect("utf8"),
+        "catalog",
+        "machines",
+    ]);
+    assert_eq!(code, 2);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("bad.ron:3:"), "{stderr}");
+}
+
+#[test]
+fn report_writes_markdown_and_nothing_on_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("decision.md");
+    let out_s = out.to_str().expect("utf8");
+    let (code, _, stderr) = headroom(&[
+        "report",
+        "--workload",
+        "agentic-coding",
+        "--have",
+        "mac-studio-m2-ultra-60c@64",
+        "--out",
+        out_s,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let md = std::fs::read_to_string(&out).expect("written");
+    assert!(md.contains("**Buy nothing.**"), "{md}");
+    assert!(md.contains("| weights | KV cache |"));
+    let bad = dir.path().join("bad.md");
+    let (code, _, _) = headroom(&[
+        "report",
+        "--workload",
+        "no-such-mix",
+        "--out",
+        bad.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 2);
+    assert!(!bad.exists(), "nothing is written on error");
+}
+
+#[test]
+fn imported_llama_bench_runs_calibrate_the_machine() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("mine.ron");
+    let saved_s = saved.to_str().expect("utf8");
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/llama_bench/m2_ultra_llama7b.csv"
+    );
+    let (code, stdout, stderr) = headroom(&[
+        "import-bench",
+        fixture,
+        "--have",
+        "mac-studio-m2-ultra-76c@192",
+        "--save-to",
+        saved_s,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("measured"), "{stdout}");
+    assert!(saved.exists());
+    let (code, stdout, stderr) = headroom(&[
+        "--catalog",
+        saved_s,
+        "estimate",
+        "--machine",
+        "mac-studio-m2-ultra-76c",
+        "--model",
+        "llama-2-7b",
+        "--quant",
+        "Q4_0",
+        "--context",
+        "1024",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(v["calibrated_from_your_runs"], true);
+    // Importing twice keeps the first import (append, never overwrite).
+    let (code, _, stderr) = headroom(&[
+        "import-bench",
+        fixture,
+        "--have",
+        "mac-studio-m2-ultra-76c@192",
+        "--save-to",
+        saved_s,
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(&saved).expect("saved");
+    assert_eq!(text.matches("machine:").count(), 4, "{text}");
+}
+
+#[test]
+fn detect_runs_on_a_machine_without_a_gpu() {
+    let (code, stdout, stderr) = headroom(&["detect", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    assert!(v["detection"]["total_ram_bytes"].as_u64().expect("ram") > 0);
+    assert!(v.get("matched").is_some());
+}
