@@ -71,13 +71,7 @@ fn prefill_at_depth_meets_the_target() {
 #[test]
 fn the_benchmark_data_is_broad_enough() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
-    let mut machines: Vec<&str> = catalog
-        .benchmarks
-        .iter()
-        .map(|b| b.machine.as_str())
-        .collect();
-    machines.sort_unstable();
-    machines.dedup();
+    let machines = catalog.benchmarked_machines();
     assert!(
         catalog.benchmarks.len() >= 150,
         "{} rows",

@@ -505,6 +505,17 @@ impl<'a> Check<'a> {
         parsed
     }
 
+    fn runtime_field(&mut self, text: &str) -> Option<Runtime> {
+        self.parse_enum(
+            "runtime",
+            "runtime",
+            text,
+            Runtime::parse,
+            Runtime::ALL,
+            Runtime::as_str,
+        )
+    }
+
     fn reference(
         &mut self,
         field: &str,
@@ -681,14 +692,7 @@ impl<'a> Check<'a> {
     }
 
     fn runtime(mut self, raw: &RawRuntimeProfile) -> Option<RuntimeProfile> {
-        let runtime = self.parse_enum(
-            "runtime",
-            "runtime",
-            &raw.runtime,
-            Runtime::parse,
-            Runtime::ALL,
-            Runtime::as_str,
-        );
+        let runtime = self.runtime_field(&raw.runtime);
         let p = RuntimeProfile {
             runtime: runtime.unwrap_or(Runtime::Cpu),
             bandwidth_efficiency: self.sourced(
@@ -1168,14 +1172,7 @@ impl<'a> Check<'a> {
             known,
             catalog.quants.iter().map(|q| q.id.as_str()).collect(),
         );
-        let runtime = self.parse_enum(
-            "runtime",
-            "runtime",
-            &raw.runtime,
-            Runtime::parse,
-            Runtime::ALL,
-            Runtime::as_str,
-        );
+        let runtime = self.runtime_field(&raw.runtime);
         let test = parse_test(&raw.test);
         if test.is_none() {
             self.fail(

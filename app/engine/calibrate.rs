@@ -301,13 +301,7 @@ pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
 /// Leave one machine out: for each machine, fit its runtimes without its rows, then
 /// predict its rows. The error a user sees for a machine with no measurements.
 pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
-    let mut machines: Vec<&str> = catalog
-        .benchmarks
-        .iter()
-        .map(|b| b.machine.as_str())
-        .collect();
-    machines.sort_unstable();
-    machines.dedup();
+    let machines = catalog.benchmarked_machines();
     let mut out = Vec::new();
     for machine in machines {
         for profile in &catalog.runtimes {

@@ -404,6 +404,13 @@ impl Catalog {
     pub fn runtime(&self, runtime: Runtime) -> Option<&RuntimeProfile> {
         self.runtimes.iter().find(|r| r.runtime == runtime)
     }
+    /// Ids of the machines with published measurements, sorted, each once.
+    pub fn benchmarked_machines(&self) -> Vec<&str> {
+        let mut machines: Vec<&str> = self.benchmarks.iter().map(|b| b.machine.as_str()).collect();
+        machines.sort_unstable();
+        machines.dedup();
+        machines
+    }
     /// Workload by id.
     pub fn workload(&self, id: &str) -> Option<&Workload> {
         self.workloads.iter().find(|w| w.id == id)
