@@ -9,7 +9,9 @@ use serde::Serialize;
 use crate::engine::memory::{max_context_tokens, plan, LoadedModel};
 use crate::engine::rank::thousands;
 use crate::engine::types::{RuntimeProfile, GIB};
-use crate::local::ollama::{format_context_label, modelfile_fix, ollama_create_command, suggested_model_name};
+use crate::local::ollama::{
+    format_context_label, modelfile_fix, ollama_create_command, suggested_model_name,
+};
 use crate::local::scan::{LocalModel, ModelSource};
 
 use super::identify::Resolved;
@@ -92,7 +94,8 @@ pub fn label_text(name: &str, tokens: u64) -> String {
         .iter()
         .find(|p| lower[..pos].ends_with(*p))
         .map_or(pos, |p| pos - p.len());
-    name.get(start..pos + label.len()).map_or(label, str::to_owned)
+    name.get(start..pos + label.len())
+        .map_or(label, str::to_owned)
 }
 
 fn limits(
@@ -130,13 +133,18 @@ fn limits(
         (None, _) => {}
     }
     if let Some(t) = user.client_limit_tokens {
-        out.push(limit(LimitSource::ClientLimit, t, "your client's context limit".to_owned(), false));
+        out.push(limit(
+            LimitSource::ClientLimit,
+            t,
+            "your client's context limit".to_owned(),
+            false,
+        ));
     }
     if let Some(t) = loaded_tokens {
         out.push(limit(
             LimitSource::Loaded,
             t,
-            "the context Ollama has it loaded with (/api/ps)".to_owned(),
+            "the context Ollama loaded it with, per /api/ps".to_owned(),
             false,
         ));
     }
@@ -291,7 +299,11 @@ fn describe_sources(limits: &[ContextLimit], binding: &[LimitSource]) -> String 
         [first] => detail(*first),
         [first, rest @ ..] => {
             let others: Vec<String> = rest.iter().map(|s| detail(*s)).collect();
-            format!("{} ({} says the same)", detail(*first), others.join(" and "))
+            format!(
+                "{} ({} says the same)",
+                detail(*first),
+                others.join(" and ")
+            )
         }
     }
 }
@@ -304,10 +316,20 @@ pub fn fix(m: &LocalModel, context: &ContextFinding, user: &UserLimits) -> Fix {
         return fix;
     }
     let target = context.target_tokens;
-    let below = |s: LimitSource| context.limits.iter().any(|l| l.source == s && l.tokens < target);
-    let ollama_side = [LimitSource::NumCtx, LimitSource::OllamaDefault, LimitSource::Loaded, LimitSource::NameLabel]
-        .into_iter()
-        .any(below);
+    let below = |s: LimitSource| {
+        context
+            .limits
+            .iter()
+            .any(|l| l.source == s && l.tokens < target)
+    };
+    let ollama_side = [
+        LimitSource::NumCtx,
+        LimitSource::OllamaDefault,
+        LimitSource::Loaded,
+        LimitSource::NameLabel,
+    ]
+    .into_iter()
+    .any(below);
     if context.target_needs_setting {
         if let Some(setting) = &context.memory_setting {
             fix.memory_setting = Some(setting.clone());
@@ -336,7 +358,10 @@ pub fn fix(m: &LocalModel, context: &ContextFinding, user: &UserLimits) -> Fix {
     }
     if user.client_limit_tokens.is_some_and(|t| t < target) {
         fix.client_limit_tokens = Some(target);
-        fix.steps.push(format!("Set your client's context limit to {} tokens.", thousands(target)));
+        fix.steps.push(format!(
+            "Set your client's context limit to {} tokens.",
+            thousands(target)
+        ));
     }
     fix
 }

@@ -42,7 +42,8 @@ pub fn gather(roots: &ScanRoots, client: Option<&OllamaClient>) -> Gathered {
     let tags = match client.tags() {
         Ok(tags) => tags,
         Err(e) => {
-            out.notes.push(format!("{e}; diagnosed from the files alone"));
+            out.notes
+                .push(format!("{e}; diagnosed from the files alone"));
             return out;
         }
     };
@@ -68,7 +69,9 @@ pub fn gather(roots: &ScanRoots, client: Option<&OllamaClient>) -> Gathered {
 
 fn value_u64(v: &Value) -> Option<u64> {
     match v {
-        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::Number(n) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
         // Per-layer values: the largest.
         Value::Array(items) => items.iter().filter_map(value_u64).max(),
         _ => None,
@@ -79,7 +82,11 @@ fn value_u64(v: &Value) -> Option<u64> {
 /// `size_bytes` (from `/api/tags`) stands in for the tensor bytes.
 pub fn info_from_show(show: &ApiShow, size_bytes: u64) -> Option<GgufInfo> {
     let arch = show.architecture.clone()?;
-    let get = |key: &str| show.model_info.get(&format!("{arch}.{key}")).and_then(value_u64);
+    let get = |key: &str| {
+        show.model_info
+            .get(&format!("{arch}.{key}"))
+            .and_then(value_u64)
+    };
     let quant = show.details.quantization_level.trim();
     Some(GgufInfo {
         architecture: Some(arch.clone()),
@@ -129,7 +136,11 @@ pub fn params_from_show(show: &ApiShow) -> BTreeMap<String, Value> {
                 *existing = Value::Array(vec![first, value]);
             }
             None => {
-                let value = if key == "stop" { Value::Array(vec![value]) } else { value };
+                let value = if key == "stop" {
+                    Value::Array(vec![value])
+                } else {
+                    value
+                };
                 out.insert(key.clone(), value);
             }
         }
@@ -158,9 +169,8 @@ pub fn merge_show(models: &mut Vec<LocalModel>, tag: &ApiModel, show: &ApiShow, 
         name: tag.name.clone(),
         path: PathBuf::from(format!("{base_url}/api/show ({})", tag.name)),
         file_bytes: Some(tag.size_bytes),
-        gguf: info.ok_or_else(|| {
-            format!("{base_url}/api/show gave no model_info for {}", tag.name)
-        }),
+        gguf: info
+            .ok_or_else(|| format!("{base_url}/api/show gave no model_info for {}", tag.name)),
         configured_context_tokens: show.num_ctx_tokens,
         context_label_tokens: context_label_in_name(&tag.name),
         params: params_from_show(show),

@@ -104,7 +104,11 @@ pub fn find(
     let workload = Workload {
         id: "diagnose-largest-prompt".to_owned(),
         name: "Your largest prompt".to_owned(),
-        description: format!("One {}-token prompt on {}", thousands(prompt), resolved.model.name),
+        description: format!(
+            "One {}-token prompt on {}",
+            thousands(prompt),
+            resolved.model.name
+        ),
         models_resident_together: false,
         min_decode_tokens_per_s: None,
         tasks: vec![Task {
@@ -149,10 +153,12 @@ pub fn find(
         .find(|e| !e.is_current && e.mix.meets_targets)
         .map(better);
     let name = &setup.machine.name;
-    let timeout_words = user
-        .timeout_secs
-        .map_or_else(|| "no timeout".to_owned(), |t| format!("a {t:.0} s timeout"));
-    let offer = |prefix: &str| match &cheapest {
+    let timeout_words = user.timeout_secs.map_or_else(
+        || "no timeout".to_owned(),
+        |t| format!("a {t:.0} s timeout"),
+    );
+    let offer = |prefix: &str| {
+        match &cheapest {
         Some(b) => format!(
             "{prefix} the cheapest machine within ${budget:.0} that prefills {} tokens within {timeout_words} is the {} with {:.0} GB (${:.0}){}",
             thousands(prompt),
@@ -167,6 +173,7 @@ pub fn find(
             "{prefix} no machine within ${budget:.0} prefills {} tokens within {timeout_words}",
             thousands(prompt)
         ),
+    }
     };
     let sentence = if current_ok {
         format!(

@@ -127,7 +127,11 @@ pub fn match_by_name<'c>(catalog: &'c Catalog, names: &[&str]) -> Option<&'c Mod
 
 /// The catalogue model with this architecture; among several (fine-tunes share one), the one
 /// whose native context equals the header's, then the one whose name is closest.
-pub fn match_by_architecture<'c>(catalog: &'c Catalog, g: &GgufInfo, names: &[&str]) -> Option<&'c Model> {
+pub fn match_by_architecture<'c>(
+    catalog: &'c Catalog,
+    g: &GgufInfo,
+    names: &[&str],
+) -> Option<&'c Model> {
     let squashed: Vec<String> = names.iter().map(|n| squash(n)).collect();
     let score = |m: &Model| {
         let context = g.context_length_tokens == Some(m.context_native);
@@ -163,22 +167,37 @@ pub fn resolve(catalog: &Catalog, local: &LocalModel) -> Result<Resolved, String
             .or_else(|| {
                 // A header without architecture fields falls back to the name.
                 let bare = g.block_count.is_none() || g.head_count.is_none();
-                bare.then(|| match_by_name(catalog, &names)).flatten().map(|m| (m, MatchedBy::Name))
+                bare.then(|| match_by_name(catalog, &names))
+                    .flatten()
+                    .map(|m| (m, MatchedBy::Name))
             }),
         Err(_) => match_by_name(catalog, &names).map(|m| (m, MatchedBy::Name)),
     };
-    let kv = catalog.kv_type(DEFAULT_KV_TYPE).cloned().unwrap_or_else(|| KvType {
-        id: DEFAULT_KV_TYPE.to_owned(),
-        bytes_per_element: Sourced {
-            value: 2.0,
-            source: "assumed: f16 is two bytes".to_owned(),
-        },
-        notes: String::new(),
-        origin: Origin::BuiltIn("diagnose".to_owned()),
-    });
+    let kv = catalog
+        .kv_type(DEFAULT_KV_TYPE)
+        .cloned()
+        .unwrap_or_else(|| KvType {
+            id: DEFAULT_KV_TYPE.to_owned(),
+            bytes_per_element: Sourced {
+                value: 2.0,
+                source: "assumed: f16 is two bytes".to_owned(),
+            },
+            notes: String::new(),
+            origin: Origin::BuiltIn("diagnose".to_owned()),
+        });
     match (found, gguf) {
-        (Some((model, by)), Ok(g)) => Ok(from_catalog(catalog, local, model, by, Some(g), kv, None)),
-        (Some((model, by)), Err(e)) => Ok(from_catalog(catalog, local, model, by, None, kv, Some(e.clone()))),
+        (Some((model, by)), Ok(g)) => {
+            Ok(from_catalog(catalog, local, model, by, Some(g), kv, None))
+        }
+        (Some((model, by)), Err(e)) => Ok(from_catalog(
+            catalog,
+            local,
+            model,
+            by,
+            None,
+            kv,
+            Some(e.clone()),
+        )),
         (None, Ok(g)) => from_file(catalog, local, g, kv),
         (None, Err(e)) => Err(format!(
             "cannot read the model file, and its name matches no catalogue model: {e}"
@@ -192,12 +211,15 @@ fn quant_for(catalog: &Catalog, g: Option<&GgufInfo>, fallback: &str) -> Quant {
     if let Some(q) = name.as_deref().and_then(|n| catalog.quant(n)) {
         return q.clone();
     }
-    if let Some(q) = catalog.quant(fallback).filter(|_| g.is_none_or(|g| g.total_elements == 0)) {
+    if let Some(q) = catalog
+        .quant(fallback)
+        .filter(|_| g.is_none_or(|g| g.total_elements == 0))
+    {
         return q.clone();
     }
-    let bits = g
-        .filter(|g| g.total_elements > 0)
-        .map_or(4.5, |g| g.total_tensor_bytes as f64 * 8.0 / g.total_elements as f64);
+    let bits = g.filter(|g| g.total_elements > 0).map_or(4.5, |g| {
+        g.total_tensor_bytes as f64 * 8.0 / g.total_elements as f64
+    });
     Quant {
         id: name.unwrap_or_else(|| "from-file".to_owned()),
         bits_per_weight: Sourced {
@@ -287,18 +309,35 @@ fn to_u32(v: u64, what: &str, path: &str) -> Result<u32, String> {
 /// Builds an engine model from a GGUF header: every figure read from the file.
 pub fn model_from_gguf(local: &LocalModel, g: &GgufInfo) -> Result<Model, String> {
     let path = local.path.display().to_string();
-    let arch = g.architecture.clone().unwrap_or_else(|| "unknown".to_owned());
+    let arch = g
+        .architecture
+        .clone()
+        .unwrap_or_else(|| "unknown".to_owned());
     let need = |v: Option<u64>, key: &str| {
-        v.filter(|v| *v > 0)
-            .ok_or_else(|| format!("the GGUF header has no {arch}.{key}, so the model cannot be sized ({path})"))
+        v.filter(|v| *v > 0).ok_or_else(|| {
+            format!("the GGUF header has no {arch}.{key}, so the model cannot be sized ({path})")
+        })
     };
     let layers = to_u32(need(g.block_count, "block_count")?, "block_count", &path)?;
-    let hidden = to_u32(need(g.embedding_length, "embedding_length")?, "embedding_length", &path)?;
-    let heads = to_u32(need(g.head_count, "attention.head_count")?, "attention.head_count", &path)?;
+    let hidden = to_u32(
+        need(g.embedding_length, "embedding_length")?,
+        "embedding_length",
+        &path,
+    )?;
+    let heads = to_u32(
+        need(g.head_count, "attention.head_count")?,
+        "attention.head_count",
+        &path,
+    )?;
     let context_native = need(g.context_length_tokens, "context_length")?;
-    let kv_heads = to_u32(g.head_count_kv.unwrap_or(u64::from(heads)), "attention.head_count_kv", &path)?;
+    let kv_heads = to_u32(
+        g.head_count_kv.unwrap_or(u64::from(heads)),
+        "attention.head_count_kv",
+        &path,
+    )?;
     let head_dim = to_u32(
-        g.key_length.unwrap_or(u64::from(hidden) / u64::from(heads.max(1))),
+        g.key_length
+            .unwrap_or(u64::from(hidden) / u64::from(heads.max(1))),
         "attention.key_length",
         &path,
     )?;
@@ -320,11 +359,15 @@ pub fn model_from_gguf(local: &LocalModel, g: &GgufInfo) -> Result<Model, String
         .sum();
     let active = match moe {
         Some(m) if m.experts > 0 => {
-            total - expert_elements + expert_elements * f64::from(m.experts_per_token) / f64::from(m.experts)
+            total - expert_elements
+                + expert_elements * f64::from(m.experts_per_token) / f64::from(m.experts)
         }
         _ => total,
     };
-    let quant_id = g.file_type_name.clone().unwrap_or_else(|| "from-file".to_owned());
+    let quant_id = g
+        .file_type_name
+        .clone()
+        .unwrap_or_else(|| "from-file".to_owned());
     let mut notes = format!("Read from the file {path}.");
     if let Some(window) = g.sliding_window_tokens {
         notes += &format!(
@@ -358,7 +401,12 @@ pub fn model_from_gguf(local: &LocalModel, g: &GgufInfo) -> Result<Model, String
     })
 }
 
-fn from_file(catalog: &Catalog, local: &LocalModel, g: &GgufInfo, kv: KvType) -> Result<Resolved, String> {
+fn from_file(
+    catalog: &Catalog,
+    local: &LocalModel,
+    g: &GgufInfo,
+    kv: KvType,
+) -> Result<Resolved, String> {
     let model = model_from_gguf(local, g)?;
     let mut quant = quant_for(catalog, Some(g), "");
     // The model's own file size entry carries the quant id the engine looks up.

@@ -262,7 +262,10 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
     let Some(profile) = catalog.runtime(setup.runtime) else {
         return unreadable(
             m,
-            format!("the catalogue has no efficiency profile for runtime \"{}\"", setup.runtime),
+            format!(
+                "the catalogue has no efficiency profile for runtime \"{}\"",
+                setup.runtime
+            ),
         );
     };
     let loaded = LoadedModel {
@@ -285,14 +288,23 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
     if let Some(p) = &prefill {
         timeout::add_fix(p, &mut fix);
     }
-    let hardware = hardware::find(catalog, &resolved, setup, &context, prefill.as_ref(), &input.user);
+    let hardware = hardware::find(
+        catalog,
+        &resolved,
+        setup,
+        &context,
+        prefill.as_ref(),
+        &input.user,
+    );
     let verdict = verdict(&context, prefill.as_ref(), &fix);
     let mut findings = vec![context.sentence.clone()];
     findings.extend(prefill.iter().flat_map(|p| p.sentences.iter().cloned()));
     findings.extend(hardware.iter().map(|h| h.sentence.clone()));
     let mut error = None;
     if let Some(e) = &resolved.file_error {
-        findings.push(format!("the file could not be read ({e}); the catalogue's figures were used"));
+        findings.push(format!(
+            "the file could not be read ({e}); the catalogue's figures were used"
+        ));
         error = Some(e.clone());
     }
     ModelDiagnosis {

@@ -47,11 +47,16 @@ fn bisection_finds_the_largest_prompt_within_the_timeout() {
 #[test]
 fn api_parameters_become_modelfile_params() {
     let show = ApiShow {
-        parameters: parse_parameters_text("num_ctx    131072\nstop \"<|im_start|>\"\nstop \"<|im_end|>\"\ntemperature 0.7"),
+        parameters: parse_parameters_text(
+            "num_ctx    131072\nstop \"<|im_start|>\"\nstop \"<|im_end|>\"\ntemperature 0.7",
+        ),
         ..ApiShow::default()
     };
     let params = params_from_show(&show);
     assert_eq!(params["num_ctx"], serde_json::json!(131072));
-    assert_eq!(params["stop"], serde_json::json!(["<|im_start|>", "<|im_end|>"]));
+    assert_eq!(
+        params["stop"],
+        serde_json::json!(["<|im_start|>", "<|im_end|>"])
+    );
     assert_eq!(params["temperature"], serde_json::json!(0.7));
 }

@@ -69,7 +69,11 @@ pub fn suggested_timeout_secs(predicted_secs: f64) -> u64 {
 
 /// The largest prompt in `1..=upper_tokens` whose predicted time is within `timeout_secs`,
 /// by bisection (time grows with the prompt); 0 when even one token is too slow.
-pub fn max_prompt_within(upper_tokens: u64, timeout_secs: f64, secs_for: impl Fn(u64) -> f64) -> u64 {
+pub fn max_prompt_within(
+    upper_tokens: u64,
+    timeout_secs: f64,
+    secs_for: impl Fn(u64) -> f64,
+) -> u64 {
     if secs_for(1) > timeout_secs {
         return 0;
     }
@@ -97,7 +101,12 @@ fn round_down_tokens(tokens: u64) -> u64 {
     }
 }
 
-fn time_to_first_token(hw: &Hardware<'_>, model: &LoadedModel<'_>, memory: &MemoryPlan, prompt: u64) -> (f64, f64, String) {
+fn time_to_first_token(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    prompt: u64,
+) -> (f64, f64, String) {
     let r = request(hw, model, memory, prompt.max(1), 0, 1, f64::INFINITY);
     (
         r.time_to_first_token_secs,
@@ -120,7 +129,12 @@ pub fn find(
     let over_native = prompt > native;
     let over_context_limit = prompt > context.effective_limit_tokens;
     let allocation = context.target_tokens.max(prompt.min(native));
-    let memory = plan(setup.machine, setup.per_device_gb, profile, &[(loaded, allocation)]);
+    let memory = plan(
+        setup.machine,
+        setup.per_device_gb,
+        profile,
+        &[(loaded, allocation)],
+    );
     let fits = memory.fits();
     let mut sentences = Vec::new();
     if over_native {
@@ -131,9 +145,15 @@ pub fn find(
         ));
     } else if over_context_limit {
         let after = if prompt <= context.target_tokens {
-            format!("the fix below raises the limit to {}", thousands(context.target_tokens))
+            format!(
+                "the fix below raises the limit to {}",
+                thousands(context.target_tokens)
+            )
         } else {
-            format!("only {} tokens fit in your memory", thousands(context.target_tokens))
+            format!(
+                "only {} tokens fit in your memory",
+                thousands(context.target_tokens)
+            )
         };
         sentences.push(format!(
             "a {}-token prompt is over your {}-token limit: the request overflows the context ({after})",
@@ -182,7 +202,9 @@ pub fn find(
     );
     match user.timeout_secs {
         Some(timeout) if secs > timeout => {
-            let max_prompt = max_prompt_within(prompt, timeout, |p| time_to_first_token(&hw, &loaded, &memory, p).0);
+            let max_prompt = max_prompt_within(prompt, timeout, |p| {
+                time_to_first_token(&hw, &loaded, &memory, p).0
+            });
             let max_prompt = round_down_tokens(max_prompt);
             finding.cut_off = Some(true);
             finding.max_prompt_tokens_within_timeout = Some(max_prompt);
@@ -211,7 +233,8 @@ pub fn add_fix(finding: &PrefillFinding, fix: &mut Fix) {
     if finding.cut_off != Some(true) {
         return;
     }
-    let (Some(suggested), Some(secs)) = (finding.suggested_timeout_secs, finding.predicted_secs) else {
+    let (Some(suggested), Some(secs)) = (finding.suggested_timeout_secs, finding.predicted_secs)
+    else {
         return;
     };
     fix.timeout_secs = Some(suggested);
