@@ -160,17 +160,19 @@ pub fn find(
     let offer = |prefix: &str| {
         match &cheapest {
         Some(b) => format!(
-            "{prefix} the cheapest machine within ${budget:.0} that prefills {} tokens within {timeout_words} is the {} with {:.0} GB (${:.0}){}",
+            "{prefix} the cheapest machine within ${} that prefills {} tokens within {timeout_words} is the {}, {:.0} GB for ${}{}",
+            thousands(budget.round() as u64),
             thousands(prompt),
             b.machine_name,
             b.total_memory_gb,
-            b.price_usd,
+            thousands(b.price_usd.round() as u64),
             b.predicted_secs
                 .map(|s| format!(": {}", duration_words(s)))
                 .unwrap_or_default()
         ),
         None => format!(
-            "{prefix} no machine within ${budget:.0} prefills {} tokens within {timeout_words}",
+            "{prefix} no machine within ${} prefills {} tokens within {timeout_words}",
+            thousands(budget.round() as u64),
             thousands(prompt)
         ),
     }
