@@ -4,6 +4,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod detect;
+pub mod diagnose;
 pub mod engine;
 pub mod local;
 pub mod report;

@@ -87,7 +87,48 @@ pub enum Command {
         /// Where to write the Markdown.
         #[arg(long, value_name = "FILE.md")]
         out: PathBuf,
+        /// Diagnose the local setup first (Ollama store, running Ollama) and put the
+        /// findings at the top; the workload's largest prompt and its timeout are used.
+        #[arg(long)]
+        diagnose: bool,
     },
+    /// Find the settings (context window, timeout) that limit your local models before you buy.
+    Diagnose(DiagnoseArgs),
+}
+
+/// `diagnose` arguments.
+#[derive(Debug, Args, Clone)]
+pub struct DiagnoseArgs {
+    /// Print the diagnosis as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The machine, as ID@GB (memory per device); default: the detected machine.
+    #[arg(long, value_name = "ID@GB")]
+    pub have: Option<String>,
+    /// A GGUF file to diagnose. Repeatable. With this or --ollama-dir, only these are read.
+    #[arg(long = "model-file", value_name = "PATH")]
+    pub model_files: Vec<PathBuf>,
+    /// The Ollama model store (holds manifests/ and blobs/); default: $OLLAMA_MODELS or ~/.ollama/models.
+    #[arg(long, value_name = "DIR")]
+    pub ollama_dir: Option<PathBuf>,
+    /// The context limit your client enforces, in tokens.
+    #[arg(long, value_name = "N")]
+    pub client_limit: Option<u64>,
+    /// Your client's request timeout, in seconds.
+    #[arg(long, value_name = "S")]
+    pub timeout_secs: Option<f64>,
+    /// Your largest prompt, in tokens.
+    #[arg(long, value_name = "P")]
+    pub prompt_tokens: Option<u64>,
+    /// Do not ask a running Ollama.
+    #[arg(long)]
+    pub no_api: bool,
+    /// The running Ollama to ask.
+    #[arg(long, value_name = "URL", default_value = crate::local::ollama::OLLAMA_DEFAULT_URL)]
+    pub ollama_url: String,
+    /// The most you would spend on a new machine, for the hardware finding.
+    #[arg(long, value_name = "USD", default_value_t = 50_000.0)]
+    pub budget_max: f64,
 }
 
 /// Catalogue sections.
@@ -276,16 +317,164 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             print!("{}", calibrate_ron(&catalog));
             Ok(())
         }
-        Command::Report { rank: args, out } => {
+        Command::Report {
+            rank: args,
+            out,
+            diagnose,
+        } => {
             let (catalog, workload, options) = rank_inputs(cli, args)?;
             let ranking = rank(&catalog, &workload, &options);
-            let md = crate::report::markdown(&catalog, &workload, &options, &ranking, args.top);
+            let diagnosis = if *diagnose {
+                let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
+                let diagnose_args = DiagnoseArgs {
+                    json: false,
+                    have: args.have.clone(),
+                    model_files: Vec::new(),
+                    ollama_dir: None,
+                    client_limit: None,
+                    timeout_secs: largest.map(|t| t.timeout_secs),
+                    prompt_tokens: largest.map(|t| t.prompt_tokens),
+                    no_api: false,
+                    ollama_url: crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned(),
+                    budget_max: args.budget_max,
+                };
+                Some(run_diagnose(&catalog, &diagnose_args)?)
+            } else {
+                None
+            };
+            let md = crate::report::markdown_with_diagnosis(
+                &catalog,
+                &workload,
+                &options,
+                &ranking,
+                args.top,
+                diagnosis.as_ref(),
+            );
             crate::report::write_atomic(out, md.as_bytes())
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
             println!("wrote {}", out.display());
             Ok(())
         }
+        Command::Diagnose(args) => {
+            let catalog = load_catalog(cli, &[])?;
+            let diagnosis = run_diagnose(&catalog, args)?;
+            if args.json {
+                println!("{}", to_json(&diagnosis)?);
+            } else {
+                print!("{}", crate::diagnose::text(&diagnosis));
+            }
+            Ok(())
+        }
     }
+}
+
+/// The machine to diagnose on: `--have`, else the detected one; an unknown machine is a usage
+/// error that asks for `--have`.
+fn diagnose_machine(catalog: &Catalog, have: Option<&str>) -> Result<(Owned, String), CliError> {
+    if let Some(text) = have {
+        return Ok((parse_have(catalog, text)?, "given with --have".to_owned()));
+    }
+    let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
+    let refs = machine::machine_refs(catalog);
+    match crate::detect::match_machine(&detection, &refs) {
+        crate::detect::MachineMatch::Exact { id, memory_gb, why } => Ok((
+            Owned { machine: id, per_device_gb: memory_gb },
+            format!("detected: {why}"),
+        )),
+        crate::detect::MachineMatch::Family { id, memory_gb, why, differences } => Ok((
+            Owned { machine: id, per_device_gb: memory_gb },
+            format!("detected, nearest catalogue machine: {why}; differs in: {}", differences.join(", ")),
+        )),
+        crate::detect::MachineMatch::Unknown { guessed } => Err(CliError::Usage(format!(
+            "this machine ({}) is not in the catalogue, so it cannot be diagnosed from detection alone: pass --have ID@GB with the closest machine (see `headroom catalog machines`)",
+            guessed.name
+        ))),
+    }
+}
+
+/// Validates `diagnose` arguments, reads the local setup and diagnoses it.
+pub fn run_diagnose(
+    catalog: &Catalog,
+    args: &DiagnoseArgs,
+) -> Result<crate::diagnose::Diagnosis, CliError> {
+    use crate::diagnose::{diagnose, gather, DiagnoseInput, MachineSetup, UserLimits};
+    use crate::local::scan::ScanRoots;
+    if let Some(t) = args.timeout_secs {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(CliError::Usage(format!(
+                "--timeout-secs {t} must be a positive number of seconds"
+            )));
+        }
+    }
+    for (flag, value) in [
+        ("--client-limit", args.client_limit),
+        ("--prompt-tokens", args.prompt_tokens),
+    ] {
+        if value == Some(0) {
+            return Err(CliError::Usage(format!(
+                "{flag} 0 must be at least 1 token"
+            )));
+        }
+    }
+    if !(args.budget_max.is_finite() && args.budget_max >= 0.0) {
+        return Err(CliError::Usage(format!(
+            "--budget-max {} must be a non-negative number",
+            args.budget_max
+        )));
+    }
+    for path in &args.model_files {
+        if !path.is_file() {
+            return Err(CliError::Usage(format!(
+                "--model-file: no such file: {}",
+                path.display()
+            )));
+        }
+    }
+    if let Some(dir) = &args.ollama_dir {
+        if !dir.join("manifests").is_dir() {
+            return Err(CliError::Usage(format!(
+                "--ollama-dir: no Ollama model store (no manifests/ folder) in {}",
+                dir.display()
+            )));
+        }
+    }
+    let (owned, how) = diagnose_machine(catalog, args.have.as_deref())?;
+    let Some(machine) = catalog.machine(&owned.machine) else {
+        return Err(CliError::Usage(format!(
+            "unknown machine \"{}\"",
+            owned.machine
+        )));
+    };
+    let roots = if args.ollama_dir.is_some() || !args.model_files.is_empty() {
+        ScanRoots {
+            ollama_models: args.ollama_dir.clone(),
+            files: args.model_files.clone(),
+            ..ScanRoots::default()
+        }
+    } else {
+        ScanRoots::from_env()
+    };
+    let client = (!args.no_api).then(|| crate::local::ollama::OllamaClient::new(&args.ollama_url));
+    let found = gather::gather(&roots, client.as_ref());
+    let input = DiagnoseInput {
+        models: &found.models,
+        loaded_context_tokens: found.loaded_context_tokens.clone(),
+        setup: MachineSetup {
+            machine,
+            per_device_gb: owned.per_device_gb,
+            runtime: machine.default_runtime,
+        },
+        machine_how: how,
+        user: UserLimits {
+            client_limit_tokens: args.client_limit,
+            timeout_secs: args.timeout_secs,
+            largest_prompt_tokens: args.prompt_tokens,
+            budget_max_usd: args.budget_max,
+        },
+        ollama_default_context_tokens: crate::local::ollama::env_context_length_tokens(),
+        notes: found.notes.clone(),
+    };
+    Ok(diagnose(catalog, &input))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, CliError> {

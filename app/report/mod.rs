@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use crate::diagnose::Diagnosis;
 use crate::engine::mix::{gib, Served};
 use crate::engine::rank::{thousands, RankOptions, Ranking};
 use crate::engine::types::{Catalog, Workload};
@@ -14,6 +15,19 @@ pub fn markdown(
     options: &RankOptions,
     ranking: &Ranking,
     top: usize,
+) -> String {
+    markdown_with_diagnosis(catalog, workload, options, ranking, top, None)
+}
+
+/// Renders the decision summary as Markdown, with the diagnosis of the user's local setup
+/// (`headroom diagnose`) right after the headline: settings come before purchases.
+pub fn markdown_with_diagnosis(
+    catalog: &Catalog,
+    workload: &Workload,
+    options: &RankOptions,
+    ranking: &Ranking,
+    top: usize,
+    diagnosis: Option<&Diagnosis>,
 ) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# headroom decision summary: {}\n", workload.name);
@@ -37,6 +51,10 @@ pub fn markdown(
                 first.machine_name, first.total_memory_gb, first.price_usd, first.bottleneck
             );
         }
+    }
+    if let Some(d) = diagnosis {
+        md.push_str(&crate::diagnose::markdown(d));
+        md.push('\n');
     }
     let _ = writeln!(md, "## Inputs\n");
     let _ = writeln!(

@@ -1,0 +1,335 @@
+//! Diagnose before you buy: finds the settings (context window, client timeout, GPU memory
+//! limit) that limit the user's local models before the hardware does, and writes the fix.
+//!
+//! Everything in this module except [`gather`] is pure: it takes the local models already
+//! read, the machine, the user's limits and the catalogue, and returns a serializable
+//! [`Diagnosis`]. [`gather`] is the edge that reads the Ollama store, GGUF files and the
+//! Ollama API.
+
+pub mod context;
+pub mod gather;
+pub mod hardware;
+pub mod identify;
+pub mod render;
+pub mod timeout;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::memory::LoadedModel;
+use crate::engine::types::{Catalog, Machine, Runtime};
+use crate::local::scan::{LocalModel, ModelSource};
+
+pub use context::{ContextFinding, ContextLimit, LimitSource};
+pub use hardware::{BetterMachine, HardwareFinding};
+pub use identify::{Identity, MatchedBy, Resolved};
+pub use render::{markdown, text};
+pub use timeout::PrefillFinding;
+
+/// What the user says about their client and their work.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserLimits {
+    /// The context limit the user's client (agent framework, editor plugin) enforces.
+    pub client_limit_tokens: Option<u64>,
+    /// The client's request timeout.
+    pub timeout_secs: Option<f64>,
+    /// The largest prompt the user sends.
+    pub largest_prompt_tokens: Option<u64>,
+    /// The most the user would spend on a new machine.
+    pub budget_max_usd: f64,
+}
+
+/// The machine the diagnosis runs on.
+#[derive(Clone, Copy, Debug)]
+pub struct MachineSetup<'a> {
+    /// The catalogue machine.
+    pub machine: &'a Machine,
+    /// Its memory option, per device.
+    pub per_device_gb: f64,
+    /// The runtime the models run on.
+    pub runtime: Runtime,
+}
+
+/// Everything the diagnosis reads besides the catalogue.
+#[derive(Clone, Debug)]
+pub struct DiagnoseInput<'a> {
+    /// Models found on the machine (Ollama store, GGUF files, the Ollama API).
+    pub models: &'a [LocalModel],
+    /// The context each model is loaded with now, by name (Ollama's `/api/ps`).
+    pub loaded_context_tokens: BTreeMap<String, u64>,
+    /// The machine.
+    pub setup: MachineSetup<'a>,
+    /// How the machine was chosen, in words ("given with --have", "detected: ...").
+    pub machine_how: String,
+    /// The user's limits.
+    pub user: UserLimits,
+    /// `OLLAMA_CONTEXT_LENGTH` when set: the server's context for models without `num_ctx`.
+    pub ollama_default_context_tokens: Option<u64>,
+    /// Notes from reading the setup (Ollama not running, unreadable folders), shown as is.
+    pub notes: Vec<String>,
+}
+
+/// The machine, as the diagnosis reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MachineSummary {
+    /// Catalogue id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Memory per device.
+    pub per_device_gb: f64,
+    /// The runtime used.
+    pub runtime: Runtime,
+    /// How the machine was chosen.
+    pub how: String,
+}
+
+/// The overall answer for one model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Nothing limits this model below what the user asks of it.
+    Fine,
+    /// Settings limit it; after the fix the machine serves everything asked.
+    Settings,
+    /// Even with every setting fixed, the machine cannot serve what is asked.
+    Hardware,
+    /// The model could not be read, so nothing could be diagnosed.
+    Unreadable,
+}
+
+impl Verdict {
+    /// Words for display.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Verdict::Fine => "nothing to fix",
+            Verdict::Settings => "a setting is the limit, not your hardware",
+            Verdict::Hardware => "your hardware is a limit even after the settings are fixed",
+            Verdict::Unreadable => "could not be read",
+        }
+    }
+}
+
+/// The fix, ready to paste.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Fix {
+    /// A Modelfile that re-creates the model with a larger `num_ctx`.
+    pub modelfile: Option<String>,
+    /// The name of the re-created model.
+    pub new_model_name: Option<String>,
+    /// `ollama create <new-name> -f Modelfile`.
+    pub ollama_create: Option<String>,
+    /// The context to set in the client (at least this many tokens).
+    pub client_limit_tokens: Option<u64>,
+    /// The client timeout to set (at least this many seconds).
+    pub timeout_secs: Option<u64>,
+    /// A machine setting to change (the GPU memory limit), when the fix needs it.
+    pub memory_setting: Option<String>,
+    /// The steps in order, in words.
+    pub steps: Vec<String>,
+}
+
+impl Fix {
+    /// Whether there is anything to do.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// The diagnosis of one local model.
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelDiagnosis {
+    /// Display name (Ollama's `model:tag`, else the file name).
+    pub name: String,
+    /// Where it was found.
+    pub source: ModelSource,
+    /// The GGUF file (or the manifest).
+    pub path: PathBuf,
+    /// The overall answer.
+    pub verdict: Verdict,
+    /// Why the model could not be read, naming the file.
+    pub error: Option<String>,
+    /// What the model is.
+    pub identity: Option<Identity>,
+    /// Native vs configured vs fitting context.
+    pub context: Option<ContextFinding>,
+    /// Prefill of the largest prompt vs the timeout.
+    pub prefill: Option<PrefillFinding>,
+    /// What to change.
+    pub fix: Fix,
+    /// Whether another machine would help, after the fix.
+    pub hardware: Option<HardwareFinding>,
+    /// The findings as sentences, most important first.
+    pub findings: Vec<String>,
+    /// Problems met reading the model.
+    pub problems: Vec<String>,
+}
+
+/// The whole diagnosis; its JSON keys are a stable interface.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diagnosis {
+    /// The machine diagnosed on.
+    pub machine: MachineSummary,
+    /// The user's limits.
+    pub user: UserLimits,
+    /// One entry per local model.
+    pub models: Vec<ModelDiagnosis>,
+    /// Notes from reading the setup.
+    pub notes: Vec<String>,
+    /// One sentence: what to do first.
+    pub headline: String,
+}
+
+/// The KV cache type Ollama and llama.cpp use unless told otherwise.
+pub const DEFAULT_KV_TYPE: &str = "f16";
+
+/// Diagnoses every local model on the machine.
+pub fn diagnose(catalog: &Catalog, input: &DiagnoseInput<'_>) -> Diagnosis {
+    let setup = input.setup;
+    let models: Vec<ModelDiagnosis> = input
+        .models
+        .iter()
+        .map(|m| diagnose_model(catalog, input, m))
+        .collect();
+    let headline = headline(&models);
+    Diagnosis {
+        machine: MachineSummary {
+            id: setup.machine.id.clone(),
+            name: setup.machine.name.clone(),
+            per_device_gb: setup.per_device_gb,
+            runtime: setup.runtime,
+            how: input.machine_how.clone(),
+        },
+        user: input.user.clone(),
+        models,
+        notes: input.notes.clone(),
+        headline,
+    }
+}
+
+fn headline(models: &[ModelDiagnosis]) -> String {
+    if models.is_empty() {
+        return "No local models found: nothing to diagnose.".to_owned();
+    }
+    let count = |v: Verdict| models.iter().filter(|m| m.verdict == v).count();
+    let settings = count(Verdict::Settings);
+    let hardware = count(Verdict::Hardware);
+    if settings > 0 && hardware == 0 {
+        format!(
+            "Fix the settings before you buy anything: {settings} of {} model(s) are limited by a setting, not by your hardware.",
+            models.len()
+        )
+    } else if hardware > 0 {
+        format!(
+            "{hardware} of {} model(s) need more than this machine can give even with the settings fixed; fix the settings first, then see the hardware finding.",
+            models.len()
+        )
+    } else if count(Verdict::Fine) == models.len() {
+        "Nothing to fix: your settings and your machine serve what you asked.".to_owned()
+    } else {
+        "Some models could not be read; see their errors.".to_owned()
+    }
+}
+
+fn unreadable(m: &LocalModel, error: String) -> ModelDiagnosis {
+    ModelDiagnosis {
+        name: m.name.clone(),
+        source: m.source,
+        path: m.path.clone(),
+        verdict: Verdict::Unreadable,
+        findings: vec![format!("{}: {error}", m.name)],
+        error: Some(error),
+        identity: None,
+        context: None,
+        prefill: None,
+        fix: Fix::default(),
+        hardware: None,
+        problems: m.problems.clone(),
+    }
+}
+
+fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) -> ModelDiagnosis {
+    let resolved = match identify::resolve(catalog, m) {
+        Ok(r) => r,
+        Err(error) => return unreadable(m, error),
+    };
+    let setup = input.setup;
+    let Some(profile) = catalog.runtime(setup.runtime) else {
+        return unreadable(
+            m,
+            format!(
+                "the catalogue has no efficiency profile for runtime \"{}\"",
+                setup.runtime
+            ),
+        );
+    };
+    let loaded = LoadedModel {
+        model: &resolved.model,
+        quant: &resolved.quant,
+        kv: &resolved.kv,
+    };
+    let context = context::find(
+        m,
+        &resolved,
+        loaded,
+        setup,
+        profile,
+        &input.user,
+        input.loaded_context_tokens.get(&m.name).copied(),
+        input.ollama_default_context_tokens,
+    );
+    let prefill = timeout::find(catalog, loaded, setup, profile, &context, &input.user);
+    let mut fix = context::fix(m, &context, &input.user);
+    if let Some(p) = &prefill {
+        timeout::add_fix(p, &mut fix);
+    }
+    let hardware = hardware::find(
+        catalog,
+        &resolved,
+        setup,
+        &context,
+        prefill.as_ref(),
+        &input.user,
+    );
+    let verdict = verdict(&context, prefill.as_ref(), &fix);
+    let mut findings = vec![context.sentence.clone()];
+    findings.extend(prefill.iter().flat_map(|p| p.sentences.iter().cloned()));
+    findings.extend(hardware.iter().map(|h| h.sentence.clone()));
+    let mut error = None;
+    if let Some(e) = &resolved.file_error {
+        findings.push(format!(
+            "the file could not be read ({e}); the catalogue's figures were used"
+        ));
+        error = Some(e.clone());
+    }
+    ModelDiagnosis {
+        name: m.name.clone(),
+        source: m.source,
+        path: m.path.clone(),
+        verdict,
+        error,
+        identity: Some(resolved.identity),
+        context: Some(context),
+        prefill,
+        fix,
+        hardware,
+        findings,
+        problems: m.problems.clone(),
+    }
+}
+
+fn verdict(context: &ContextFinding, prefill: Option<&PrefillFinding>, fix: &Fix) -> Verdict {
+    let prompt_too_big_for_memory = prefill.is_some_and(|p| !p.fits_in_memory);
+    if context.memory_binding || prompt_too_big_for_memory {
+        Verdict::Hardware
+    } else if fix.is_empty() {
+        Verdict::Fine
+    } else {
+        Verdict::Settings
+    }
+}

@@ -1,0 +1,246 @@
+//! Prefill of the user's largest prompt against the client's timeout, with the engine's
+//! prediction (which slows with depth), the timeout to set and the largest prompt that
+//! finishes in time.
+
+use serde::Serialize;
+
+use crate::engine::memory::{plan, LoadedModel, MemoryPlan};
+use crate::engine::mix::request;
+use crate::engine::rank::thousands;
+use crate::engine::speed::Hardware;
+use crate::engine::types::{Catalog, Runtime, RuntimeProfile};
+
+use super::context::ContextFinding;
+use super::{Fix, MachineSetup, UserLimits};
+
+/// The suggested timeout covers the predicted time plus this share, for the variance of real
+/// runs around the engine's prediction.
+pub const TIMEOUT_MARGIN_SHARE: f64 = 0.2;
+
+/// Suggested timeouts are rounded up to a multiple of this many seconds.
+pub const TIMEOUT_ROUNDING_SECS: f64 = 60.0;
+
+/// The prefill finding for the largest prompt.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PrefillFinding {
+    /// The largest prompt.
+    pub prompt_tokens: u64,
+    /// The context allocated for the prediction (the fixed context, or the prompt if larger).
+    pub context_tokens: u64,
+    /// The model fits in memory at that context.
+    pub fits_in_memory: bool,
+    /// Predicted seconds to the first token (prefill of the whole prompt).
+    pub predicted_secs: Option<f64>,
+    /// Mean prefill speed over the prompt.
+    pub prefill_tokens_per_s: Option<f64>,
+    /// What limits the prefill (compute, attention, bandwidth, offload).
+    pub prefill_limit: Option<String>,
+    /// The client's timeout.
+    pub timeout_secs: Option<f64>,
+    /// The timeout ends the request before the first token.
+    pub cut_off: Option<bool>,
+    /// A timeout that covers the prediction with a margin.
+    pub suggested_timeout_secs: Option<u64>,
+    /// The largest prompt that finishes prefill within the timeout.
+    pub max_prompt_tokens_within_timeout: Option<u64>,
+    /// The prompt is longer than the configured context limit.
+    pub over_context_limit: bool,
+    /// The prompt is longer than the model's native context.
+    pub over_native: bool,
+    /// The findings in words.
+    pub sentences: Vec<String>,
+}
+
+/// Seconds as words: "about 6.1 minutes (367 s)" or "about 42 s".
+pub fn duration_words(secs: f64) -> String {
+    if secs >= 90.0 {
+        format!("about {:.1} minutes ({:.0} s)", secs / 60.0, secs)
+    } else {
+        format!("about {secs:.0} s")
+    }
+}
+
+/// A timeout that covers `predicted_secs` with [`TIMEOUT_MARGIN_SHARE`], rounded up to
+/// [`TIMEOUT_ROUNDING_SECS`].
+pub fn suggested_timeout_secs(predicted_secs: f64) -> u64 {
+    let with_margin = predicted_secs.max(1.0) * (1.0 + TIMEOUT_MARGIN_SHARE);
+    ((with_margin / TIMEOUT_ROUNDING_SECS).ceil() * TIMEOUT_ROUNDING_SECS) as u64
+}
+
+/// The largest prompt in `1..=upper_tokens` whose predicted time is within `timeout_secs`,
+/// by bisection (time grows with the prompt); 0 when even one token is too slow.
+pub fn max_prompt_within(
+    upper_tokens: u64,
+    timeout_secs: f64,
+    secs_for: impl Fn(u64) -> f64,
+) -> u64 {
+    if secs_for(1) > timeout_secs {
+        return 0;
+    }
+    if secs_for(upper_tokens) <= timeout_secs {
+        return upper_tokens;
+    }
+    let (mut lo, mut hi) = (1u64, upper_tokens);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if secs_for(mid) <= timeout_secs {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Rounds a token count down to a readable figure (thousands above 10,000).
+fn round_down_tokens(tokens: u64) -> u64 {
+    if tokens >= 10_000 {
+        tokens / 1000 * 1000
+    } else {
+        tokens
+    }
+}
+
+fn time_to_first_token(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    prompt: u64,
+) -> (f64, f64, String) {
+    let r = request(hw, model, memory, prompt.max(1), 0, 1, f64::INFINITY);
+    (
+        r.time_to_first_token_secs,
+        r.prefill.tokens_per_s,
+        r.prefill.limit.as_str().to_owned(),
+    )
+}
+
+/// Predicts the prefill of the user's largest prompt; `None` when no prompt size was given.
+pub fn find(
+    catalog: &Catalog,
+    loaded: LoadedModel<'_>,
+    setup: MachineSetup<'_>,
+    profile: &RuntimeProfile,
+    context: &ContextFinding,
+    user: &UserLimits,
+) -> Option<PrefillFinding> {
+    let prompt = user.largest_prompt_tokens?.max(1);
+    let native = context.native_tokens;
+    let over_native = prompt > native;
+    let over_context_limit = prompt > context.effective_limit_tokens;
+    let allocation = context.target_tokens.max(prompt.min(native));
+    let memory = plan(
+        setup.machine,
+        setup.per_device_gb,
+        profile,
+        &[(loaded, allocation)],
+    );
+    let fits = memory.fits();
+    let mut sentences = Vec::new();
+    if over_native {
+        sentences.push(format!(
+            "a {}-token prompt is longer than the model's native {}-token context: no setting or machine makes it fit; split the work or use a model with a longer context",
+            thousands(prompt),
+            thousands(native)
+        ));
+    } else if over_context_limit {
+        let after = if prompt <= context.target_tokens {
+            format!(
+                "the fix below raises the limit to {}",
+                thousands(context.target_tokens)
+            )
+        } else {
+            format!(
+                "only {} tokens fit in your memory",
+                thousands(context.target_tokens)
+            )
+        };
+        sentences.push(format!(
+            "a {}-token prompt is over your {}-token limit: the request overflows the context ({after})",
+            thousands(prompt),
+            thousands(context.effective_limit_tokens)
+        ));
+    }
+    let mut finding = PrefillFinding {
+        prompt_tokens: prompt,
+        context_tokens: allocation,
+        fits_in_memory: fits,
+        predicted_secs: None,
+        prefill_tokens_per_s: None,
+        prefill_limit: None,
+        timeout_secs: user.timeout_secs,
+        cut_off: None,
+        suggested_timeout_secs: None,
+        max_prompt_tokens_within_timeout: None,
+        over_context_limit,
+        over_native,
+        sentences,
+    };
+    if !fits {
+        finding.sentences.push(format!(
+            "at a {}-token context the model does not fit in this machine's memory, so no prefill time can be predicted",
+            thousands(allocation)
+        ));
+        return Some(finding);
+    }
+    let hw = Hardware {
+        machine: setup.machine,
+        profile,
+        cpu_profile: catalog.runtime(Runtime::Cpu),
+    };
+    let (secs, rate, limit) = time_to_first_token(&hw, &loaded, &memory, prompt);
+    let suggested = suggested_timeout_secs(secs);
+    finding.predicted_secs = Some(secs);
+    finding.prefill_tokens_per_s = Some(rate);
+    finding.prefill_limit = Some(limit.clone());
+    finding.suggested_timeout_secs = Some(suggested);
+    let needs = format!(
+        "a {}-token prompt needs {} to prefill here ({:.0} tok/s on average, {limit}-bound, slowing as the context fills)",
+        thousands(prompt),
+        duration_words(secs),
+        rate
+    );
+    match user.timeout_secs {
+        Some(timeout) if secs > timeout => {
+            let max_prompt = max_prompt_within(prompt, timeout, |p| {
+                time_to_first_token(&hw, &loaded, &memory, p).0
+            });
+            let max_prompt = round_down_tokens(max_prompt);
+            finding.cut_off = Some(true);
+            finding.max_prompt_tokens_within_timeout = Some(max_prompt);
+            finding.sentences.push(format!(
+                "{needs}; a {timeout:.0} s timeout will cut it off: raise the timeout to at least {suggested} s or keep prompts under {} tokens",
+                thousands(max_prompt)
+            ));
+        }
+        Some(timeout) => {
+            finding.cut_off = Some(false);
+            finding.max_prompt_tokens_within_timeout = None;
+            finding.sentences.push(format!(
+                "{needs}, within your {timeout:.0} s timeout ({:.0} s to spare)",
+                timeout - secs
+            ));
+        }
+        None => finding.sentences.push(format!(
+            "{needs}; make sure your client's timeout is at least {suggested} s"
+        )),
+    }
+    Some(finding)
+}
+
+/// Adds the timeout to the fix when the timeout cuts the prompt off.
+pub fn add_fix(finding: &PrefillFinding, fix: &mut Fix) {
+    if finding.cut_off != Some(true) {
+        return;
+    }
+    let (Some(suggested), Some(secs)) = (finding.suggested_timeout_secs, finding.predicted_secs)
+    else {
+        return;
+    };
+    fix.timeout_secs = Some(suggested);
+    fix.steps.push(format!(
+        "Set your client's request timeout to at least {suggested} s (the prefill of a {}-token prompt takes {} here).",
+        thousands(finding.prompt_tokens),
+        duration_words(secs)
+    ));
+}
