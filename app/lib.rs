@@ -7,3 +7,4 @@ pub mod detect;
 pub mod engine;
 pub mod local;
 pub mod report;
+pub mod ui;

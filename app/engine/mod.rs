@@ -6,6 +6,7 @@
 pub mod memory;
 pub mod mix;
 pub mod rank;
+pub mod series;
 pub mod speed;
 pub mod types;
 
