@@ -20,7 +20,7 @@ use super::filters_panel::filters_ui;
 use super::jobs::{BandwidthJob, DetectionJob, DetectionSource};
 use super::machine_panel::machine_ui;
 use super::ranking_panel::{is_entry, ranking_ui};
-use super::state::{PersistedState, Scenario, STORAGE_KEY};
+use super::state::{ChartTab, PersistedState, Scenario, Selection, STORAGE_KEY};
 use super::top_bar::{top_bar_ui, Notice, PathPrompt};
 use super::workload_panel::{normalize_shares, set_share, workload_ui};
 
@@ -134,6 +134,16 @@ impl HeadroomApp {
             .entries
             .iter()
             .find(|e| is_entry(e, selected))
+    }
+
+    /// Shows this option in the details panel, as a click on its card does.
+    pub fn select(&mut self, selection: Selection) {
+        self.state.selected = Some(selection);
+    }
+
+    /// Shows this chart under the ranking.
+    pub fn set_chart_tab(&mut self, tab: ChartTab) {
+        self.state.chart_tab = tab;
     }
 
     /// Messages shown in the window.
@@ -287,9 +297,11 @@ impl HeadroomApp {
         let Some(ranking) = &cache.ranking else {
             return command;
         };
+        // With nothing selected, the details show the top of the ranking.
         let selected_entry = selected
             .as_ref()
-            .and_then(|s| ranking.entries.iter().find(|e| is_entry(e, s)));
+            .and_then(|s| ranking.entries.iter().find(|e| is_entry(e, s)))
+            .or(ranking.entries.first());
         let measured = bandwidth.last.as_ref().and_then(|r| r.as_ref().ok());
         egui::Panel::right("details")
             .resizable(true)

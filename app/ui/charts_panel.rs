@@ -9,6 +9,7 @@ use crate::engine::rank::Ranking;
 use crate::engine::series::{ChartSeries, Curve};
 
 use super::command::Command;
+use super::ranking_panel::usd;
 use super::ranking_panel::{is_entry, selection_of};
 use super::state::{ChartTab, Selection};
 
@@ -65,7 +66,6 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
         .y_axis_label("mix decode (tok/s)")
         .include_x(0.0)
         .include_y(0.0)
-        .legend(Legend::default())
         .label_formatter(|hover| {
             let egui_plot::HoverPosition::NearDataPoint {
                 plot_name,
@@ -76,8 +76,9 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
                 return None;
             };
             Some(format!(
-                "{plot_name}\n${:.0}\n{:.1} tok/s",
-                position.x, position.y
+                "{plot_name}\n{}\n{:.1} tok/s",
+                usd(position.x),
+                position.y
             ))
         })
         .show(ui, |plot| {

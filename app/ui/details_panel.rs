@@ -10,6 +10,8 @@ use crate::engine::rank::RankEntry;
 use crate::engine::series::claim_checks;
 use crate::engine::types::{is_estimate, Catalog, Sourced, Workload};
 
+use super::ranking_panel::usd;
+
 /// Draws the panel for `entry`, or a hint when nothing is selected.
 pub fn details_ui(
     ui: &mut Ui,
@@ -116,7 +118,7 @@ pub fn details_ui(
                 ui.label("price");
                 ui.label(option.price_usd.map_or_else(
                     || "unknown".to_owned(),
-                    |p| format!("${p:.0} ({})", option.price_date),
+                    |p| format!("{} ({})", usd(p), option.price_date),
                 ));
                 source_ui(ui, &option.source);
                 ui.end_row();

@@ -4,7 +4,7 @@
 use egui::{Color32, RichText, Ui};
 
 use crate::engine::mix::{gib, LocalProblem, Served};
-use crate::engine::rank::{RankEntry, Ranking};
+use crate::engine::rank::{thousands, RankEntry, Ranking};
 use crate::engine::types::Workload;
 
 use super::command::Command;
@@ -69,6 +69,12 @@ pub fn selection_of(entry: &RankEntry) -> Selection {
     }
 }
 
+/// Dollars with thousands separators: "$3,999".
+pub fn usd(amount: f64) -> String {
+    let sign = if amount < 0.0 { "-" } else { "" };
+    format!("{sign}${}", thousands(amount.abs().round() as u64))
+}
+
 /// Green for good news, in both themes.
 pub fn good_color(ui: &Ui) -> Color32 {
     if ui.visuals().dark_mode {
@@ -96,13 +102,17 @@ fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
         .color(good_color(ui))
     } else if first.mix.meets_targets {
         RichText::new(format!(
-            "Top pick: {} with {:.0} GB at ${:.0}.",
-            first.machine_name, first.total_memory_gb, first.price_usd
+            "Top pick: {} with {:.0} GB at {}.",
+            first.machine_name,
+            first.total_memory_gb,
+            usd(first.price_usd)
         ))
     } else {
         RichText::new(format!(
-            "No option meets every target; closest: {} with {:.0} GB at ${:.0}.",
-            first.machine_name, first.total_memory_gb, first.price_usd
+            "No option meets every target; closest: {} with {:.0} GB at {}.",
+            first.machine_name,
+            first.total_memory_gb,
+            usd(first.price_usd)
         ))
         .color(ui.visuals().warn_fg_color)
     };
@@ -142,7 +152,7 @@ fn card_ui(
                 let price = if entry.is_current {
                     "$0 (owned)".to_owned()
                 } else {
-                    format!("${:.0}", entry.price_usd)
+                    usd(entry.price_usd)
                 };
                 ui.label(price);
                 if entry.pareto {
