@@ -33,8 +33,12 @@ fn m2_ultra_detection() -> Detection {
 
 fn window(tab: ChartTab, theme: egui::Theme) -> Harness<'static, HeadroomApp> {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
-    let mut app = HeadroomApp::new_with(catalog, None, DetectionSource::Injected(m2_ultra_detection()))
-        .with_dialogs(Dialogs::PathField);
+    let mut app = HeadroomApp::new_with(
+        catalog,
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField);
     app.select(Selection {
         machine_id: "mac-studio-m2-ultra-60c".to_owned(),
         per_device_gb: 64.0,

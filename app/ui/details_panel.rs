@@ -222,7 +222,7 @@ pub fn details_ui(
             );
             if check.exceeds_bound {
                 ui.label(
-                    RichText::new(format!("⚠ {text}: faster than the memory bandwidth allows"))
+                    RichText::new(format!("{text}: faster than the memory bandwidth allows"))
                         .color(ui.visuals().warn_fg_color),
                 );
             } else {
