@@ -269,6 +269,7 @@ impl HeadroomApp {
         egui::Panel::left("inputs")
             .resizable(true)
             .default_size(370.0)
+            .size_range(300.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("inputs-scroll")
@@ -305,7 +306,8 @@ impl HeadroomApp {
         let measured = bandwidth.last.as_ref().and_then(|r| r.as_ref().ok());
         egui::Panel::right("details")
             .resizable(true)
-            .default_size(380.0)
+            .default_size(400.0)
+            .size_range(280.0..=440.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("details-scroll")

@@ -88,7 +88,12 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
                     .border_width(0.0),
             );
             plot.line(
-                Line::new("Pareto frontier", PlotPoints::new(series.frontier.clone())).width(1.5),
+                Line::new("Pareto frontier", PlotPoints::new(series.frontier.clone()))
+                    .color(Color32::from_rgb(120, 160, 230))
+                    .width(1.5)
+                    // A staircase has two points per price: a line, not a min/max band.
+                    .allow_band(false)
+                    .allow_hover(false),
             );
             for point in &series.price {
                 let color = if point.is_current {
@@ -315,6 +320,7 @@ fn curves_plot(
             let is_selected = Some(curve.entry) == selected;
             plot.line(
                 Line::new(curve.label.clone(), PlotPoints::new(points))
+                    .allow_band(false)
                     .id((id, curve.entry))
                     .color(curve_color(curve, i))
                     .width(if is_selected || curve.is_current {

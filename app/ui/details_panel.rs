@@ -63,6 +63,7 @@ pub fn details_ui(
     ui.label(RichText::new("Memory at the mix's peak").strong());
     if let Some(peak) = &entry.mix.peak_memory {
         egui::Grid::new("memory-breakdown")
+            .max_col_width(180.0)
             .num_columns(2)
             .striped(true)
             .show(ui, |ui| {
@@ -91,6 +92,7 @@ pub fn details_ui(
     ui.separator();
     ui.label(RichText::new("Numbers the engine used").strong());
     egui::Grid::new("machine-numbers")
+        .max_col_width(160.0)
         .num_columns(3)
         .striped(true)
         .show(ui, |ui| {
@@ -256,15 +258,27 @@ fn trim_number(value: f64) -> String {
     }
 }
 
-/// A URL as a link; anything else is an estimate, said so.
+/// A URL as a link named by its site; anything else is an estimate, named by its kind
+/// ("estimate", "assumed", "fitted") with the whole text on hover.
 fn source_ui(ui: &mut Ui, source: &str) {
     if is_estimate(source) {
-        ui.label(RichText::new(format!("estimated: {source}")).small().weak());
+        let kind = source.split(':').next().unwrap_or("estimate").trim();
+        let kind = if kind.is_empty() || kind.len() > 12 {
+            "estimated"
+        } else {
+            kind
+        };
+        ui.label(RichText::new(kind).small().weak())
+            .on_hover_text(source);
     } else {
-        let short = source
+        let host = source
             .trim_start_matches("https://")
-            .trim_start_matches("http://");
-        let short: String = short.chars().take(40).collect();
-        ui.hyperlink_to(RichText::new(short).small(), source);
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or(source)
+            .trim_start_matches("www.");
+        ui.hyperlink_to(RichText::new(host).small(), source)
+            .on_hover_text(source);
     }
 }

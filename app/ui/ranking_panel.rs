@@ -138,7 +138,7 @@ fn card_ui(
     let response = frame
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.label(RichText::new(format!("#{}", rank + 1)).strong());
                 ui.label(
                     RichText::new(format!(
