@@ -247,9 +247,9 @@ fn prefill_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> P
     let model_name = catalog
         .model(&task.model)
         .map_or_else(|| task.model.clone(), |m| m.name.clone());
-    let context = catalog.model(&task.model).map_or(MAX_PROMPT_TOKENS, |m| {
-        m.context_extended.unwrap_or(m.context_native)
-    });
+    let context = catalog
+        .model(&task.model)
+        .map_or(MAX_PROMPT_TOKENS, |m| m.context_native);
     let lengths = log_spaced(
         MIN_PROMPT_TOKENS,
         context.min(MAX_PROMPT_TOKENS),

@@ -266,6 +266,8 @@ fn curve_color(curve: &Curve, index: usize) -> Color32 {
 /// How a curve chart is labelled.
 struct CurveAxes<'a> {
     id: &'a str,
+    /// The top of the y axis at first; `None` fits the data.
+    y_max: Option<f64>,
     x_log: bool,
     x_label: &'a str,
     y_label: &'a str,
@@ -282,6 +284,7 @@ fn curves_plot(
 ) -> Option<usize> {
     let CurveAxes {
         id,
+        y_max,
         x_log,
         x_label,
         y_label,
@@ -310,6 +313,9 @@ fn curves_plot(
                 position.y
             ))
         });
+    if let Some(y_max) = y_max.filter(|y| *y > 0.0) {
+        plot = plot.default_y_bounds(0.0, y_max);
+    }
     if x_log {
         plot = plot.x_grid_spacer(egui_plot::log_grid_spacer(10));
     }
@@ -369,6 +375,12 @@ fn prefill_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Opt
     let timeouts = chart.timeouts.clone();
     let axes = CurveAxes {
         id: "prefill",
+        // Up to three times the longest timeout: past it, every machine has failed the task.
+        y_max: chart
+            .timeouts
+            .iter()
+            .map(|t| t.timeout_secs * 3.0)
+            .reduce(f64::max),
         x_log: true,
         x_label: "prompt tokens (log scale)",
         y_label: "prefill (s)",
@@ -404,6 +416,7 @@ fn decode_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Opti
     let target = chart.target_tokens_per_s;
     let axes = CurveAxes {
         id: "decode",
+        y_max: None,
         x_log: false,
         x_label: "tokens already in the context",
         y_label: "decode (tok/s)",

@@ -36,6 +36,7 @@ pub fn filters_ui(ui: &mut Ui, options: &mut RankOptions) {
     egui::ComboBox::from_label("objective")
         .selected_text(objective_title(*objective))
         .width(220.0)
+        .truncate()
         .show_ui(ui, |ui| {
             for choice in [
                 Objective::Fastest,

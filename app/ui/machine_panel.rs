@@ -42,9 +42,12 @@ fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
         || "none (rank purchases only)".to_owned(),
         |m| m.name.clone(),
     );
-    egui::ComboBox::from_label("machine you have")
+    // The label sits above: machine names are long, and beside them it would wrap.
+    let label = ui.label("The machine you have:");
+    egui::ComboBox::from_id_salt("machine-you-have")
         .selected_text(current_name)
-        .width(220.0)
+        .width(ui.available_width() - 8.0)
+        .truncate()
         .show_ui(ui, |ui| {
             if ui
                 .selectable_label(have.is_none(), "none (rank purchases only)")
@@ -68,7 +71,9 @@ fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
                     }));
                 }
             }
-        });
+        })
+        .response
+        .labelled_by(label.id);
     if let Some(machine) = have.and_then(|h| catalog.machine(&h.machine)) {
         let per_device_gb = have.map_or(0.0, |h| h.per_device_gb);
         egui::ComboBox::from_label("its memory")

@@ -256,18 +256,29 @@ fn tasks_ui(ui: &mut Ui, workload: &Workload, entry: &RankEntry) {
                     }
                 };
                 ui.label(served);
-                match &task.local {
-                    Some(local) => {
+                match (&task.local, &task.served) {
+                    (Some(local), Served::Local) => {
                         ui.label(format!("{:.1} tok/s", local.decode.tokens_per_s));
                         ui.label(format!("{:.1} s", local.time_to_first_token_secs));
-                        let over = if local.beats_timeout {
-                            String::new()
-                        } else {
-                            format!(" > {:.0} s timeout", spec.timeout_secs)
-                        };
-                        ui.label(format!("{:.0} s{over}", local.total_secs));
+                        ui.label(format!("{:.0} s", local.total_secs));
                     }
-                    None => {
+                    // Not served here: the local figures explain why, so show them as such.
+                    (Some(local), served) => {
+                        let weak = |text: String| RichText::new(text).weak();
+                        ui.label(weak(format!("{:.1} tok/s", local.decode.tokens_per_s)));
+                        ui.label(weak(format!("{:.1} s", local.time_to_first_token_secs)));
+                        let cloud = match (served, task.secs) {
+                            (Served::Cloud { .. }, Some(secs)) => {
+                                format!("{secs:.0} s cloud; ")
+                            }
+                            _ => String::new(),
+                        };
+                        ui.label(format!(
+                            "{cloud}{:.0} s here > {:.0} s",
+                            local.total_secs, spec.timeout_secs
+                        ));
+                    }
+                    (None, _) => {
                         ui.label("—");
                         ui.label("—");
                         ui.label(

@@ -26,6 +26,7 @@ pub fn workload_ui(
     egui::ComboBox::from_label("preset")
         .selected_text(preset_name)
         .width(220.0)
+        .truncate()
         .show_ui(ui, |ui| {
             for preset in &catalog.workloads {
                 if ui
@@ -114,6 +115,7 @@ fn task_ui(
     egui::ComboBox::from_label("model")
         .selected_text(model_name)
         .width(200.0)
+        .truncate()
         .show_ui(ui, |ui| {
             for model in &catalog.models {
                 ui.selectable_value(&mut task.model, model.id.clone(), &model.name);
