@@ -8,3 +8,4 @@ pub mod diagnose;
 pub mod engine;
 pub mod local;
 pub mod report;
+pub mod ui;

@@ -6,9 +6,11 @@ use headroom::cli::{run, Cli};
 fn main() {
     let cli = Cli::parse();
     let Some(command) = &cli.command else {
-        // The window lands with the UI issue; until then, show what the CLI can do.
-        use clap::CommandFactory;
-        let _ = Cli::command().print_help();
+        if let Err(why) = headroom::ui::run_window() {
+            eprintln!("headroom: {why}");
+            eprintln!("headroom: everything the window does is also on the command line: see `headroom --help`");
+            std::process::exit(1);
+        }
         return;
     };
     if let Err(e) = run(&cli, command) {

@@ -1,0 +1,422 @@
+//! Chart series: the plain, serializable data the window's charts draw, computed from a
+//! ranking. Price against performance, memory stacks, prefill time against prompt length,
+//! decode speed against context depth, and claim checks against the bandwidth bound.
+//!
+//! Pure, like the rest of the engine: the UI draws these numbers and never computes physics.
+
+use serde::Serialize;
+
+use super::memory::LoadedModel;
+use super::rank::{RankEntry, Ranking};
+use super::speed::{decode_bound_tokens_per_s, decode_step, prefill, Hardware};
+use super::types::{Catalog, Machine, Runtime, Task, Workload, GIB};
+
+/// Points per curve: enough for a smooth line, few enough to recompute while dragging.
+pub const CURVE_POINTS: usize = 32;
+
+/// The shortest prompt on the prefill chart.
+pub const MIN_PROMPT_TOKENS: u64 = 1_000;
+
+/// The longest prompt on the prefill chart, unless the model's context is shorter.
+pub const MAX_PROMPT_TOKENS: u64 = 1_000_000;
+
+/// One machine option on the price/performance chart.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct PricePoint {
+    /// Index into [`Ranking::entries`].
+    pub entry: usize,
+    /// "Mac Studio M3 Ultra 256 GB".
+    pub label: String,
+    pub price_usd: f64,
+    /// Share-weighted local decode speed of the mix (tasks not served locally count as zero).
+    pub decode_tokens_per_s: f64,
+    pub pareto: bool,
+    pub is_current: bool,
+    pub meets_targets: bool,
+}
+
+/// One machine option's peak memory, stacked against what the accelerator may use.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MemoryStack {
+    /// Index into [`Ranking::entries`].
+    pub entry: usize,
+    pub label: String,
+    pub weights_gib: f64,
+    pub kv_cache_gib: f64,
+    pub overhead_gib: f64,
+    pub usable_gib: f64,
+    /// `usable - total`; negative when the mix does not fit on the accelerator.
+    pub headroom_gib: f64,
+    /// Runs at all (on the accelerator or with layers offloaded to system RAM).
+    pub fits: bool,
+    pub is_current: bool,
+}
+
+/// A line of one machine option: `(x, y)` points in the chart's units.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Curve {
+    /// Index into [`Ranking::entries`].
+    pub entry: usize,
+    pub label: String,
+    pub is_current: bool,
+    pub points: Vec<[f64; 2]>,
+}
+
+/// A task's timeout, drawn as a horizontal line on the prefill chart.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TimeoutLine {
+    pub task: String,
+    pub timeout_secs: f64,
+}
+
+/// Prefill seconds (y) against prompt tokens (x), per machine option.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct PrefillChart {
+    /// The task whose model the curves use: the one with the longest prompt.
+    pub task: String,
+    pub model: String,
+    pub curves: Vec<Curve>,
+    pub timeouts: Vec<TimeoutLine>,
+    /// Machine options left out because the model does not fit them.
+    pub left_out: Vec<String>,
+}
+
+/// Decode tokens per second (y) against context depth in tokens (x), per machine option.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DecodeChart {
+    pub task: String,
+    pub model: String,
+    pub curves: Vec<Curve>,
+    /// The mix's decode target, when it has one.
+    pub target_tokens_per_s: Option<f64>,
+    pub left_out: Vec<String>,
+}
+
+/// Every chart of the window, from one ranking.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ChartSeries {
+    pub price: Vec<PricePoint>,
+    /// The Pareto frontier as a staircase, sorted by price.
+    pub frontier: Vec<[f64; 2]>,
+    pub memory: Vec<MemoryStack>,
+    pub prefill: PrefillChart,
+    pub decode: DecodeChart,
+}
+
+/// A published speed claim next to the bandwidth bound.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct ClaimCheck {
+    pub by: String,
+    pub text: String,
+    pub model: String,
+    pub quant: String,
+    pub claimed_tokens_per_s: f64,
+    /// Spec bandwidth over bytes read per token; `None` when the model or quant is unknown.
+    pub bound_tokens_per_s: Option<f64>,
+    /// The claim is faster than physics allows.
+    pub exceeds_bound: bool,
+}
+
+/// The label charts and cards use for an entry: name and total memory.
+pub fn entry_label(entry: &RankEntry) -> String {
+    format!(
+        "{} {:.0} GB{}",
+        entry.machine_name,
+        entry.total_memory_gb,
+        if entry.is_current { " (yours)" } else { "" }
+    )
+}
+
+/// `n` whole numbers spaced evenly on a log scale from `min` to `max` (both included).
+pub fn log_spaced(min: u64, max: u64, n: usize) -> Vec<u64> {
+    let (lo, hi) = (min.max(1) as f64, max.max(min.max(1)) as f64);
+    if n < 2 {
+        return vec![lo as u64];
+    }
+    let step = (hi / lo).ln() / (n - 1) as f64;
+    let mut out: Vec<u64> = (0..n)
+        .map(|i| (lo * (step * i as f64).exp()).round() as u64)
+        .collect();
+    out.dedup();
+    out
+}
+
+/// Every chart series for a ranking of `workload`.
+pub fn chart_series(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> ChartSeries {
+    let price: Vec<PricePoint> = ranking
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| PricePoint {
+            entry: i,
+            label: entry_label(e),
+            price_usd: e.price_usd,
+            decode_tokens_per_s: e.mix.local_decode_tokens_per_s,
+            pareto: e.pareto,
+            is_current: e.is_current,
+            meets_targets: e.mix.meets_targets,
+        })
+        .collect();
+    let memory = ranking
+        .entries
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            let peak = e.mix.peak_memory.as_ref()?;
+            Some(MemoryStack {
+                entry: i,
+                label: entry_label(e),
+                weights_gib: peak.weights_bytes / GIB,
+                kv_cache_gib: peak.kv_cache_bytes / GIB,
+                overhead_gib: peak.overhead_bytes / GIB,
+                usable_gib: peak.usable_bytes / GIB,
+                headroom_gib: peak.headroom_bytes / GIB,
+                fits: peak.fits(),
+                is_current: e.is_current,
+            })
+        })
+        .collect();
+    ChartSeries {
+        frontier: frontier(&price),
+        price,
+        memory,
+        prefill: prefill_chart(catalog, workload, ranking),
+        decode: decode_chart(catalog, workload, ranking),
+    }
+}
+
+/// The Pareto points joined as a staircase: each step holds its speed until the next price.
+fn frontier(points: &[PricePoint]) -> Vec<[f64; 2]> {
+    let mut pareto: Vec<[f64; 2]> = points
+        .iter()
+        .filter(|p| p.pareto)
+        .map(|p| [p.price_usd, p.decode_tokens_per_s])
+        .collect();
+    pareto.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+    let mut out = Vec::with_capacity(pareto.len() * 2);
+    for (i, p) in pareto.iter().enumerate() {
+        if i > 0 {
+            out.push([p[0], pareto[i - 1][1]]);
+        }
+        out.push(*p);
+    }
+    out
+}
+
+/// The task whose prompt is longest: the one that meets a timeout first.
+fn longest_prompt_task(workload: &Workload) -> Option<(usize, &Task)> {
+    workload
+        .tasks
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, t)| t.prompt_tokens)
+}
+
+/// What a curve needs: the machine, its runtime profiles, the loaded model and its memory plan.
+struct CurveInputs<'c> {
+    hw: Hardware<'c>,
+    model: LoadedModel<'c>,
+}
+
+fn curve_inputs<'c>(
+    catalog: &'c Catalog,
+    entry: &RankEntry,
+    task: &Task,
+) -> Option<CurveInputs<'c>> {
+    let machine: &Machine = catalog.machine(&entry.machine_id)?;
+    let profile = catalog.runtime(entry.runtime)?;
+    let model = LoadedModel {
+        model: catalog.model(&task.model)?,
+        quant: catalog.quant(&task.quant)?,
+        kv: catalog.kv_type(&task.kv_type)?,
+    };
+    Some(CurveInputs {
+        hw: Hardware {
+            machine,
+            profile,
+            cpu_profile: catalog.runtime(Runtime::Cpu),
+        },
+        model,
+    })
+}
+
+fn prefill_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> PrefillChart {
+    let Some((index, task)) = longest_prompt_task(workload) else {
+        return PrefillChart::default();
+    };
+    let model_name = catalog
+        .model(&task.model)
+        .map_or_else(|| task.model.clone(), |m| m.name.clone());
+    let context = catalog
+        .model(&task.model)
+        .map_or(MAX_PROMPT_TOKENS, |m| m.context_native);
+    let lengths = log_spaced(
+        MIN_PROMPT_TOKENS,
+        context.min(MAX_PROMPT_TOKENS),
+        CURVE_POINTS,
+    );
+    let mut curves = Vec::new();
+    let mut left_out = Vec::new();
+    for (i, entry) in ranking.entries.iter().enumerate() {
+        let plan = entry
+            .mix
+            .tasks
+            .get(index)
+            .and_then(|t| t.memory.as_ref())
+            .filter(|p| p.fits());
+        let (Some(plan), Some(inputs)) = (plan, curve_inputs(catalog, entry, task)) else {
+            left_out.push(entry_label(entry));
+            continue;
+        };
+        let points = lengths
+            .iter()
+            .map(|&n| {
+                [
+                    n as f64,
+                    prefill(&inputs.hw, &inputs.model, plan, task.cached_tokens, n).secs,
+                ]
+            })
+            .collect();
+        curves.push(Curve {
+            entry: i,
+            label: entry_label(entry),
+            is_current: entry.is_current,
+            points,
+        });
+    }
+    let mut timeouts: Vec<TimeoutLine> = workload
+        .tasks
+        .iter()
+        .map(|t| TimeoutLine {
+            task: t.name.clone(),
+            timeout_secs: t.timeout_secs,
+        })
+        .collect();
+    timeouts.dedup_by(|a, b| (a.timeout_secs - b.timeout_secs).abs() < 1e-9);
+    PrefillChart {
+        task: task.name.clone(),
+        model: model_name,
+        curves,
+        timeouts,
+        left_out,
+    }
+}
+
+fn decode_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> DecodeChart {
+    let Some((index, task)) = longest_prompt_task(workload) else {
+        return DecodeChart::default();
+    };
+    let model_name = catalog
+        .model(&task.model)
+        .map_or_else(|| task.model.clone(), |m| m.name.clone());
+    // Depth runs up to the context the runtime allocates, where the cache is fullest.
+    let max_depth = task.allocated_context_tokens().max(1);
+    let depths: Vec<u64> = (0..CURVE_POINTS)
+        .map(|i| max_depth * i as u64 / (CURVE_POINTS as u64 - 1))
+        .collect();
+    let mut curves = Vec::new();
+    let mut left_out = Vec::new();
+    for (i, entry) in ranking.entries.iter().enumerate() {
+        let plan = entry
+            .mix
+            .tasks
+            .get(index)
+            .and_then(|t| t.memory.as_ref())
+            .filter(|p| p.fits());
+        let (Some(plan), Some(inputs)) = (plan, curve_inputs(catalog, entry, task)) else {
+            left_out.push(entry_label(entry));
+            continue;
+        };
+        let points = depths
+            .iter()
+            .map(|&d| {
+                let step = decode_step(&inputs.hw, &inputs.model, plan, d as f64);
+                [d as f64, 1.0 / step.total_secs.max(f64::MIN_POSITIVE)]
+            })
+            .collect();
+        curves.push(Curve {
+            entry: i,
+            label: entry_label(entry),
+            is_current: entry.is_current,
+            points,
+        });
+    }
+    DecodeChart {
+        task: task.name.clone(),
+        model: model_name,
+        curves,
+        target_tokens_per_s: workload.min_decode_tokens_per_s,
+        left_out,
+    }
+}
+
+/// Checks every published claim of a machine against its bandwidth bound.
+pub fn claim_checks(catalog: &Catalog, machine: &Machine) -> Vec<ClaimCheck> {
+    machine
+        .claims
+        .iter()
+        .map(|claim| {
+            // The bound reads active weights only, so the KV type does not matter here.
+            let bound = match (
+                catalog.model(&claim.model),
+                catalog.quant(&claim.quant),
+                catalog.kv_types.first(),
+            ) {
+                (Some(model), Some(quant), Some(kv)) => Some(decode_bound_tokens_per_s(
+                    machine,
+                    &LoadedModel { model, quant, kv },
+                )),
+                _ => None,
+            };
+            ClaimCheck {
+                by: claim.by.clone(),
+                text: claim.text.clone(),
+                model: claim.model.clone(),
+                quant: claim.quant.clone(),
+                claimed_tokens_per_s: claim.decode_tokens_per_s,
+                bound_tokens_per_s: bound,
+                exceeds_bound: bound.is_some_and(|b| claim.decode_tokens_per_s > b),
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[track_caller]
+    fn check_log_spaced(min: u64, max: u64, n: usize, expected: &[u64]) {
+        assert_eq!(log_spaced(min, max, n), expected);
+    }
+
+    #[test]
+    fn log_spaced_covers_both_ends() {
+        // 1000 * 10^(i/3) for i = 0..=3.
+        check_log_spaced(1_000, 1_000_000, 4, &[1_000, 10_000, 100_000, 1_000_000]);
+        check_log_spaced(5, 5, 3, &[5]);
+        check_log_spaced(7, 100, 1, &[7]);
+    }
+
+    #[test]
+    fn frontier_is_a_staircase_sorted_by_price() {
+        let point = |price_usd: f64, decode_tokens_per_s: f64, pareto: bool| PricePoint {
+            entry: 0,
+            label: String::new(),
+            price_usd,
+            decode_tokens_per_s,
+            pareto,
+            is_current: false,
+            meets_targets: true,
+        };
+        let points = [
+            point(4000.0, 60.0, true),
+            point(0.0, 30.0, true),
+            point(5000.0, 10.0, false),
+        ];
+        assert_eq!(
+            frontier(&points),
+            vec![[0.0, 30.0], [4000.0, 30.0], [4000.0, 60.0]]
+        );
+    }
+}

@@ -1,0 +1,284 @@
+//! The selected machine option in full: every number the engine used with its source
+//! (catalogue URL, or "estimated"), the memory breakdown, and checks of published claims
+//! against the bandwidth bound.
+
+use egui::{RichText, Ui};
+
+use crate::detect::BandwidthMeasurement;
+use crate::engine::mix::gib;
+use crate::engine::rank::RankEntry;
+use crate::engine::series::claim_checks;
+use crate::engine::types::{is_estimate, Catalog, Sourced, Workload};
+
+use super::ranking_panel::usd;
+
+/// Draws the panel for `entry`, or a hint when nothing is selected.
+pub fn details_ui(
+    ui: &mut Ui,
+    catalog: &Catalog,
+    workload: &Workload,
+    entry: Option<&RankEntry>,
+    measured: Option<&BandwidthMeasurement>,
+) {
+    ui.heading("Details");
+    let Some(entry) = entry else {
+        ui.label("Select a machine: a card's Details button, or a point or bar on a chart.");
+        return;
+    };
+    let Some(machine) = catalog.machine(&entry.machine_id) else {
+        ui.label(format!(
+            "\"{}\" is no longer in the catalogue.",
+            entry.machine_id
+        ));
+        return;
+    };
+    ui.label(
+        RichText::new(format!(
+            "{} · {:.0} GB",
+            machine.name, entry.total_memory_gb
+        ))
+        .strong(),
+    );
+    ui.label(format!(
+        "{} {} · {} · {} · runs {} · released {}",
+        machine.vendor,
+        machine.form_factor,
+        machine.memory_kind.as_str(),
+        machine
+            .os
+            .iter()
+            .map(|o| o.as_str())
+            .collect::<Vec<_>>()
+            .join("/"),
+        entry.runtime,
+        machine.released
+    ));
+    ui.label(
+        RichText::new(format!("From {}", machine.origin))
+            .small()
+            .weak(),
+    );
+
+    ui.separator();
+    ui.label(RichText::new("Memory at the mix's peak").strong());
+    if let Some(peak) = &entry.mix.peak_memory {
+        egui::Grid::new("memory-breakdown")
+            .max_col_width(180.0)
+            .num_columns(2)
+            .striped(true)
+            .show(ui, |ui| {
+                for (name, bytes) in [
+                    ("weights", peak.weights_bytes),
+                    ("KV cache", peak.kv_cache_bytes),
+                    ("compute buffers + runtime", peak.overhead_bytes),
+                    ("total", peak.total_bytes),
+                    ("usable by the accelerator", peak.usable_bytes),
+                    ("headroom", peak.headroom_bytes),
+                    ("installed", peak.installed_bytes),
+                ] {
+                    ui.label(name);
+                    ui.label(gib(bytes));
+                    ui.end_row();
+                }
+                ui.label("placement");
+                ui.label(peak.placement.as_str());
+                ui.end_row();
+            });
+        if let Some(fix) = &entry.setting_fix {
+            ui.label(format!("Needs a setting changed: {fix}"));
+        }
+    }
+
+    ui.separator();
+    ui.label(RichText::new("Numbers the engine used").strong());
+    egui::Grid::new("machine-numbers")
+        .max_col_width(160.0)
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            sourced_row(ui, "memory bandwidth", &machine.bandwidth_gb_per_s, "GB/s");
+            if let Some(m) = measured.filter(|_| entry.is_current) {
+                ui.label("measured here (CPU read)");
+                ui.label(format!("{:.1} GB/s", m.gb_per_s));
+                ui.label("this machine's probe");
+                ui.end_row();
+            }
+            sourced_row(ui, "FP16 compute", &machine.fp16_tflops, "TFLOPS");
+            sourced_row(ui, "power under load", &machine.power_watts, "W");
+            if let Some(idle) = &machine.idle_watts {
+                sourced_row(ui, "power idle", idle, "W");
+            }
+            let share = Sourced {
+                value: machine.accelerator_memory.default_share.value * 100.0,
+                source: machine.accelerator_memory.default_share.source.clone(),
+            };
+            sourced_row(ui, "GPU share of memory by default", &share, "%");
+            if let Some(reserve) = &machine.accelerator_memory.tuned_reserve_gb {
+                sourced_row(ui, "reserve once tuned", reserve, "GB");
+            }
+            if let Some(option) = machine.memory_option(entry.per_device_gb) {
+                ui.label("price");
+                ui.label(option.price_usd.map_or_else(
+                    || "unknown".to_owned(),
+                    |p| format!("{} ({})", usd(p), option.price_date),
+                ));
+                source_ui(ui, &option.source);
+                ui.end_row();
+            }
+            if let Some(profile) = catalog.runtime(entry.runtime) {
+                let name = profile.runtime.as_str();
+                sourced_row(
+                    ui,
+                    &format!("{name} bandwidth efficiency"),
+                    &profile.bandwidth_efficiency,
+                    "",
+                );
+                sourced_row(
+                    ui,
+                    &format!("{name} compute efficiency"),
+                    &profile.compute_efficiency,
+                    "",
+                );
+                sourced_row(
+                    ui,
+                    &format!("{name} attention efficiency"),
+                    &profile.attention_efficiency,
+                    "",
+                );
+                sourced_row(
+                    ui,
+                    &format!("{name} MoE decode factor"),
+                    &profile.moe_decode_factor,
+                    "",
+                );
+                sourced_row(
+                    ui,
+                    &format!("{name} MoE prefill factor"),
+                    &profile.moe_prefill_factor,
+                    "",
+                );
+                sourced_row(
+                    ui,
+                    &format!("{name} per-token overhead"),
+                    &profile.per_token_overhead_ms,
+                    "ms",
+                );
+                sourced_row(
+                    ui,
+                    &format!("{name} memory overhead"),
+                    &profile.overhead_gb,
+                    "GB",
+                );
+            }
+            let mut seen = Vec::new();
+            for task in &workload.tasks {
+                if seen.contains(&(&task.model, &task.quant)) {
+                    continue;
+                }
+                seen.push((&task.model, &task.quant));
+                if let Some(model) = catalog.model(&task.model) {
+                    ui.label(format!("{} parameters", model.name));
+                    ui.label(format!(
+                        "{:.1} B total, {:.1} B active",
+                        model.params_total_b, model.params_active_b
+                    ));
+                    source_ui(
+                        ui,
+                        model.sources.first().map_or("estimated", String::as_str),
+                    );
+                    ui.end_row();
+                    ui.label(format!("{} attention", model.name));
+                    ui.label(format!(
+                        "{} layers × {} KV heads × {} dims",
+                        model.layers, model.kv_heads, model.head_dim
+                    ));
+                    source_ui(
+                        ui,
+                        model.sources.first().map_or("estimated", String::as_str),
+                    );
+                    ui.end_row();
+                }
+                if let Some(quant) = catalog.quant(&task.quant) {
+                    sourced_row(
+                        ui,
+                        &format!("{} bits per weight", quant.id),
+                        &quant.bits_per_weight,
+                        "bits",
+                    );
+                }
+            }
+        });
+
+    let checks = claim_checks(catalog, machine);
+    if !checks.is_empty() {
+        ui.separator();
+        ui.label(RichText::new("Claims checked against the bandwidth bound").strong());
+        for check in checks {
+            let bound = check.bound_tokens_per_s.map_or_else(
+                || "no bound (unknown model)".to_owned(),
+                |b| format!("bound {b:.1} tok/s"),
+            );
+            let text = format!(
+                "{}: \"{}\": {:.0} tok/s claimed, {bound}",
+                check.by, check.text, check.claimed_tokens_per_s
+            );
+            if check.exceeds_bound {
+                ui.label(
+                    RichText::new(format!("{text}: faster than the memory bandwidth allows"))
+                        .color(ui.visuals().warn_fg_color),
+                );
+            } else {
+                ui.label(text);
+            }
+        }
+    }
+    if !machine.notes.is_empty() {
+        ui.separator();
+        ui.label(RichText::new(&machine.notes).small());
+    }
+}
+
+fn sourced_row(ui: &mut Ui, name: &str, value: &Sourced, unit: &str) {
+    ui.label(name);
+    ui.label(if unit.is_empty() {
+        format!("{:.2}", value.value)
+    } else {
+        format!("{} {unit}", trim_number(value.value))
+    });
+    source_ui(ui, &value.source);
+    ui.end_row();
+}
+
+/// A number without needless decimals: 800, 0.75, 12.5.
+fn trim_number(value: f64) -> String {
+    if (value - value.round()).abs() < 1e-9 {
+        format!("{value:.0}")
+    } else {
+        format!("{value:.2}").trim_end_matches('0').to_owned()
+    }
+}
+
+/// A URL as a link named by its site; anything else is an estimate, named by its kind
+/// ("estimate", "assumed", "fitted") with the whole text on hover.
+fn source_ui(ui: &mut Ui, source: &str) {
+    if is_estimate(source) {
+        let kind = source.split(':').next().unwrap_or("estimate").trim();
+        let kind = if kind.is_empty() || kind.len() > 12 {
+            "estimated"
+        } else {
+            kind
+        };
+        ui.label(RichText::new(kind).small().weak())
+            .on_hover_text(source);
+    } else {
+        let host = source
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap_or(source)
+            .trim_start_matches("www.");
+        ui.hyperlink_to(RichText::new(host).small(), source)
+            .on_hover_text(source);
+    }
+}

@@ -1,0 +1,142 @@
+//! Files the window reads and writes: the decision summary (Markdown with chart images, or
+//! JSON), scenario files (RON), and the native dialogs that pick their paths. Writes go
+//! through [`report::write_atomic`]: a failed write leaves the old file and the window's state.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::engine::rank::Ranking;
+use crate::engine::series::ChartSeries;
+use crate::engine::types::Catalog;
+use crate::report;
+
+use super::chart_png;
+use super::command::FileAction;
+use super::state::Scenario;
+
+/// Ranked rows in a saved summary.
+pub const SUMMARY_ROWS: usize = 15;
+
+/// A dialog that returns "nothing picked" faster than this never opened: no desktop portal.
+const NO_DIALOG_WITHIN: Duration = Duration::from_millis(150);
+
+/// How the window asks for paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialogs {
+    /// Native dialogs through rfd, with the path field as the fallback.
+    Native,
+    /// Only the in-window path field (tests, and desktops without a portal).
+    PathField,
+}
+
+/// What a dialog gave back.
+#[derive(Debug)]
+pub enum DialogOutcome {
+    Picked(PathBuf),
+    Cancelled,
+    /// No dialog could open; ask for a path in the window instead.
+    Unavailable,
+}
+
+/// Opens the native dialog for `action`.
+pub fn dialog(action: FileAction, suggested_name: &str) -> DialogOutcome {
+    let start = Instant::now();
+    let base = rfd::FileDialog::new().set_title(action.title());
+    let picked = match action {
+        FileAction::SaveSummary => base
+            .add_filter("Markdown", &["md"])
+            .add_filter("JSON", &["json"])
+            .set_file_name(suggested_name)
+            .save_file(),
+        FileAction::SaveScenario => base
+            .add_filter("Scenario", &["ron"])
+            .set_file_name(suggested_name)
+            .save_file(),
+        FileAction::OpenScenario => base.add_filter("Scenario", &["ron"]).pick_file(),
+    };
+    match picked {
+        Some(path) => DialogOutcome::Picked(path),
+        None if start.elapsed() < NO_DIALOG_WITHIN => DialogOutcome::Unavailable,
+        None => DialogOutcome::Cancelled,
+    }
+}
+
+/// The files a decision summary consists of: the summary itself and, for Markdown, the chart
+/// images beside it (`<name>-memory.png`, `<name>-price.png`).
+pub fn summary_files(
+    path: &Path,
+    catalog: &Catalog,
+    scenario: &Scenario,
+    ranking: &Ranking,
+    series: &ChartSeries,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        let json = serde_json::json!({
+            "scenario": scenario,
+            "ranking": ranking,
+            "charts": series,
+        });
+        let text = serde_json::to_string_pretty(&json)
+            .map_err(|e| format!("could not encode the summary as JSON: {e}"))?;
+        return Ok(vec![(path.to_path_buf(), text.into_bytes())]);
+    }
+    let stem = path.file_stem().map_or_else(
+        || "summary".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let beside = |suffix: &str| path.with_file_name(format!("{stem}-{suffix}.png"));
+    let images = [
+        (
+            "memory",
+            "Memory per machine",
+            chart_png::memory_png(series),
+        ),
+        (
+            "price",
+            "Price vs. performance",
+            chart_png::price_png(series),
+        ),
+    ];
+    let mut md = report::markdown(
+        catalog,
+        &scenario.workload,
+        &scenario.options,
+        ranking,
+        SUMMARY_ROWS,
+    );
+    md.push_str("\n## Charts\n\n");
+    let mut files = Vec::new();
+    for (suffix, title, png) in images {
+        let png = png.map_err(|e| format!("could not draw the {suffix} chart: {e}"))?;
+        let image_path = beside(suffix);
+        let name = image_path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        md.push_str(&format!("![{title}]({name})\n\n"));
+        files.push((image_path, png));
+    }
+    md.push_str(chart_png::LEGEND);
+    files.insert(0, (path.to_path_buf(), md.into_bytes()));
+    Ok(files)
+}
+
+/// Writes every file atomically; stops at the first failure, naming the path last.
+pub fn write_files(files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    for (path, bytes) in files {
+        report::write_atomic(path, bytes)
+            .map_err(|e| format!("could not write: {e} ({})", path.display()))?;
+        written.push(path.clone());
+    }
+    Ok(written)
+}
+
+/// Reads a scenario file.
+pub fn read_scenario(path: &Path) -> Result<Scenario, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("could not read: {e} ({})", path.display()))?;
+    Scenario::from_ron(&text).map_err(|e| format!("{e} ({})", path.display()))
+}

@@ -1,0 +1,275 @@
+//! "Your machine": the machine you own (detected or picked), what detection found and how,
+//! the accelerator memory limits, and the memory bandwidth measurement.
+
+use egui::{RichText, Ui};
+
+use crate::detect::{AcceleratorLimit, MachineMatch, ProbeOutcome, GIB_BYTES};
+use crate::engine::rank::Owned;
+use crate::engine::types::Catalog;
+
+use super::command::Command;
+use super::jobs::{BandwidthJob, DetectionJob};
+
+/// Draws the panel.
+pub fn machine_ui(
+    ui: &mut Ui,
+    catalog: &Catalog,
+    have: Option<&Owned>,
+    detection: &DetectionJob,
+    bandwidth: &BandwidthJob,
+) -> Command {
+    let mut command = Command::Nothing;
+    ui.heading("Your machine");
+    command = command.or(picker_ui(ui, catalog, have));
+    if let Some(owned) = have {
+        if let Some(machine) = catalog.machine(&owned.machine) {
+            ui.label(format!(
+                "{} GB per device × {} · {:.0} GB/s spec bandwidth · {}",
+                owned.per_device_gb,
+                machine.device_count.max(1),
+                machine.bandwidth_gb_per_s.value,
+                machine.memory_kind.as_str()
+            ));
+        }
+    }
+    command = command.or(detection_ui(ui, have, detection));
+    command.or(bandwidth_ui(ui, catalog, have, bandwidth))
+}
+
+fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
+    let mut command = Command::Nothing;
+    let current_name = have.and_then(|h| catalog.machine(&h.machine)).map_or_else(
+        || "none (rank purchases only)".to_owned(),
+        |m| m.name.clone(),
+    );
+    // The label sits above: machine names are long, and beside them it would wrap.
+    let label = ui.label("The machine you have:");
+    egui::ComboBox::from_id_salt("machine-you-have")
+        .selected_text(current_name)
+        .width(ui.available_width() - 8.0)
+        .truncate()
+        .show_ui(ui, |ui| {
+            if ui
+                .selectable_label(have.is_none(), "none (rank purchases only)")
+                .clicked()
+            {
+                command = Command::PickMachine(None);
+            }
+            for machine in &catalog.machines {
+                let Some(option) = machine.largest_memory_option() else {
+                    continue;
+                };
+                let selected = have.is_some_and(|h| h.machine == machine.id);
+                if ui.selectable_label(selected, &machine.name).clicked() {
+                    // Keep the memory size when the machine offers it; else its largest.
+                    let per_device_gb = have
+                        .and_then(|h| machine.memory_option(h.per_device_gb))
+                        .map_or(option.per_device_gb, |o| o.per_device_gb);
+                    command = Command::PickMachine(Some(Owned {
+                        machine: machine.id.clone(),
+                        per_device_gb,
+                    }));
+                }
+            }
+        })
+        .response
+        .labelled_by(label.id);
+    if let Some(machine) = have.and_then(|h| catalog.machine(&h.machine)) {
+        let per_device_gb = have.map_or(0.0, |h| h.per_device_gb);
+        egui::ComboBox::from_label("its memory")
+            .selected_text(format!("{per_device_gb:.0} GB"))
+            .show_ui(ui, |ui| {
+                for option in &machine.memory_options {
+                    let selected = (option.per_device_gb - per_device_gb).abs() < 0.5;
+                    if ui
+                        .selectable_label(selected, format!("{:.0} GB", option.per_device_gb))
+                        .clicked()
+                    {
+                        command = Command::PickMachine(Some(Owned {
+                            machine: machine.id.clone(),
+                            per_device_gb: option.per_device_gb,
+                        }));
+                    }
+                }
+            });
+    }
+    command
+}
+
+fn detection_ui(ui: &mut Ui, have: Option<&Owned>, detection: &DetectionJob) -> Command {
+    let mut command = Command::Nothing;
+    match detection {
+        DetectionJob::Pending | DetectionJob::Running(_) => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Detecting this machine…");
+            });
+        }
+        DetectionJob::Off(reason) => {
+            if let Some(reason) = reason {
+                ui.label(RichText::new(format!("Detection: {reason}")).weak());
+            }
+        }
+        DetectionJob::Done { detection, matched } => {
+            let (summary, id) = match matched {
+                MachineMatch::Exact { id, memory_gb, .. } => {
+                    (format!("Detected: {id} with {memory_gb:.0} GB"), Some(id))
+                }
+                MachineMatch::Family { id, memory_gb, .. } => (
+                    format!("Detected a relative of {id} ({memory_gb:.0} GB)"),
+                    Some(id),
+                ),
+                MachineMatch::Unknown { guessed } => (
+                    format!(
+                        "Detected {} ({:.0} GB): not in the catalogue",
+                        guessed.name, guessed.memory_gb
+                    ),
+                    None,
+                ),
+            };
+            ui.label(summary);
+            if let Some(id) = id {
+                if have.is_none_or(|h| &h.machine != id)
+                    && ui.button("Use the detected machine").clicked()
+                {
+                    command = Command::UseDetectedMachine;
+                }
+            }
+            ui.collapsing("How it was detected", |ui| {
+                match matched {
+                    MachineMatch::Exact { why, .. } => {
+                        ui.label(why);
+                    }
+                    MachineMatch::Family {
+                        why, differences, ..
+                    } => {
+                        ui.label(why);
+                        for d in differences {
+                            ui.label(format!("• differs: {d}"));
+                        }
+                    }
+                    MachineMatch::Unknown { guessed } => {
+                        ui.label(&guessed.why);
+                    }
+                }
+                if !detection.cpu.brand.is_empty() {
+                    ui.label(format!("CPU: {}", detection.cpu.brand));
+                }
+                if detection.total_ram_bytes > 0 {
+                    ui.label(format!(
+                        "RAM: {:.1} GiB",
+                        detection.total_ram_bytes as f64 / GIB_BYTES as f64
+                    ));
+                }
+                for gpu in &detection.gpus {
+                    let memory = gpu
+                        .total_memory_bytes
+                        .map(|b| format!(", {:.1} GiB", b as f64 / GIB_BYTES as f64))
+                        .unwrap_or_default();
+                    ui.label(format!("GPU: {}{memory} (via {})", gpu.name, gpu.source));
+                }
+                for probe in &detection.probes {
+                    let outcome = match &probe.outcome {
+                        ProbeOutcome::Found => probe.detail.clone(),
+                        ProbeOutcome::Unknown { reason } => format!("nothing: {reason}"),
+                    };
+                    ui.label(
+                        RichText::new(format!(
+                            "{} ({} ms): {outcome}",
+                            probe.name, probe.elapsed_ms
+                        ))
+                        .small(),
+                    );
+                }
+                for note in &detection.notes {
+                    ui.label(RichText::new(note).small().weak());
+                }
+            });
+            for limit in &detection.accelerator_limits {
+                ui.label(limit_text(limit));
+            }
+        }
+    }
+    command
+}
+
+/// One line for an accelerator memory limit.
+fn limit_text(limit: &AcceleratorLimit) -> String {
+    let gib = |b: u64| b as f64 / GIB_BYTES as f64;
+    match limit {
+        AcceleratorLimit::MacWiredLimit {
+            effective_bytes,
+            note,
+            ..
+        } => format!("GPU wired limit: {:.1} GiB. {note}", gib(*effective_bytes)),
+        AcceleratorLimit::AmdApuMemory {
+            gpu,
+            vram_carveout_bytes,
+            gtt_bytes,
+            note,
+        } => format!(
+            "{gpu}: {:.1} GiB VRAM carve-out + {:.1} GiB GTT. {note}",
+            gib(*vram_carveout_bytes),
+            gib(*gtt_bytes)
+        ),
+        AcceleratorLimit::VramFreeNow {
+            gpu,
+            free_bytes,
+            total_bytes,
+            ..
+        } => format!(
+            "{gpu}: {:.1} of {:.1} GiB VRAM free now",
+            gib(*free_bytes),
+            gib(*total_bytes)
+        ),
+    }
+}
+
+fn bandwidth_ui(
+    ui: &mut Ui,
+    catalog: &Catalog,
+    have: Option<&Owned>,
+    bandwidth: &BandwidthJob,
+) -> Command {
+    let mut command = Command::Nothing;
+    ui.horizontal(|ui| {
+        if let Some(progress) = bandwidth.progress() {
+            ui.add(
+                egui::ProgressBar::new(progress)
+                    .desired_width(140.0)
+                    .show_percentage(),
+            );
+            if ui.button("Cancel").clicked() {
+                command = Command::CancelBandwidth;
+            }
+        } else if ui
+            .button("Measure memory bandwidth")
+            .on_hover_text("Reads a large buffer for 3 seconds on every core")
+            .clicked()
+        {
+            command = Command::MeasureBandwidth;
+        }
+    });
+    let spec = have
+        .and_then(|h| catalog.machine(&h.machine))
+        .map(|m| m.bandwidth_gb_per_s.value);
+    match &bandwidth.last {
+        Some(Ok(measured)) => {
+            let versus = spec.map_or_else(String::new, |s| {
+                format!(
+                    " vs. {s:.0} GB/s in the catalogue ({:.0}%)",
+                    measured.gb_per_s / s * 100.0
+                )
+            });
+            ui.label(format!(
+                "Measured {:.1} GB/s (CPU read){versus}",
+                measured.gb_per_s
+            ));
+        }
+        Some(Err(e)) => {
+            ui.label(RichText::new(format!("Measurement: {e}")).color(ui.visuals().warn_fg_color));
+        }
+        None => {}
+    }
+    command
+}

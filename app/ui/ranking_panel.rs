@@ -1,0 +1,293 @@
+//! The answer: the ranked machine options as cards, with "buy nothing" said plainly when the
+//! machine you have meets the targets.
+
+use egui::{Color32, RichText, Ui};
+
+use crate::engine::mix::{gib, LocalProblem, Served};
+use crate::engine::rank::{thousands, RankEntry, Ranking};
+use crate::engine::types::Workload;
+
+use super::command::Command;
+use super::filters_panel::objective_title;
+use super::state::Selection;
+
+/// Cards shown before "Show all".
+pub const CARDS_SHOWN: usize = 8;
+
+/// Draws the panel.
+pub fn ranking_ui(
+    ui: &mut Ui,
+    workload: &Workload,
+    ranking: &Ranking,
+    selected: Option<&Selection>,
+    show_all: bool,
+) -> Command {
+    let mut command = Command::Nothing;
+    headline_ui(ui, ranking);
+    ui.label(
+        RichText::new(format!(
+            "{} options ranked by {}; {} left out by budget or filters.",
+            ranking.entries.len(),
+            objective_title(ranking.objective),
+            ranking.filtered_out
+        ))
+        .weak(),
+    );
+    let shown = if show_all {
+        ranking.entries.len()
+    } else {
+        CARDS_SHOWN.min(ranking.entries.len())
+    };
+    for (rank, entry) in ranking.entries.iter().take(shown).enumerate() {
+        let is_selected = selected.is_some_and(|s| is_entry(entry, s));
+        command = command.or(card_ui(ui, workload, rank, entry, is_selected));
+    }
+    if ranking.entries.len() > CARDS_SHOWN {
+        let text = if show_all {
+            "Show fewer".to_owned()
+        } else {
+            format!("Show all {} options", ranking.entries.len())
+        };
+        if ui.button(text).clicked() {
+            command = Command::ShowAllEntries(!show_all);
+        }
+    }
+    command
+}
+
+/// Whether `entry` is the selected option.
+pub fn is_entry(entry: &RankEntry, selection: &Selection) -> bool {
+    entry.machine_id == selection.machine_id
+        && (entry.per_device_gb - selection.per_device_gb).abs() < 0.5
+}
+
+/// The selection naming `entry`.
+pub fn selection_of(entry: &RankEntry) -> Selection {
+    Selection {
+        machine_id: entry.machine_id.clone(),
+        per_device_gb: entry.per_device_gb,
+    }
+}
+
+/// Dollars with thousands separators: "$3,999".
+pub fn usd(amount: f64) -> String {
+    let sign = if amount < 0.0 { "-" } else { "" };
+    format!("{sign}${}", thousands(amount.abs().round() as u64))
+}
+
+/// Green for good news, in both themes.
+pub fn good_color(ui: &Ui) -> Color32 {
+    if ui.visuals().dark_mode {
+        Color32::from_rgb(110, 200, 120)
+    } else {
+        Color32::from_rgb(20, 120, 40)
+    }
+}
+
+fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
+    let Some(first) = ranking.entries.first() else {
+        ui.label(RichText::new("No machine passes the budget and filters.").heading());
+        return;
+    };
+    let text = if ranking.buy_nothing {
+        let fix = first
+            .setting_fix
+            .as_ref()
+            .map(|s| format!(" after changing one setting ({s})"))
+            .unwrap_or_default();
+        RichText::new(format!(
+            "Buy nothing: your {} with {:.0} GB meets the targets{fix}.",
+            first.machine_name, first.total_memory_gb
+        ))
+        .color(good_color(ui))
+    } else if first.mix.meets_targets {
+        RichText::new(format!(
+            "Top pick: {} with {:.0} GB at {}.",
+            first.machine_name,
+            first.total_memory_gb,
+            usd(first.price_usd)
+        ))
+    } else {
+        RichText::new(format!(
+            "No option meets every target; closest: {} with {:.0} GB at {}.",
+            first.machine_name,
+            first.total_memory_gb,
+            usd(first.price_usd)
+        ))
+        .color(ui.visuals().warn_fg_color)
+    };
+    ui.label(text.heading().strong());
+}
+
+fn card_ui(
+    ui: &mut Ui,
+    workload: &Workload,
+    rank: usize,
+    entry: &RankEntry,
+    is_selected: bool,
+) -> Command {
+    let mut command = Command::Nothing;
+    let stroke = if is_selected {
+        ui.visuals().selection.stroke
+    } else {
+        ui.visuals().widgets.noninteractive.bg_stroke
+    };
+    let frame = egui::Frame::group(ui.style())
+        .stroke(stroke)
+        .inner_margin(8.0);
+    let response = frame
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal_wrapped(|ui| {
+                ui.label(RichText::new(format!("#{}", rank + 1)).strong());
+                ui.label(
+                    RichText::new(format!(
+                        "{} · {:.0} GB{}",
+                        entry.machine_name,
+                        entry.total_memory_gb,
+                        if entry.is_current { " · yours" } else { "" }
+                    ))
+                    .strong(),
+                );
+                let price = if entry.is_current {
+                    "$0 (owned)".to_owned()
+                } else {
+                    usd(entry.price_usd)
+                };
+                ui.label(price);
+                if entry.pareto {
+                    ui.label(RichText::new("Pareto").small())
+                        .on_hover_text("No other option is both cheaper and faster");
+                }
+                if ui
+                    .button("Details")
+                    .on_hover_text("Show every number behind this option")
+                    .clicked()
+                {
+                    command = Command::Select(selection_of(entry));
+                }
+            });
+            verdict_ui(ui, entry);
+            tasks_ui(ui, workload, entry);
+            ui.label(format!(
+                "Served locally {:.0}% · cloud {:.0}% (${:.2}/month) · failed {:.0}% · bottleneck: {}",
+                entry.mix.share_local * 100.0,
+                entry.mix.share_cloud * 100.0,
+                entry.mix.cloud_usd_per_month,
+                entry.mix.share_failed * 100.0,
+                entry.bottleneck
+            ));
+            egui::CollapsingHeader::new("Why")
+                .id_salt(("why", &entry.machine_id, entry.per_device_gb.to_bits()))
+                .default_open(rank == 0)
+                .show(ui, |ui| {
+                    for reason in &entry.reasons {
+                        ui.label(RichText::new(format!("• {reason}")).small());
+                    }
+                    if let Some(fix) = &entry.setting_fix {
+                        ui.label(RichText::new(format!("• setting to change: {fix}")).small());
+                    }
+                });
+        })
+        .response;
+    if response.interact(egui::Sense::click()).clicked() {
+        command = command.or(Command::Select(selection_of(entry)));
+    }
+    command
+}
+
+fn verdict_ui(ui: &mut Ui, entry: &RankEntry) {
+    let meets = if entry.mix.meets_targets {
+        RichText::new("Meets the targets").color(good_color(ui))
+    } else {
+        RichText::new("Misses the targets").color(ui.visuals().warn_fg_color)
+    };
+    let memory = match &entry.mix.peak_memory {
+        Some(peak) if peak.fits() && peak.headroom_bytes >= 0.0 => format!(
+            "fits with {} headroom ({} of {} usable){}",
+            gib(peak.headroom_bytes),
+            gib(peak.total_bytes),
+            gib(peak.usable_bytes),
+            if peak.needs_setting {
+                " after raising the GPU memory limit"
+            } else {
+                ""
+            }
+        ),
+        Some(peak) if peak.fits() => format!(
+            "fits only with {:.0}% of layers in system RAM",
+            peak.offloaded_share * 100.0
+        ),
+        Some(peak) => format!(
+            "does not fit: needs {}, {} usable",
+            gib(peak.total_bytes),
+            gib(peak.usable_bytes)
+        ),
+        None => "memory unknown".to_owned(),
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.label(meets.strong());
+        ui.label(format!("· {memory}"));
+    });
+}
+
+fn tasks_ui(ui: &mut Ui, workload: &Workload, entry: &RankEntry) {
+    egui::Grid::new(("tasks", &entry.machine_id, entry.per_device_gb.to_bits()))
+        .num_columns(5)
+        .spacing([12.0, 2.0])
+        .show(ui, |ui| {
+            for header in ["task", "served", "decode", "first token", "request"] {
+                ui.label(RichText::new(header).small().weak());
+            }
+            ui.end_row();
+            for (task, spec) in entry.mix.tasks.iter().zip(&workload.tasks) {
+                ui.label(format!("{} ({:.0}%)", task.name, spec.share * 100.0));
+                let served = match (&task.served, &task.problem) {
+                    (Served::Local, _) => RichText::new("local"),
+                    (Served::Cloud { offer, .. }, _) => RichText::new(format!("cloud: {offer}")),
+                    (Served::Failed, Some(LocalProblem::Timeout { .. })) => {
+                        RichText::new("fails: timeout").color(ui.visuals().error_fg_color)
+                    }
+                    (Served::Failed, Some(LocalProblem::DoesNotFit { .. })) => {
+                        RichText::new("fails: does not fit").color(ui.visuals().error_fg_color)
+                    }
+                    (Served::Failed, _) => {
+                        RichText::new("fails").color(ui.visuals().error_fg_color)
+                    }
+                };
+                ui.label(served);
+                match (&task.local, &task.served) {
+                    (Some(local), Served::Local) => {
+                        ui.label(format!("{:.1} tok/s", local.decode.tokens_per_s));
+                        ui.label(format!("{:.1} s", local.time_to_first_token_secs));
+                        ui.label(format!("{:.0} s", local.total_secs));
+                    }
+                    // Not served here: the local figures explain why, so show them as such.
+                    (Some(local), served) => {
+                        let weak = |text: String| RichText::new(text).weak();
+                        ui.label(weak(format!("{:.1} tok/s", local.decode.tokens_per_s)));
+                        ui.label(weak(format!("{:.1} s", local.time_to_first_token_secs)));
+                        let cloud = match (served, task.secs) {
+                            (Served::Cloud { .. }, Some(secs)) => {
+                                format!("{secs:.0} s cloud; ")
+                            }
+                            _ => String::new(),
+                        };
+                        ui.label(format!(
+                            "{cloud}{:.0} s here > {:.0} s",
+                            local.total_secs, spec.timeout_secs
+                        ));
+                    }
+                    (None, _) => {
+                        ui.label("—");
+                        ui.label("—");
+                        ui.label(
+                            task.secs
+                                .map_or_else(|| "—".to_owned(), |s| format!("{s:.0} s")),
+                        );
+                    }
+                }
+                ui.end_row();
+            }
+        });
+}

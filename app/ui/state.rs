@@ -1,0 +1,182 @@
+//! What the window remembers between runs (one serde struct with a version key) and the
+//! scenario file format ("Open scenario" / "Save scenario").
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::rank::RankOptions;
+use crate::engine::types::{Catalog, Workload};
+
+/// Bump when a change to [`PersistedState`] or [`Scenario`] cannot read old values.
+pub const STATE_VERSION: u32 = 1;
+
+/// The eframe storage key of [`PersistedState`].
+pub const STORAGE_KEY: &str = "headroom.state";
+
+/// The preset every first run starts with: the founding story's mix.
+pub const DEFAULT_PRESET: &str = "agentic-coding";
+
+/// All inputs of a decision: the workload mix and every ranking option (including the machine
+/// you have). This is what "Save scenario" writes as RON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scenario {
+    pub version: u32,
+    /// The preset the workload started from; the tasks may since have been edited.
+    pub preset_id: String,
+    pub workload: Workload,
+    pub options: RankOptions,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            version: STATE_VERSION,
+            preset_id: String::new(),
+            workload: empty_workload(),
+            options: RankOptions::default(),
+        }
+    }
+}
+
+impl Scenario {
+    /// The catalogue's first preset (the founding story's mix when present).
+    pub fn first_run(catalog: &Catalog) -> Self {
+        let workload = catalog
+            .workload(DEFAULT_PRESET)
+            .or_else(|| catalog.workloads.first())
+            .cloned()
+            .unwrap_or_else(empty_workload);
+        Self {
+            preset_id: workload.id.clone(),
+            workload,
+            ..Self::default()
+        }
+    }
+
+    /// Parses a scenario file; the error names what is wrong and where.
+    pub fn from_ron(text: &str) -> Result<Self, String> {
+        let scenario: Scenario =
+            ron::from_str(text).map_err(|e| format!("not a headroom scenario: {e}"))?;
+        if scenario.version != STATE_VERSION {
+            return Err(format!(
+                "scenario version {} is not the version this headroom reads ({STATE_VERSION})",
+                scenario.version
+            ));
+        }
+        Ok(scenario)
+    }
+
+    /// The scenario as pretty RON.
+    pub fn to_ron(&self) -> Result<String, String> {
+        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn empty_workload() -> Workload {
+    Workload {
+        id: String::new(),
+        name: String::new(),
+        description: String::new(),
+        models_resident_together: false,
+        min_decode_tokens_per_s: None,
+        tasks: Vec::new(),
+        sources: Vec::new(),
+    }
+}
+
+/// The chart shown under the ranking.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChartTab {
+    #[default]
+    PricePerformance,
+    Memory,
+    Prefill,
+    Decode,
+}
+
+impl ChartTab {
+    /// Every tab, in display order.
+    pub const ALL: [ChartTab; 4] = [
+        ChartTab::PricePerformance,
+        ChartTab::Memory,
+        ChartTab::Prefill,
+        ChartTab::Decode,
+    ];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            ChartTab::PricePerformance => "Price vs. performance",
+            ChartTab::Memory => "Memory",
+            ChartTab::Prefill => "Prefill vs. prompt",
+            ChartTab::Decode => "Decode vs. depth",
+        }
+    }
+}
+
+/// A ranked machine option, by machine id and memory per device.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    pub machine_id: String,
+    pub per_device_gb: f64,
+}
+
+/// Everything the window remembers between runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PersistedState {
+    pub version: u32,
+    pub scenario: Scenario,
+    /// The user chose "your machine" by hand: detection must not override it.
+    pub machine_picked_by_user: bool,
+    pub selected: Option<Selection>,
+    pub chart_tab: ChartTab,
+    /// Cards shown in the ranking; the rest sit behind "Show all".
+    pub show_all_entries: bool,
+}
+
+impl Default for PersistedState {
+    fn default() -> Self {
+        Self {
+            version: STATE_VERSION,
+            scenario: Scenario::default(),
+            machine_picked_by_user: false,
+            selected: None,
+            chart_tab: ChartTab::default(),
+            show_all_entries: false,
+        }
+    }
+}
+
+impl PersistedState {
+    /// A fresh state for this catalogue.
+    pub fn first_run(catalog: &Catalog) -> Self {
+        Self {
+            scenario: Scenario::first_run(catalog),
+            ..Self::default()
+        }
+    }
+
+    /// Reads the stored text. `Ok(None)` when nothing was stored; `Err` with a sentence for
+    /// the user when something was stored but cannot be read, so it is reported and reset.
+    pub fn from_stored(text: Option<&str>) -> Result<Option<Self>, String> {
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        let state: PersistedState = ron::from_str(text)
+            .map_err(|e| format!("The saved settings could not be read ({e}); they were reset."))?;
+        if state.version != STATE_VERSION {
+            return Err(format!(
+                "The saved settings are from another version of headroom (state version {}, this one reads {STATE_VERSION}); they were reset.",
+                state.version
+            ));
+        }
+        Ok(Some(state))
+    }
+
+    /// The text stored by eframe.
+    pub fn to_stored(&self) -> Option<String> {
+        ron::to_string(self).ok()
+    }
+}

@@ -1,0 +1,487 @@
+//! The window as a user meets it, driven through egui_kittest without a GPU: detection picks
+//! your machine, the budget and workload move the ranking, a card opens the details, and the
+//! summary and scenario save and load.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use egui_kittest::Harness;
+use headroom::catalog;
+use headroom::detect::{AppleInfo, CpuInfo, Detection, GIB_BYTES};
+use headroom::engine::rank::Owned;
+use headroom::engine::types::Catalog;
+use headroom::ui::state::{PersistedState, STORAGE_KEY};
+use headroom::ui::{DetectionSource, Dialogs, HeadroomApp};
+
+fn built_in() -> Catalog {
+    catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)))
+}
+
+/// What detection reports on the founding story's Mac Studio (M2 Ultra, 60 GPU cores, 64 GB).
+fn m2_ultra_detection() -> Detection {
+    Detection {
+        cpu: CpuInfo {
+            brand: "Apple M2 Ultra".to_owned(),
+            physical_cores: Some(24),
+            logical_cores: 24,
+            arch: "arm64".to_owned(),
+        },
+        total_ram_bytes: 64 * GIB_BYTES,
+        apple: Some(AppleInfo {
+            chip: "Apple M2 Ultra".to_owned(),
+            gpu_cores: Some(60),
+            memsize_bytes: Some(64 * GIB_BYTES),
+            wired_limit_mb: Some(0),
+            hw_model: Some("Mac14,14".to_owned()),
+        }),
+        ..Detection::default()
+    }
+}
+
+/// eframe storage in memory.
+#[derive(Default)]
+struct MemoryStorage(HashMap<String, String>);
+
+impl eframe::Storage for MemoryStorage {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+fn harness(app: HeadroomApp) -> Harness<'static, HeadroomApp> {
+    let mut harness = Harness::builder()
+        .with_size([1500.0, 950.0])
+        .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
+    harness.run();
+    harness
+}
+
+/// The app on the M2 Ultra, first run, path field instead of dialogs.
+fn on_m2_ultra() -> Harness<'static, HeadroomApp> {
+    let app = HeadroomApp::new_with(
+        built_in(),
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField);
+    harness(app)
+}
+
+fn have(h: &Harness<'_, HeadroomApp>) -> Option<Owned> {
+    h.state().state().scenario.options.have.clone()
+}
+
+fn entries(h: &mut Harness<'_, HeadroomApp>) -> Vec<String> {
+    h.state_mut()
+        .ranking()
+        .map(|r| {
+            r.entries
+                .iter()
+                .map(|e| format!("{}@{}", e.machine_id, e.per_device_gb))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn temp_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary directory: {e}"))
+}
+
+#[test]
+fn the_window_starts_with_the_detected_machine_as_yours() {
+    let h = on_m2_ultra();
+    assert_eq!(
+        have(&h),
+        Some(Owned {
+            machine: "mac-studio-m2-ultra-60c".to_owned(),
+            per_device_gb: 64.0
+        })
+    );
+    h.get_by_label_contains("Detected: mac-studio-m2-ultra-60c with 64 GB");
+}
+
+#[test]
+fn a_machine_picked_before_wins_over_detection() {
+    let catalog = built_in();
+    let mut state = PersistedState::first_run(&catalog);
+    state.machine_picked_by_user = true;
+    state.scenario.options.have = Some(Owned {
+        machine: "dgx-spark".to_owned(),
+        per_device_gb: 128.0,
+    });
+    let mut storage = MemoryStorage::default();
+    eframe::Storage::set_string(
+        &mut storage,
+        STORAGE_KEY,
+        state.to_stored().unwrap_or_default(),
+    );
+    let app = HeadroomApp::new_with(
+        catalog,
+        Some(&storage),
+        DetectionSource::Injected(m2_ultra_detection()),
+    );
+    let h = harness(app);
+    assert_eq!(have(&h).map(|o| o.machine), Some("dgx-spark".to_owned()));
+}
+
+#[test]
+fn unreadable_saved_state_is_reported_once_and_reset() {
+    let mut storage = MemoryStorage::default();
+    eframe::Storage::set_string(
+        &mut storage,
+        STORAGE_KEY,
+        "(version: 1, scenario: [broken".to_owned(),
+    );
+    let app = HeadroomApp::new_with(built_in(), Some(&storage), DetectionSource::Off);
+    let h = harness(app);
+    assert_eq!(h.state().notices().len(), 1);
+    h.get_by_label_contains("The saved settings could not be read");
+    assert_eq!(h.state().state().scenario.preset_id, "agentic-coding");
+}
+
+#[test]
+fn the_seed_mix_on_the_m2_ultra_says_buy_nothing() {
+    let h = on_m2_ultra();
+    h.get_by_label_contains("Buy nothing: your Mac Studio");
+}
+
+#[test]
+fn moving_the_budget_changes_the_ranking() {
+    let mut h = on_m2_ultra();
+    let before = entries(&mut h);
+    h.get_by_role_and_label(Role::Slider, "maximum price")
+        .set_value_accesskit(2_500.0);
+    h.run();
+    let after = entries(&mut h);
+    assert_ne!(before, after);
+    assert!(
+        after.len() < before.len(),
+        "{} options before, {} after",
+        before.len(),
+        after.len()
+    );
+    let budget = h.state().state().scenario.options.budget_max_usd;
+    assert!((budget - 2_500.0).abs() < 1.0, "budget {budget}");
+    // Every option left costs at most the budget; yours is listed at $0.
+    let ranking = h.state_mut().ranking().cloned();
+    for e in ranking.map(|r| r.entries).unwrap_or_default() {
+        assert!(
+            e.price_usd <= 2_500.0,
+            "{} at ${}",
+            e.machine_id,
+            e.price_usd
+        );
+    }
+}
+
+#[test]
+fn switching_the_workload_preset_replaces_the_tasks() {
+    let mut h = on_m2_ultra();
+    h.get_by_label("preset").click();
+    h.run();
+    h.get_by_label("Everyday chat").click();
+    h.run();
+    let scenario = &h.state().state().scenario;
+    assert_eq!(scenario.preset_id, "chat");
+    assert_eq!(scenario.workload.tasks.len(), 1);
+    assert!(
+        h.query_all_by_label_contains("chat turn").count() >= 2,
+        "the task and its row on the cards"
+    );
+}
+
+#[test]
+fn a_prompt_past_the_timeout_turns_the_verdict() {
+    let mut h = on_m2_ultra();
+    h.get_by_label_contains("Buy nothing");
+    // The everyday task is private: at 1M prompt tokens its prefill runs past 300 s.
+    h.get_all_by_role_and_label(Role::Slider, "prompt tokens")
+        .next()
+        .unwrap_or_else(|| panic!("no prompt tokens slider"))
+        .set_value_accesskit(1_000_000.0);
+    h.run();
+    assert_eq!(
+        h.state().state().scenario.workload.tasks[0].prompt_tokens,
+        1_000_000
+    );
+    assert!(h.query_by_label_contains("Buy nothing").is_none());
+    h.get_by_label_contains("fails: timeout");
+}
+
+#[test]
+fn the_details_button_shows_every_number_with_its_source() {
+    let mut h = on_m2_ultra();
+    h.get_all_by_role_and_label(Role::Button, "Details")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no second card"))
+        .click_accesskit();
+    h.run();
+    let selected = h
+        .state()
+        .selected_entry()
+        .map(|e| e.machine_name.clone())
+        .unwrap_or_else(|| panic!("nothing selected"));
+    h.get_by_label("Numbers the engine used");
+    h.get_by_label("memory bandwidth");
+    h.get_by_label("Memory at the mix's peak");
+    assert!(
+        h.query_all_by_label_contains(&selected).count() >= 2,
+        "{selected} not shown twice"
+    );
+}
+
+#[test]
+fn the_m3_ultra_details_flag_the_seeds_70b_claim() {
+    let mut h = on_m2_ultra();
+    h.state_mut().scenario_mut().options.have = None;
+    h.run();
+    let id = "mac-studio-m3-ultra-80c";
+    let gb = h
+        .state_mut()
+        .ranking()
+        .and_then(|r| {
+            r.entries
+                .iter()
+                .find(|e| e.machine_id == id)
+                .map(|e| e.per_device_gb)
+        })
+        .unwrap_or_else(|| panic!("{id} not ranked"));
+    h.state_mut().select(headroom::ui::state::Selection {
+        machine_id: id.to_owned(),
+        per_device_gb: gb,
+    });
+    h.run();
+    h.get_by_label_contains("faster than the memory bandwidth allows");
+}
+
+#[test]
+fn saving_the_summary_writes_markdown_and_chart_images() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let path = dir.path().join("decision.md");
+    let written = h
+        .state_mut()
+        .save_summary_to(&path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        written,
+        vec![
+            path.clone(),
+            dir.path().join("decision-memory.png"),
+            dir.path().join("decision-price.png")
+        ]
+    );
+    let md = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        md.starts_with("# headroom decision summary: Agentic coding"),
+        "{md}"
+    );
+    assert!(md.contains("**Buy nothing.**"));
+    assert!(md.contains("![Memory per machine](decision-memory.png)"));
+    let png = std::fs::read(dir.path().join("decision-memory.png")).unwrap_or_default();
+    assert_eq!(&png[..4], b"\x89PNG");
+}
+
+#[test]
+fn saving_the_summary_as_json_keeps_the_ranking() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let path = dir.path().join("decision.json");
+    h.state_mut()
+        .save_summary_to(&path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_default())
+            .unwrap_or_default();
+    assert_eq!(
+        json["ranking"]["buy_nothing"],
+        serde_json::Value::Bool(true)
+    );
+    assert_eq!(json["scenario"]["preset_id"], "agentic-coding");
+}
+
+#[test]
+fn a_failed_write_says_why_and_keeps_the_inputs() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let path = dir.path().join("no-such-folder").join("decision.md");
+    let before = h.state().state().clone();
+    let error = h
+        .state_mut()
+        .save_summary_to(&path)
+        .err()
+        .unwrap_or_default();
+    assert!(error.starts_with("could not write: "), "{error}");
+    assert!(error.ends_with(&format!("({})", path.display())), "{error}");
+    assert_eq!(h.state().state(), &before);
+}
+
+#[test]
+fn ctrl_s_without_a_dialog_asks_for_a_path_in_the_window() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let path = dir.path().join("typed.md");
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+    h.run();
+    h.get_by_label("Save the decision summary to (.md or .json)")
+        .focus();
+    h.run();
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+    h.get_by_label("Save the decision summary to (.md or .json)")
+        .type_text(&path.display().to_string());
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    assert!(path.exists(), "{} was not written", path.display());
+    h.get_by_label_contains("Saved ");
+}
+
+#[test]
+fn a_scenario_round_trips_through_ron() {
+    let mut h = on_m2_ultra();
+    h.state_mut().scenario_mut().options.budget_max_usd = 4_321.0;
+    h.state_mut().scenario_mut().workload.tasks[0].prompt_tokens = 54_321;
+    let dir = temp_dir();
+    let path = dir.path().join("scenario.ron");
+    h.state()
+        .save_scenario_to(&path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let saved = h.state().state().scenario.clone();
+
+    let mut other = on_m2_ultra();
+    other
+        .state_mut()
+        .open_scenario_from(&path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(other.state().state().scenario, saved);
+}
+
+#[test]
+fn idle_frames_do_not_recompute_the_ranking() {
+    let mut h = on_m2_ultra();
+    let runs = h.state().rank_runs();
+    for _ in 0..5 {
+        h.step();
+    }
+    assert_eq!(h.state().rank_runs(), runs);
+    h.get_by_role_and_label(Role::Slider, "maximum price")
+        .set_value_accesskit(3_000.0);
+    h.run();
+    assert_eq!(h.state().rank_runs(), runs + 1);
+}
+
+#[derive(Debug)]
+struct Dropped(PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+fn drop_file(h: &mut Harness<'_, HeadroomApp>, path: &Path) {
+    h.input_mut()
+        .dropped_files
+        .push(Arc::new(Dropped(path.to_path_buf())));
+    h.run();
+}
+
+#[test]
+fn a_broken_dropped_catalogue_names_file_line_and_column_and_the_rest_works() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let path = dir.path().join("broken.ron");
+    std::fs::write(
+        &path,
+        "(\n    machines: [\n        (id: \"x\", name: ,\n    ],\n)\n",
+    )
+    .unwrap_or_default();
+    let before = entries(&mut h);
+    drop_file(&mut h, &path);
+    let notice = h
+        .state()
+        .notices()
+        .last()
+        .map(|n| (n.text.clone(), n.is_error))
+        .unwrap_or_default();
+    assert!(notice.1, "{notice:?}");
+    assert!(
+        notice.0.contains(&format!("{}:3:", path.display())),
+        "{}",
+        notice.0
+    );
+    assert_eq!(entries(&mut h), before);
+}
+
+#[test]
+fn a_dropped_catalogue_adds_its_workloads() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let path = dir.path().join("mine.ron");
+    let preset = built_in()
+        .workload("chat")
+        .cloned()
+        .unwrap_or_else(|| panic!("no chat preset"));
+    let mut mine = preset.clone();
+    mine.id = "my-chat".to_owned();
+    mine.name = "My chat".to_owned();
+    let text = workloads_ron(&mine);
+    std::fs::write(&path, text).unwrap_or_default();
+    drop_file(&mut h, &path);
+    let notice = h
+        .state()
+        .notices()
+        .last()
+        .map(|n| n.text.clone())
+        .unwrap_or_default();
+    assert!(notice.starts_with("Added "), "{notice}");
+    h.get_by_label("preset").click();
+    h.run();
+    h.get_by_label("My chat");
+}
+
+/// A `workloads.ron` holding one workload, in the catalogue's own format.
+fn workloads_ron(w: &headroom::engine::types::Workload) -> String {
+    let tasks: Vec<String> = w
+        .tasks
+        .iter()
+        .map(|t| {
+            format!(
+                "(name: {:?}, share: {}, prompt_tokens: {}, cached_tokens: {}, output_tokens: {}, private: {}, timeout_secs: {}, model: {:?}, quant: {:?}, kv_type: {:?}, context_tokens: {}, requests_per_day: {})",
+                t.name,
+                t.share,
+                t.prompt_tokens,
+                t.cached_tokens,
+                t.output_tokens,
+                t.private,
+                t.timeout_secs,
+                t.model,
+                t.quant,
+                t.kv_type,
+                t.context_tokens.map_or("None".to_owned(), |c| format!("Some({c})")),
+                t.requests_per_day
+            )
+        })
+        .collect();
+    format!(
+        "(workloads: [(id: {:?}, name: {:?}, description: {:?}, models_resident_together: false, min_decode_tokens_per_s: {}, tasks: [{}], sources: [\"estimate: test\"])])",
+        w.id,
+        w.name,
+        w.description,
+        w.min_decode_tokens_per_s.map_or("None".to_owned(), |c| format!("Some({c})")),
+        tasks.join(", ")
+    )
+}
