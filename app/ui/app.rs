@@ -17,7 +17,7 @@ use super::command::{Command, FileAction};
 use super::details_panel::details_ui;
 use super::files::{self, DialogOutcome, Dialogs};
 use super::filters_panel::filters_ui;
-use super::jobs::{BandwidthJob, DetectionJob, DetectionSource};
+use super::jobs::{BandwidthJob, DetectionJob, DetectionSource, DiagnoseJob};
 use super::machine_panel::machine_ui;
 use super::ranking_panel::{is_entry, ranking_ui};
 use super::state::{ChartTab, PersistedState, Scenario, Selection, STORAGE_KEY};
@@ -36,6 +36,10 @@ pub struct HeadroomApp {
     cache: RankCache,
     detection: DetectionJob,
     bandwidth: BandwidthJob,
+    diagnosis: DiagnoseJob,
+    /// Where the Diagnose tab reads models from; `None` means the user's own folders and a
+    /// running Ollama. Tests point it at a store they built.
+    diagnose_store: Option<PathBuf>,
     dialogs: Dialogs,
     path_prompt: Option<PathPrompt>,
     notices: Vec<Notice>,
@@ -86,6 +90,8 @@ impl HeadroomApp {
             cache: RankCache::default(),
             detection: DetectionJob::Pending,
             bandwidth: BandwidthJob::default(),
+            diagnosis: DiagnoseJob::default(),
+            diagnose_store: None,
             dialogs: Dialogs::Native,
             path_prompt: None,
             notices,
@@ -118,6 +124,17 @@ impl HeadroomApp {
     pub fn ranking(&mut self) -> Option<&Ranking> {
         self.refresh();
         self.cache.ranking.as_ref()
+    }
+
+    /// Diagnoses only the Ollama store at `dir`, without asking a running Ollama (a test seam).
+    pub fn with_ollama_store(mut self, dir: PathBuf) -> Self {
+        self.diagnose_store = Some(dir);
+        self
+    }
+
+    /// The last diagnosis of the local setup, as shown in the Diagnose tab.
+    pub fn diagnosis(&self) -> Option<&Result<String, String>> {
+        self.diagnosis.last.as_ref()
     }
 
     /// How many times the ranking has been computed.
@@ -211,6 +228,7 @@ impl HeadroomApp {
             self.use_match(&matched, false);
         }
         self.bandwidth.poll();
+        self.diagnosis.poll();
         self.take_dropped_files(&ctx);
         let shortcut = shortcuts(ui);
         self.refresh();
@@ -248,7 +266,9 @@ impl HeadroomApp {
             cache,
             detection,
             bandwidth,
+            diagnosis,
             dialogs: _,
+            diagnose_store: _,
             path_prompt,
             notices,
         } = self;
@@ -330,6 +350,7 @@ impl HeadroomApp {
                             scenario.options.budget_max_usd,
                         ),
                         selected: selected.as_ref(),
+                        diagnosis,
                     };
                     command = command.clone().or(charts_ui(ui, &view));
                 });
@@ -408,6 +429,28 @@ impl HeadroomApp {
             }
             Command::CancelPathPrompt => self.path_prompt = None,
             Command::MeasureBandwidth => self.bandwidth.start(ctx),
+            Command::RunDiagnosis => {
+                let workload = &state.scenario.workload;
+                let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
+                let args = crate::cli::DiagnoseArgs {
+                    json: false,
+                    have: state
+                        .scenario
+                        .options
+                        .have
+                        .as_ref()
+                        .map(|h| format!("{}@{}", h.machine, h.per_device_gb)),
+                    model_files: Vec::new(),
+                    ollama_dir: self.diagnose_store.clone(),
+                    client_limit: None,
+                    timeout_secs: largest.map(|t| t.timeout_secs),
+                    prompt_tokens: largest.map(|t| t.prompt_tokens),
+                    no_api: self.diagnose_store.is_some(),
+                    ollama_url: crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned(),
+                    budget_max: state.scenario.options.budget_max_usd,
+                };
+                self.diagnosis.start(ctx, self.catalog.clone(), args);
+            }
             Command::CancelBandwidth => self.bandwidth.cancel(),
             Command::DismissNotices => self.notices.clear(),
         }

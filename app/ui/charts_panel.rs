@@ -26,6 +26,7 @@ pub struct ChartsView<'a> {
     pub tab: ChartTab,
     pub budget_usd: (f64, f64),
     pub selected: Option<&'a Selection>,
+    pub diagnosis: &'a super::jobs::DiagnoseJob,
 }
 
 /// The colour of the machine you have on every chart.
@@ -33,28 +34,96 @@ fn yours_color() -> Color32 {
     Color32::from_rgb(230, 140, 20)
 }
 
-/// Draws the tabs and the current chart.
-pub fn charts_ui(ui: &mut Ui, view: &ChartsView<'_>) -> Command {
+/// The "diagnose before you buy" tab: settings that limit the local models, found first.
+fn diagnose_ui(ui: &mut Ui, job: &super::jobs::DiagnoseJob) -> Command {
     let mut command = Command::Nothing;
+    ui.label(
+        "Reads your Ollama store, GGUF folders and a running Ollama (read-only) and checks the \
+         context limits and timeouts against your machine and your largest prompt, before anything is bought.",
+    );
     ui.horizontal(|ui| {
-        for tab in ChartTab::ALL {
-            if ui.selectable_label(view.tab == tab, tab.title()).clicked() {
-                command = Command::SetChartTab(tab);
-            }
+        let running = job.running.is_some();
+        if ui
+            .add_enabled(!running, egui::Button::new("Diagnose my local models"))
+            .clicked()
+        {
+            command = Command::RunDiagnosis;
+        }
+        if running {
+            ui.spinner();
+            ui.label("reading the local setup...");
         }
     });
+    egui::ScrollArea::vertical()
+        .id_salt("diagnose-scroll")
+        .show(ui, |ui| match &job.last {
+            Some(Ok(text)) => {
+                ui.add(egui::Label::new(egui::RichText::new(text).monospace()).selectable(true));
+            }
+            Some(Err(reason)) => {
+                ui.colored_label(ui.visuals().error_fg_color, reason);
+            }
+            None => {}
+        });
+    command
+}
+
+/// Height of the tab row above the charts.
+const TAB_ROW_HEIGHT: f32 = 30.0;
+
+/// Draws the tabs and the current chart.
+///
+/// The chart is drawn first, into the area below the tab row, and the tabs after it: egui
+/// gives a click to the widget added last, and a plot's interaction area would otherwise
+/// take clicks meant for the tabs.
+pub fn charts_ui(ui: &mut Ui, view: &ChartsView<'_>) -> Command {
+    let full = ui.available_rect_before_wrap();
+    let chart_rect = egui::Rect::from_min_max(full.min + egui::vec2(0.0, TAB_ROW_HEIGHT), full.max);
+    let mut chart_ui = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(chart_rect)
+            .layout(*ui.layout()),
+    );
     let selected_entry = view
         .selected
         .and_then(|s| view.ranking.entries.iter().position(|e| is_entry(e, s)));
-    let picked = match view.tab {
-        ChartTab::PricePerformance => price_ui(ui, view, selected_entry),
-        ChartTab::Memory => memory_ui(ui, view, selected_entry),
-        ChartTab::Prefill => prefill_ui(ui, view.series, selected_entry),
-        ChartTab::Decode => decode_ui(ui, view.series, selected_entry),
+    let mut command = match view.tab {
+        ChartTab::Diagnose => diagnose_ui(&mut chart_ui, view.diagnosis),
+        tab => {
+            let picked = match tab {
+                ChartTab::PricePerformance => price_ui(&mut chart_ui, view, selected_entry),
+                ChartTab::Memory => memory_ui(&mut chart_ui, view, selected_entry),
+                ChartTab::Prefill => prefill_ui(&mut chart_ui, view.series, selected_entry),
+                ChartTab::Decode | ChartTab::Diagnose => {
+                    decode_ui(&mut chart_ui, view.series, selected_entry)
+                }
+            };
+            picked
+                .and_then(|i| view.ranking.entries.get(i))
+                .map_or(Command::Nothing, |entry| {
+                    Command::Select(selection_of(entry))
+                })
+        }
     };
-    if let Some(entry) = picked.and_then(|i| view.ranking.entries.get(i)) {
-        command = command.or(Command::Select(selection_of(entry)));
+    let tab_rect = egui::Rect::from_min_max(
+        full.min,
+        egui::pos2(full.max.x, full.min.y + TAB_ROW_HEIGHT),
+    );
+    let mut tab_ui = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(tab_rect)
+            .layout(egui::Layout::left_to_right(egui::Align::Center)),
+    );
+    for tab in ChartTab::ALL {
+        if tab_ui
+            .selectable_label(view.tab == tab, tab.title())
+            .clicked()
+        {
+            command = Command::SetChartTab(tab);
+        }
     }
+    // Claim the whole area so the panel keeps its size.
+    ui.allocate_rect(full, egui::Sense::hover());
     command
 }
 

@@ -13,6 +13,8 @@ use super::state::{ChartTab, Selection};
 pub enum Command {
     /// Nothing happened that concerns another panel.
     Nothing,
+    /// Diagnose the local setup (context limits, timeouts) on a background thread.
+    RunDiagnosis,
     /// The user chose "your machine" by hand (or cleared it).
     PickMachine(Option<Owned>),
     /// Use what detection matched as "your machine".

@@ -198,3 +198,54 @@ impl BandwidthJob {
         }
     }
 }
+
+/// The diagnosis of the user's local setup (Ollama store, GGUF folders, a running Ollama):
+/// it reads files and asks a local server, so it runs on its own thread.
+#[derive(Debug, Default)]
+pub struct DiagnoseJob {
+    pub running: Option<Receiver<Result<String, String>>>,
+    /// The last diagnosis as text, or why it failed.
+    pub last: Option<Result<String, String>>,
+}
+
+impl DiagnoseJob {
+    /// Starts a diagnosis unless one is running.
+    pub fn start(&mut self, ctx: &egui::Context, catalog: Catalog, args: crate::cli::DiagnoseArgs) {
+        if self.running.is_some() {
+            return;
+        }
+        let (tx, rx) = mpsc::channel();
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("headroom-diagnose".to_owned())
+            .spawn(move || {
+                let result = crate::cli::run_diagnose(&catalog, &args)
+                    .map(|d| crate::diagnose::text(&d))
+                    .map_err(|e| e.to_string());
+                let _ = tx.send(result);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => self.running = Some(rx),
+            Err(e) => self.last = Some(Err(format!("could not start the diagnosis thread: {e}"))),
+        }
+    }
+
+    /// Collects a finished diagnosis.
+    pub fn poll(&mut self) {
+        let Some(rx) = &self.running else {
+            return;
+        };
+        match rx.try_recv() {
+            Ok(result) => {
+                self.last = Some(result);
+                self.running = None;
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                self.last = Some(Err("the diagnosis stopped without a result".to_owned()));
+                self.running = None;
+            }
+        }
+    }
+}

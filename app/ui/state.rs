@@ -93,15 +93,17 @@ pub enum ChartTab {
     Memory,
     Prefill,
     Decode,
+    Diagnose,
 }
 
 impl ChartTab {
     /// Every tab, in display order.
-    pub const ALL: [ChartTab; 4] = [
+    pub const ALL: [ChartTab; 5] = [
         ChartTab::PricePerformance,
         ChartTab::Memory,
         ChartTab::Prefill,
         ChartTab::Decode,
+        ChartTab::Diagnose,
     ];
 
     /// The tab's title.
@@ -111,6 +113,7 @@ impl ChartTab {
             ChartTab::Memory => "Memory",
             ChartTab::Prefill => "Prefill vs. prompt",
             ChartTab::Decode => "Decode vs. depth",
+            ChartTab::Diagnose => "Diagnose my setup",
         }
     }
 }
