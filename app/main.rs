@@ -13,8 +13,19 @@ fn main() {
         }
         return;
     };
+    restore_default_sigpipe();
     if let Err(e) = run(&cli, command) {
         eprintln!("headroom: {e}");
         std::process::exit(e.exit_code());
+    }
+}
+
+/// Rust ignores SIGPIPE, so `headroom rank | head` would panic on the closed pipe; a
+/// command-line tool should just stop quietly, as `cat` does.
+fn restore_default_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
