@@ -580,3 +580,39 @@ fn chart_tabs_switch_on_click() {
         headroom::ui::state::ChartTab::Memory
     );
 }
+
+#[test]
+fn a_machine_the_catalogue_lacks_is_ranked_as_this_machine_with_its_guesses_marked() {
+    let detection = Detection {
+        cpu: CpuInfo {
+            brand: "AMD EPYC 7B13".to_owned(),
+            physical_cores: Some(8),
+            logical_cores: 16,
+            arch: "x86_64".to_owned(),
+        },
+        total_ram_bytes: 64 * GIB_BYTES,
+        ..Detection::default()
+    };
+    let app = HeadroomApp::new_with(built_in(), None, DetectionSource::Injected(detection))
+        .with_dialogs(Dialogs::PathField);
+    let mut h = harness(app);
+    h.run();
+    let owned = have(&h).expect("this machine is yours");
+    assert_eq!(owned.machine, "this-machine");
+    let ranking = h.state_mut().ranking().cloned().expect("a ranking");
+    let yours = ranking
+        .entries
+        .iter()
+        .find(|e| e.is_current)
+        .expect("listed at $0");
+    assert_eq!(yours.machine_id, "this-machine");
+    assert_eq!(yours.price_usd, 0.0);
+    // The details say it was built from detection and which numbers are guesses.
+    h.state_mut().select(headroom::ui::state::Selection {
+        machine_id: "this-machine".to_owned(),
+        per_device_gb: owned.per_device_gb,
+    });
+    h.run();
+    h.get_by_label_contains("Built from detection, not from the catalogue");
+    assert!(h.query_all_by_label_contains("estimate").count() >= 3);
+}

@@ -15,6 +15,7 @@ pub mod matching;
 pub mod nvidia;
 pub mod run;
 pub mod system;
+pub mod this_machine;
 
 use std::sync::mpsc;
 use std::thread;
