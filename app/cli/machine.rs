@@ -8,23 +8,8 @@ use serde::Serialize;
 
 use super::{parse_have, to_json, CliError};
 use crate::catalog::raw::{RawBenchmark, RawFile};
-use crate::detect::{self, BenchResult, MachineMatch, MachineRef};
+use crate::detect::{self, BenchResult, MachineMatch};
 use crate::engine::types::{Catalog, Model, Runtime, TestKind};
-
-/// Catalogue machines as the matcher sees them.
-pub fn machine_refs(catalog: &Catalog) -> Vec<MachineRef> {
-    catalog
-        .machines
-        .iter()
-        .map(|m| MachineRef {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            vendor: m.vendor.clone(),
-            memory_options_gb: m.memory_options.iter().map(|o| o.per_device_gb).collect(),
-            device_count: m.device_count,
-        })
-        .collect()
-}
 
 #[derive(Serialize)]
 struct DetectOut<'a> {
@@ -36,7 +21,7 @@ struct DetectOut<'a> {
 /// `headroom detect`.
 pub fn detect_command(catalog: &Catalog, json: bool, bandwidth: bool) -> Result<(), CliError> {
     let detection = detect::detect_all(Duration::from_secs(3));
-    let matched = detect::match_machine(&detection, &machine_refs(catalog));
+    let matched = detect::match_machine(&detection, &detect::machine_refs(catalog));
     let measured = if bandwidth {
         let cancel = AtomicBool::new(false);
         let opts = detect::BandwidthOptions::for_total_ram(detection.total_ram_bytes);
@@ -190,7 +175,7 @@ pub fn import_bench_command(
         Some(h) => parse_have(catalog, h)?.machine,
         None => {
             let detection = detect::detect_all(Duration::from_secs(3));
-            match detect::match_machine(&detection, &machine_refs(catalog)).id() {
+            match detect::match_machine(&detection, &detect::machine_refs(catalog)).id() {
                 Some(id) => id.to_owned(),
                 None => {
                     return Err(CliError::Usage(

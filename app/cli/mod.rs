@@ -375,7 +375,7 @@ fn diagnose_machine(catalog: &Catalog, have: Option<&str>) -> Result<(Owned, Str
         return Ok((parse_have(catalog, text)?, "given with --have".to_owned()));
     }
     let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
-    let refs = machine::machine_refs(catalog);
+    let refs = crate::detect::machine_refs(catalog);
     match crate::detect::match_machine(&detection, &refs) {
         crate::detect::MachineMatch::Exact { id, memory_gb, why } => Ok((
             Owned { machine: id, per_device_gb: memory_gb },

@@ -411,3 +411,18 @@ pub enum ParseError {
         message: String,
     },
 }
+
+/// The catalogue's machines as [`match_machine`] knows them.
+pub fn machine_refs(catalog: &crate::engine::types::Catalog) -> Vec<MachineRef> {
+    catalog
+        .machines
+        .iter()
+        .map(|m| MachineRef {
+            id: m.id.clone(),
+            name: m.name.clone(),
+            vendor: m.vendor.clone(),
+            memory_options_gb: m.memory_options.iter().map(|o| o.per_device_gb).collect(),
+            device_count: m.device_count,
+        })
+        .collect()
+}

@@ -7,9 +7,7 @@ use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::detect::{
-    self, BandwidthMeasurement, BandwidthOptions, Detection, MachineMatch, MachineRef,
-};
+use crate::detect::{self, BandwidthMeasurement, BandwidthOptions, Detection, MachineMatch};
 use crate::engine::types::Catalog;
 
 /// How long each detection probe may take before it is reported as timed out.
@@ -82,7 +80,7 @@ impl DetectionJob {
 
     /// Records a detection and matches it onto the catalogue.
     pub fn finish(&mut self, detection: Detection, catalog: &Catalog) -> MachineMatch {
-        let matched = detect::match_machine(&detection, &machine_refs(catalog));
+        let matched = detect::match_machine(&detection, &detect::machine_refs(catalog));
         *self = DetectionJob::Done {
             detection: Box::new(detection),
             matched: matched.clone(),
@@ -93,24 +91,9 @@ impl DetectionJob {
     /// Matches again after the catalogue changed (a dropped file may add the exact machine).
     pub fn rematch(&mut self, catalog: &Catalog) {
         if let DetectionJob::Done { detection, matched } = self {
-            *matched = detect::match_machine(detection, &machine_refs(catalog));
+            *matched = detect::match_machine(detection, &detect::machine_refs(catalog));
         }
     }
-}
-
-/// The catalogue's machines as detection's matcher knows them.
-pub fn machine_refs(catalog: &Catalog) -> Vec<MachineRef> {
-    catalog
-        .machines
-        .iter()
-        .map(|m| MachineRef {
-            id: m.id.clone(),
-            name: m.name.clone(),
-            vendor: m.vendor.clone(),
-            memory_options_gb: m.memory_options.iter().map(|o| o.per_device_gb).collect(),
-            device_count: m.device_count,
-        })
-        .collect()
 }
 
 /// A bandwidth measurement in flight.
