@@ -2,7 +2,9 @@
 //! on the shipped catalogue, which must meet the accuracy targets. Deterministic: no timing.
 
 use headroom::catalog;
-use headroom::engine::calibrate::{predict_all, summaries, Summary};
+use headroom::engine::calibrate::{
+    fit_all, leave_one_machine_out, predict_all, summaries, Summary,
+};
 
 fn summary(group: &str) -> Summary {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
@@ -85,4 +87,111 @@ fn the_benchmark_data_is_broad_enough() {
             .all(|b| b.source.starts_with("https://")),
         "every row cites its source"
     );
+}
+
+/// Leave-one-machine-out must never see the machine it predicts: not its rows, and not the
+/// fitted values stored in the catalogue (which were fitted with its rows). Scaling what the
+/// held-out machine measured, and scrambling the stored fit, must not move its predictions.
+#[test]
+fn leave_one_machine_out_never_sees_the_held_out_machine() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let held_out = "dgx-spark";
+    let before = leave_one_machine_out(&catalog);
+    let mut altered = catalog.clone();
+    for row in altered
+        .benchmarks
+        .iter_mut()
+        .filter(|b| b.machine == held_out)
+    {
+        row.tokens_per_s *= 3.0;
+    }
+    for profile in &mut altered.runtimes {
+        profile.bandwidth_efficiency.value *= 0.7;
+        profile.compute_efficiency.value *= 1.9;
+        profile.attention_efficiency.value *= 0.3;
+        profile.moe_prefill_factor.value *= 0.5;
+        profile.per_token_overhead_ms.value += 3.0;
+    }
+    let after = leave_one_machine_out(&altered);
+    let held: Vec<_> = before.iter().filter(|p| p.machine == held_out).collect();
+    assert!(held.len() >= 40, "{} rows of {held_out}", held.len());
+    for p in held {
+        let q = after
+            .iter()
+            .find(|q| q.index == p.index)
+            .expect("the same rows are predicted");
+        assert_eq!(
+            p.predicted_tokens_per_s, q.predicted_tokens_per_s,
+            "row {} of {held_out} moved with data the fit must not see",
+            p.index
+        );
+    }
+    // The check has teeth: the in-sample fit does move when those rows change.
+    let fitted = |c: &headroom::engine::types::Catalog| {
+        fit_all(c)
+            .into_iter()
+            .find(|p| p.runtime == headroom::engine::types::Runtime::Cuda)
+            .map(|p| p.bandwidth_efficiency.value)
+    };
+    assert_ne!(fitted(&catalog), fitted(&altered));
+}
+
+/// The catalogue holds what `headroom calibrate` fits: the stored values are the fit's
+/// output on the shipped rows, not hand-tuned.
+#[test]
+fn the_stored_profiles_are_the_fit() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    for fitted in fit_all(&catalog) {
+        let stored = catalog
+            .runtime(fitted.runtime)
+            .expect("every runtime has a profile");
+        for (name, a, b) in [
+            (
+                "bandwidth",
+                fitted.bandwidth_efficiency.value,
+                stored.bandwidth_efficiency.value,
+            ),
+            (
+                "compute",
+                fitted.compute_efficiency.value,
+                stored.compute_efficiency.value,
+            ),
+            (
+                "attention",
+                fitted.attention_efficiency.value,
+                stored.attention_efficiency.value,
+            ),
+            (
+                "moe prefill",
+                fitted.moe_prefill_factor.value,
+                stored.moe_prefill_factor.value,
+            ),
+            (
+                "moe decode",
+                fitted.moe_decode_factor.value,
+                stored.moe_decode_factor.value,
+            ),
+            (
+                "kv read",
+                fitted.kv_read_efficiency.value,
+                stored.kv_read_efficiency.value,
+            ),
+        ] {
+            // runtimes.ron keeps three or four significant digits.
+            assert!(
+                (a - b).abs() <= 0.001 * a.abs().max(1.0),
+                "{} {name}: fit {a}, stored {b}",
+                fitted.runtime
+            );
+        }
+        let (a, b) = (
+            fitted.per_token_overhead_ms.value,
+            stored.per_token_overhead_ms.value,
+        );
+        assert!(
+            (a - b).abs() <= 0.006,
+            "{} overhead: fit {a}, stored {b}",
+            fitted.runtime
+        );
+    }
 }

@@ -95,3 +95,21 @@ proptest! {
         prop_assert!(!ranking.entries.is_empty() || ranking.filtered_out > 0);
     }
 }
+
+proptest! {
+    /// A decode range never promises more than physics allows, always contains the
+    /// prediction, and is ordered.
+    #[test]
+    fn decode_ranges_respect_the_bandwidth_bound(
+        runtime in prop::sample::select(vec![Runtime::Metal, Runtime::Cuda, Runtime::Rocm, Runtime::Vulkan]),
+        predicted in 0.1f64..500.0,
+        headroom in 0.5f64..3.0,
+    ) {
+        let profile = catalog().runtime(runtime).expect("profile");
+        let bound = predicted * headroom;
+        let (low, high) = profile.decode_range(predicted, bound);
+        prop_assert!(low <= predicted && predicted <= high, "{low} {predicted} {high}");
+        prop_assert!(high <= bound.max(predicted), "{high} above the bound {bound}");
+        prop_assert!(low > 0.0);
+    }
+}

@@ -958,9 +958,12 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         prefill_tokens_per_s_range: speed
             .as_ref()
             .map(|r| profile.speed_range(TestKind::Prefill, r.prefill.tokens_per_s)),
-        decode_tokens_per_s_range: speed
-            .as_ref()
-            .map(|r| profile.speed_range(TestKind::Decode, r.decode.tokens_per_s)),
+        decode_tokens_per_s_range: speed.as_ref().map(|r| {
+            profile.decode_range(
+                r.decode.tokens_per_s,
+                crate::engine::speed::decode_bound_tokens_per_s(machine, &loaded),
+            )
+        }),
         measured_prefill: measured_case(
             catalog,
             machine,
@@ -1299,10 +1302,19 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
 /// `calibrate`: fitted profiles, and error bands from leave-one-machine-out, as lines that
 /// `catalog/runtimes.ron` takes.
 fn calibrate_ron(catalog: &Catalog) -> String {
-    use crate::engine::calibrate::{error_bands, fit_all, leave_one_machine_out};
+    use crate::engine::calibrate::{borrowed_params, error_bands, fit_all, leave_one_machine_out};
     let lomo = leave_one_machine_out(catalog);
+    let rows: Vec<&crate::engine::types::Benchmark> = catalog.benchmarks.iter().collect();
     let mut out = String::new();
     for p in fit_all(catalog) {
+        let borrowed = borrowed_params(catalog, &rows, p.runtime);
+        if !borrowed.is_empty() {
+            out += &format!(
+                "{}: no rows inform {}; they take the median of the other runtimes\n",
+                p.runtime,
+                borrowed.join(", ")
+            );
+        }
         out += &format!(
             "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe_decode {:.3}, overhead {:.2} ms, kv_read {:.3}\n",
             p.runtime,

@@ -88,15 +88,17 @@ fn row_prediction(index: usize, row: &Benchmark, predicted: f64) -> RowPredictio
     }
 }
 
-/// The parameters the fit may move, with their physical bounds.
-const PARAMS: &[(&str, f64, f64)] = &[
-    ("bandwidth_efficiency", 0.2, 1.0),
-    ("compute_efficiency", 0.02, 3.0),
-    ("attention_efficiency", 0.005, 3.0),
-    ("moe_prefill_factor", 0.05, 1.5),
-    ("moe_decode_factor", 0.1, 1.5),
-    ("per_token_overhead_ms", 0.0, 30.0),
-    ("kv_read_efficiency", 0.2, 4.0),
+/// The parameters the fit may move: name, physical bounds, and the neutral point every fit
+/// starts from (half of peak, no MoE penalty, no per-token cost, KV read like weights), so
+/// that no fit inherits an earlier fit's answer.
+const PARAMS: &[(&str, f64, f64, f64)] = &[
+    ("bandwidth_efficiency", 0.2, 1.0, 0.5),
+    ("compute_efficiency", 0.02, 3.0, 0.5),
+    ("attention_efficiency", 0.005, 3.0, 0.5),
+    ("moe_prefill_factor", 0.05, 1.5, 1.0),
+    ("moe_decode_factor", 0.1, 1.5, 1.0),
+    ("per_token_overhead_ms", 0.0, 30.0, 0.0),
+    ("kv_read_efficiency", 0.2, 4.0, 1.0),
 ];
 
 fn get(p: &RuntimeProfile, i: usize) -> f64 {
@@ -133,20 +135,39 @@ fn loss(catalog: &Catalog, rows: &[&Benchmark], profile: &RuntimeProfile) -> f64
         .sum()
 }
 
-/// Fits a runtime's profile to `rows` (all of that runtime), starting from `start`.
-/// Parameters no row informs stay where they are.
-pub fn fit(catalog: &Catalog, rows: &[&Benchmark], start: &RuntimeProfile) -> RuntimeProfile {
-    let mut best = start.clone();
+/// Fits a runtime's profile to `rows` (all of that runtime) from the neutral point.
+/// Returns the profile and which parameters the rows informed; the others stay neutral
+/// until [`fit_runtimes`] fills them in.
+pub fn fit(
+    catalog: &Catalog,
+    rows: &[&Benchmark],
+    template: &RuntimeProfile,
+) -> (RuntimeProfile, [bool; PARAM_COUNT]) {
+    let mut start = template.clone();
+    for (i, &(_, _, _, neutral)) in PARAMS.iter().enumerate() {
+        set(&mut start, i, neutral);
+    }
+    let informed = informed_params(catalog, rows);
+    (search(catalog, rows, start, informed), informed)
+}
+
+/// Coordinate search on the parameters in `free`, from `start`; the others stay put.
+fn search(
+    catalog: &Catalog,
+    rows: &[&Benchmark],
+    start: RuntimeProfile,
+    free: [bool; PARAM_COUNT],
+) -> RuntimeProfile {
+    let mut best = start;
     if rows.is_empty() {
         return best;
     }
-    let informed = informed_params(catalog, rows);
     let mut best_loss = loss(catalog, rows, &best);
     let mut step: f64 = 0.5;
     while step > 0.002 {
         let mut improved = false;
-        for (i, &(_, lo, hi)) in PARAMS.iter().enumerate() {
-            if !informed[i] {
+        for (i, &(_, lo, hi, _)) in PARAMS.iter().enumerate() {
+            if !free[i] {
                 continue;
             }
             for direction in [1.0, -1.0] {
@@ -177,9 +198,92 @@ pub fn fit(catalog: &Catalog, rows: &[&Benchmark], start: &RuntimeProfile) -> Ru
     best
 }
 
+const PARAM_COUNT: usize = 7;
+
+/// The parameters `rows` of `runtime` cannot inform, which [`fit_runtimes`] borrows.
+pub fn borrowed_params(
+    catalog: &Catalog,
+    rows: &[&Benchmark],
+    runtime: Runtime,
+) -> Vec<&'static str> {
+    let own: Vec<&Benchmark> = rows
+        .iter()
+        .copied()
+        .filter(|b| b.runtime == runtime)
+        .collect();
+    if own.is_empty() {
+        return Vec::new();
+    }
+    let informed = informed_params(catalog, &own);
+    PARAMS
+        .iter()
+        .zip(informed)
+        .filter(|(_, informed)| !informed)
+        .map(|((name, ..), _)| *name)
+        .collect()
+}
+
+/// Fits every runtime that has rows among `rows`. A parameter a runtime's own rows cannot
+/// inform (no MoE rows, no rows at depth) takes the median of the runtimes whose rows do:
+/// how attention or MoE routing costs relative to peak is a property of the kernels'
+/// design more than of one backend, and borrowing it is more honest than inventing it.
+/// Runtimes without any row keep the catalogue's assumed values.
+pub fn fit_runtimes(catalog: &Catalog, rows: &[&Benchmark]) -> Vec<RuntimeProfile> {
+    let fitted: Vec<Option<(RuntimeProfile, [bool; PARAM_COUNT])>> = catalog
+        .runtimes
+        .iter()
+        .map(|profile| {
+            let own: Vec<&Benchmark> = rows
+                .iter()
+                .copied()
+                .filter(|b| b.runtime == profile.runtime)
+                .collect();
+            (!own.is_empty()).then(|| fit(catalog, &own, profile))
+        })
+        .collect();
+    let pooled: Vec<Option<f64>> = (0..PARAM_COUNT)
+        .map(|i| {
+            let mut values: Vec<f64> = fitted
+                .iter()
+                .flatten()
+                .filter(|(_, informed)| informed[i])
+                .map(|(p, _)| get(p, i))
+                .collect();
+            (!values.is_empty()).then(|| median(&mut values))
+        })
+        .collect();
+    catalog
+        .runtimes
+        .iter()
+        .zip(fitted)
+        .map(|(profile, fitted)| match fitted {
+            None => profile.clone(),
+            Some((mut p, informed)) => {
+                let mut borrowed = false;
+                for (i, value) in pooled.iter().enumerate() {
+                    if let (false, Some(v)) = (informed[i], value) {
+                        set(&mut p, i, *v);
+                        borrowed = true;
+                    }
+                }
+                if !borrowed {
+                    return p;
+                }
+                // Refit the informed parameters with the borrowed ones in place.
+                let own: Vec<&Benchmark> = rows
+                    .iter()
+                    .copied()
+                    .filter(|b| b.runtime == profile.runtime)
+                    .collect();
+                search(catalog, &own, p, informed)
+            }
+        })
+        .collect()
+}
+
 /// Which parameters the rows can inform: MoE factors need MoE rows, attention and KV reads
 /// need rows at depth, and so on. The others keep their assumed values.
-fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; 7] {
+fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT] {
     let moe = |r: &&&Benchmark| catalog.model(&r.model).is_some_and(|m| m.moe.is_some());
     let decode = |r: &&&Benchmark| r.kind == TestKind::Decode;
     let dense_decode = rows.iter().filter(|r| decode(r) && !moe(r)).count();
@@ -284,46 +388,33 @@ pub fn summaries(predictions: &[RowPrediction]) -> Vec<Summary> {
 
 /// Fits every runtime on all rows: the values to store in `catalog/runtimes.ron`.
 pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
-    catalog
-        .runtimes
-        .iter()
-        .map(|profile| {
-            let rows: Vec<&Benchmark> = catalog
-                .benchmarks
-                .iter()
-                .filter(|b| b.runtime == profile.runtime)
-                .collect();
-            fit(catalog, &rows, profile)
-        })
-        .collect()
+    let rows: Vec<&Benchmark> = catalog.benchmarks.iter().collect();
+    fit_runtimes(catalog, &rows)
 }
 
-/// Leave one machine out: for each machine, fit its runtimes without its rows, then
-/// predict its rows. The error a user sees for a machine with no measurements.
+/// Leave one machine out: for each machine, fit every runtime without its rows (the same
+/// procedure as [`fit_all`], from the same neutral start), then predict its rows. The
+/// error a user sees for a machine with no measurements.
 pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
-    let machines = catalog.benchmarked_machines();
     let mut out = Vec::new();
-    for machine in machines {
-        for profile in &catalog.runtimes {
-            let held_out: Vec<(usize, &Benchmark)> = catalog
-                .benchmarks
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.machine == machine && b.runtime == profile.runtime)
-                .collect();
-            if held_out.is_empty() {
+    for machine in catalog.benchmarked_machines() {
+        let training: Vec<&Benchmark> = catalog
+            .benchmarks
+            .iter()
+            .filter(|b| b.machine != machine)
+            .collect();
+        let fitted = fit_runtimes(catalog, &training);
+        for (index, row) in catalog
+            .benchmarks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.machine == machine)
+        {
+            let Some(profile) = fitted.iter().find(|p| p.runtime == row.runtime) else {
                 continue;
-            }
-            let training: Vec<&Benchmark> = catalog
-                .benchmarks
-                .iter()
-                .filter(|b| b.machine != machine && b.runtime == profile.runtime)
-                .collect();
-            let fitted = fit(catalog, &training, profile);
-            for (index, row) in held_out {
-                if let Some(p) = predict(catalog, row, &fitted) {
-                    out.push(row_prediction(index, row, p));
-                }
+            };
+            if let Some(p) = predict(catalog, row, profile) {
+                out.push(row_prediction(index, row, p));
             }
         }
     }

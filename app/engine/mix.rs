@@ -401,15 +401,17 @@ fn evaluate_task(
                     .is_some_and(|min| req.decode.tokens_per_s < min);
                 let ok = req.beats_timeout;
                 let secs = req.total_secs;
-                let decode_band = profile.decode_error_band;
                 let prefill_band = profile.prefill_error_band;
-                result.decode_range_tokens_per_s =
-                    Some(profile.speed_range(TestKind::Decode, req.decode.tokens_per_s));
+                let bound = super::speed::decode_bound_tokens_per_s(setup.machine, &model);
+                let decode_range = profile.decode_range(req.decode.tokens_per_s, bound);
+                result.decode_range_tokens_per_s = Some(decode_range);
                 result.prefill_range_tokens_per_s =
                     Some(profile.speed_range(TestKind::Prefill, req.prefill.tokens_per_s));
                 result.secs_range = Some((
-                    req.prefill.secs / prefill_band.high + req.decode.secs / decode_band.high,
-                    req.prefill.secs / prefill_band.low + req.decode.secs / decode_band.low,
+                    req.prefill.secs / prefill_band.high
+                        + req.decode.secs * req.decode.tokens_per_s / decode_range.1,
+                    req.prefill.secs / prefill_band.low
+                        + req.decode.secs * req.decode.tokens_per_s / decode_range.0,
                 ));
                 result.local = Some(req);
                 result.memory = Some(memory);

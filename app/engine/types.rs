@@ -246,6 +246,15 @@ impl RuntimeProfile {
         };
         (tokens_per_s * band.low, tokens_per_s * band.high)
     }
+
+    /// The range of a predicted decode speed, never above `bound_tokens_per_s`, the
+    /// physical ceiling (spec bandwidth over the bytes read per token): an error band wider
+    /// than physics allows says nothing a user can act on.
+    pub fn decode_range(&self, tokens_per_s: f64, bound_tokens_per_s: f64) -> (f64, f64) {
+        let (low, high) = self.speed_range(TestKind::Decode, tokens_per_s);
+        let high = high.min(bound_tokens_per_s).max(tokens_per_s);
+        (low.min(high), high)
+    }
 }
 
 /// A validated workload mix; its tasks refer to catalogue entries by index.
