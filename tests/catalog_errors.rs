@@ -305,3 +305,46 @@ fn the_built_in_catalogue_loads_and_has_every_required_id() {
         (2, 24.0)
     );
 }
+
+/// A user profile for `runtime`, with `extra` lines inside it.
+fn runtime_profile_with(extra: &str) -> String {
+    format!(
+        r#"(
+    runtimes: [
+        (
+            runtime: "vulkan",
+            bandwidth_efficiency: (value: 0.8, source: "assumed: test"),
+            compute_efficiency: (value: 0.5, source: "assumed: test"),
+            attention_efficiency: (value: 0.5, source: "assumed: test"),
+            moe_prefill_factor: (value: 0.8, source: "assumed: test"),
+            moe_decode_factor: (value: 0.8, source: "assumed: test"),
+            per_token_overhead_ms: (value: 1.0, source: "assumed: test"),
+            overhead_gb: (value: 0.5, source: "assumed: test"),
+            kv_read_efficiency: (value: 1.0, source: "assumed: test"),
+{extra}
+        ),
+    ],
+)"#
+    )
+}
+
+#[test]
+fn unknown_matmul_path_is_named_with_the_valid_ones() {
+    let text = runtime_profile_with(r#"            quantized_matmul: Some("int4"),"#);
+    check(&text, "unknown matmul path \"int4\"", 13);
+    let errors = errors_of(&text);
+    let all = catalog::error::join(&errors);
+    assert!(all.contains("fp16, fp16-acc16, int8"), "{all}");
+    assert!(all.contains("quantized_matmul"), "{all}");
+}
+
+#[test]
+fn a_fit_prior_out_of_range_is_rejected() {
+    let text = runtime_profile_with(
+        r#"            fit_prior: (weight: 2.0, bandwidth_efficiency: 1.7, compute_efficiency: 0.5, attention_efficiency: 0.5, moe_prefill_factor: 0.8, moe_decode_factor: 0.8, per_token_overhead_ms: 1.0, kv_read_efficiency: 1.0, source: "assumed: test"),"#,
+    );
+    let errors = errors_of(&text);
+    let all = catalog::error::join(&errors);
+    assert!(all.contains("fit_prior"), "{all}");
+    assert!(all.contains("1.7"), "{all}");
+}

@@ -91,7 +91,13 @@ pub struct RawMemoryOption {
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RawCompute {
+    /// Dense FP16 matrix throughput with FP32 accumulation (the rate cuBLAS-style GEMMs get).
     pub fp16: Option<Sourced>,
+    /// Dense FP16 matrix throughput with FP16 accumulation, where it differs (GeForce parts
+    /// run FP32 accumulation at half rate).
+    pub fp16_acc16: Option<Sourced>,
+    /// Dense INT8 matrix throughput, TOPS, where it differs from `fp16`.
+    pub int8: Option<Sourced>,
     pub fp8: Option<Sourced>,
     pub fp4: Option<Sourced>,
 }
@@ -311,8 +317,41 @@ pub struct RawRuntimeProfile {
     /// Measured over predicted prefill speed: 10th and 90th percentile, leave-one-machine-out.
     #[serde(default)]
     pub prefill_error_band: Option<ErrorBand>,
+    /// Which matrix units the weight matmuls of quantized models run on: "fp16" (the
+    /// default), "fp16-acc16" or "int8".
+    #[serde(default)]
+    pub quantized_matmul: Option<String>,
+    /// The same for unquantized (F16, BF16, F32) weights.
+    #[serde(default)]
+    pub float_matmul: Option<String>,
+    /// Where the two matmul paths come from (the kernels' source).
+    #[serde(default)]
+    pub matmul_source: Option<String>,
+    /// What the fit assumes before it sees a row: each parameter's typical value, and how
+    /// hard the fit is pulled toward it.
+    #[serde(default)]
+    pub fit_prior: Option<FitPrior>,
     #[serde(default)]
     pub notes: String,
+}
+
+/// The calibration prior of a runtime (see `engine::calibrate`): what the fit assumes
+/// before it sees a row. Used as read; validation checks the ranges.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FitPrior {
+    /// Pull toward the typical values: the loss added per parameter, per factor of two away
+    /// (per 10 ms for the per-token overhead), in the units of the fit's loss (the sum of
+    /// |log(predicted / measured)| over the rows).
+    pub weight: f64,
+    pub bandwidth_efficiency: f64,
+    pub compute_efficiency: f64,
+    pub attention_efficiency: f64,
+    pub moe_prefill_factor: f64,
+    pub moe_decode_factor: f64,
+    pub per_token_overhead_ms: f64,
+    pub kv_read_efficiency: f64,
+    pub source: String,
 }
 
 /// The spread of measured over predicted speeds: a prediction `p` means "between

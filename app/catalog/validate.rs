@@ -77,6 +77,7 @@ fn friendly_ron_message(message: &str) -> String {
         ("RawTask", "task"),
         ("RawCloud", "cloud offer"),
         ("RawRuntimeProfile", "runtime profile"),
+        ("FitPrior", "fit_prior"),
         ("RawBenchmark", "benchmark"),
         ("Sourced", "sourced value (value, source)"),
     ];
@@ -735,10 +736,51 @@ impl<'a> Check<'a> {
             ),
             decode_error_band: self.band("decode_error_band", raw.decode_error_band),
             prefill_error_band: self.band("prefill_error_band", raw.prefill_error_band),
+            quantized_matmul: self.matmul_path("quantized_matmul", raw.quantized_matmul.as_deref()),
+            float_matmul: self.matmul_path("float_matmul", raw.float_matmul.as_deref()),
+            matmul_source: match &raw.matmul_source {
+                Some(text) => {
+                    self.source_text("matmul_source", text);
+                    text.clone()
+                }
+                None => "assumed: FP16 matrix units with FP32 accumulation".to_owned(),
+            },
+            fit_prior: raw.fit_prior.as_ref().map(|p| self.fit_prior(p)),
             notes: raw.notes.clone(),
             origin: self.origin(),
         };
         self.done(p)
+    }
+
+    fn matmul_path(&mut self, field: &str, text: Option<&str>) -> MatmulPath {
+        let Some(text) = text else {
+            return MatmulPath::Fp16;
+        };
+        let found = MatmulPath::ALL.iter().find(|(name, _)| *name == text);
+        if found.is_none() {
+            let valid: Vec<&str> = MatmulPath::ALL.iter().map(|(name, _)| *name).collect();
+            self.fail_hint(
+                field,
+                Some(text),
+                format!("unknown matmul path \"{text}\""),
+                format!("; expected one of: {}", valid.join(", ")),
+            );
+        }
+        found.map_or(MatmulPath::Fp16, |(_, path)| *path)
+    }
+
+    fn fit_prior(&mut self, raw: &FitPrior) -> FitPrior {
+        let field = "fit_prior";
+        self.number(field, raw.weight, 0.0, 1000.0);
+        self.number(field, raw.bandwidth_efficiency, 0.01, 1.0);
+        self.number(field, raw.compute_efficiency, 0.001, 3.0);
+        self.number(field, raw.attention_efficiency, 0.001, 3.0);
+        self.number(field, raw.moe_prefill_factor, 0.01, 2.0);
+        self.number(field, raw.moe_decode_factor, 0.01, 2.0);
+        self.number(field, raw.per_token_overhead_ms, 0.0, 1000.0);
+        self.number(field, raw.kv_read_efficiency, 0.0, 10.0);
+        self.source_text(field, &raw.source);
+        raw.clone()
     }
 
     fn band(&mut self, field: &str, band: Option<ErrorBand>) -> ErrorBand {
@@ -877,6 +919,16 @@ impl<'a> Check<'a> {
                 None
             }
         };
+        let fp16_acc16 = raw
+            .compute_tflops
+            .fp16_acc16
+            .as_ref()
+            .map(|s| self.sourced("fp16_acc16", s, 0.01, 100_000.0));
+        let int8 = raw
+            .compute_tflops
+            .int8
+            .as_ref()
+            .map(|s| self.sourced("int8", s, 0.01, 100_000.0));
         let fp8 = raw
             .compute_tflops
             .fp8
@@ -966,6 +1018,8 @@ impl<'a> Check<'a> {
             bandwidth_gb_per_s: bandwidth,
             system_ram_bandwidth_gb_per_s: ram_bw,
             fp16_tflops: fp16,
+            fp16_acc16_tflops: fp16_acc16,
+            int8_tops: int8,
             fp8_tflops: fp8,
             fp4_tflops: fp4,
             cpu_cores: raw.cpu_cores,

@@ -1302,17 +1302,19 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
 /// `calibrate`: fitted profiles, and error bands from leave-one-machine-out, as lines that
 /// `catalog/runtimes.ron` takes.
 fn calibrate_ron(catalog: &Catalog) -> String {
-    use crate::engine::calibrate::{borrowed_params, error_bands, fit_all, leave_one_machine_out};
+    use crate::engine::calibrate::{
+        error_bands, fit_all, leave_one_machine_out, uninformed_params,
+    };
     let lomo = leave_one_machine_out(catalog);
     let rows: Vec<&crate::engine::types::Benchmark> = catalog.benchmarks.iter().collect();
     let mut out = String::new();
     for p in fit_all(catalog) {
-        let borrowed = borrowed_params(catalog, &rows, p.runtime);
-        if !borrowed.is_empty() {
+        let uninformed = uninformed_params(catalog, &rows, p.runtime);
+        if !uninformed.is_empty() {
             out += &format!(
-                "{}: no rows inform {}; they take the median of the other runtimes\n",
+                "{}: no rows inform {}; they keep the prior's typical values\n",
                 p.runtime,
-                borrowed.join(", ")
+                uninformed.join(", ")
             );
         }
         out += &format!(

@@ -87,6 +87,8 @@ pub fn this_machine(
             tflops,
             &format!("{cores:.0} threads x {ASSUMED_CLOCK_GHZ} GHz x {FLOPS_PER_CORE_CYCLE} FLOP/cycle (AVX2 FMA)"),
         ),
+        fp16_acc16_tflops: None,
+        int8_tops: None,
         fp8_tflops: None,
         fp4_tflops: None,
         cpu_cores: det.cpu.logical_cores,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::memory::{plan, LoadedModel};
 use super::speed::{decode, prefill, Hardware};
-use super::types::{Benchmark, Catalog, Runtime, RuntimeProfile, TestKind};
+use super::types::{Benchmark, Catalog, FitPrior, Runtime, RuntimeProfile, TestKind};
 
 /// One row predicted.
 #[derive(Clone, Debug, Serialize)]
@@ -88,9 +88,9 @@ fn row_prediction(index: usize, row: &Benchmark, predicted: f64) -> RowPredictio
     }
 }
 
-/// The parameters the fit may move: name, physical bounds, and the neutral point every fit
-/// starts from (half of peak, no MoE penalty, no per-token cost, KV read like weights), so
-/// that no fit inherits an earlier fit's answer.
+/// The parameters the fit may move, with their physical bounds, and the start used when a
+/// runtime's profile gives no prior (half of peak, no MoE penalty, no per-token cost, KV
+/// read like weights).
 const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("bandwidth_efficiency", 0.2, 1.0, 0.5),
     ("compute_efficiency", 0.02, 3.0, 0.5),
@@ -100,6 +100,21 @@ const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("per_token_overhead_ms", 0.0, 30.0, 0.0),
     ("kv_read_efficiency", 0.2, 4.0, 1.0),
 ];
+
+const PARAM_COUNT: usize = 7;
+
+/// The prior's typical values in `PARAMS` order.
+fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
+    [
+        prior.bandwidth_efficiency,
+        prior.compute_efficiency,
+        prior.attention_efficiency,
+        prior.moe_prefill_factor,
+        prior.moe_decode_factor,
+        prior.per_token_overhead_ms,
+        prior.kv_read_efficiency,
+    ]
+}
 
 fn get(p: &RuntimeProfile, i: usize) -> f64 {
     match i {
@@ -126,29 +141,59 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
     slot.value = v;
 }
 
-fn loss(catalog: &Catalog, rows: &[&Benchmark], profile: &RuntimeProfile) -> f64 {
-    rows.iter()
+/// Sum of |log(predicted / measured)| over the rows (a robust fit: one odd row cannot drag
+/// a parameter far), plus the prior's pull toward the typical values: `weight` per
+/// parameter per factor of two away (per 10 ms for the per-token overhead). Both terms are
+/// absolute values, so the pull is a constant force: it settles parameters the rows leave
+/// free and gives way to any parameter the rows clearly move.
+fn loss(
+    catalog: &Catalog,
+    rows: &[&Benchmark],
+    profile: &RuntimeProfile,
+    prior: Option<&FitPrior>,
+) -> f64 {
+    let data: f64 = rows
+        .iter()
         .map(|row| match predict(catalog, row, profile) {
             Some(p) if p > 0.0 => (p / row.tokens_per_s).ln().abs(),
             _ => 5.0,
         })
-        .sum()
+        .sum();
+    let Some(prior) = prior else {
+        return data;
+    };
+    let pull: f64 = prior_centre(prior)
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let v = get(profile, i);
+            if i == 5 {
+                (v - c).abs() / 10.0
+            } else {
+                (v / c).ln().abs() / std::f64::consts::LN_2
+            }
+        })
+        .sum();
+    data + prior.weight * pull
 }
 
-/// Fits a runtime's profile to `rows` (all of that runtime) from the neutral point.
-/// Returns the profile and which parameters the rows informed; the others stay neutral
-/// until [`fit_runtimes`] fills them in.
-pub fn fit(
-    catalog: &Catalog,
-    rows: &[&Benchmark],
-    template: &RuntimeProfile,
-) -> (RuntimeProfile, [bool; PARAM_COUNT]) {
+/// Fits a runtime's profile to `rows` (all of that runtime). The search starts from the
+/// profile's prior (its typical values) and is pulled toward it, so that a parameter few
+/// rows inform stays near what is typical instead of wandering along a flat valley (decode
+/// rows of one model size cannot tell bandwidth from per-token overhead), and a parameter
+/// no row informs stays at its typical value. Nothing from an earlier fit carries over.
+pub fn fit(catalog: &Catalog, rows: &[&Benchmark], template: &RuntimeProfile) -> RuntimeProfile {
     let mut start = template.clone();
     for (i, &(_, _, _, neutral)) in PARAMS.iter().enumerate() {
         set(&mut start, i, neutral);
     }
+    if let Some(prior) = &template.fit_prior {
+        for (i, c) in prior_centre(prior).into_iter().enumerate() {
+            set(&mut start, i, c);
+        }
+    }
     let informed = informed_params(catalog, rows);
-    (search(catalog, rows, start, informed), informed)
+    search(catalog, rows, start, informed, template.fit_prior.as_ref())
 }
 
 /// Coordinate search on the parameters in `free`, from `start`; the others stay put.
@@ -157,12 +202,13 @@ fn search(
     rows: &[&Benchmark],
     start: RuntimeProfile,
     free: [bool; PARAM_COUNT],
+    prior: Option<&FitPrior>,
 ) -> RuntimeProfile {
     let mut best = start;
     if rows.is_empty() {
         return best;
     }
-    let mut best_loss = loss(catalog, rows, &best);
+    let mut best_loss = loss(catalog, rows, &best, prior);
     let mut step: f64 = 0.5;
     while step > 0.002 {
         let mut improved = false;
@@ -183,7 +229,7 @@ fn search(
                 }
                 let mut trial = best.clone();
                 set(&mut trial, i, candidate);
-                let l = loss(catalog, rows, &trial);
+                let l = loss(catalog, rows, &trial, prior);
                 if l < best_loss - 1e-12 {
                     best = trial;
                     best_loss = l;
@@ -198,10 +244,8 @@ fn search(
     best
 }
 
-const PARAM_COUNT: usize = 7;
-
-/// The parameters `rows` of `runtime` cannot inform, which [`fit_runtimes`] borrows.
-pub fn borrowed_params(
+/// The parameters `rows` of `runtime` cannot inform, which keep their prior values.
+pub fn uninformed_params(
     catalog: &Catalog,
     rows: &[&Benchmark],
     runtime: Runtime,
@@ -223,13 +267,10 @@ pub fn borrowed_params(
         .collect()
 }
 
-/// Fits every runtime that has rows among `rows`. A parameter a runtime's own rows cannot
-/// inform (no MoE rows, no rows at depth) takes the median of the runtimes whose rows do:
-/// how attention or MoE routing costs relative to peak is a property of the kernels'
-/// design more than of one backend, and borrowing it is more honest than inventing it.
-/// Runtimes without any row keep the catalogue's assumed values.
+/// Fits every runtime that has rows among `rows`, each on its own rows. Runtimes without
+/// any row keep the catalogue's values.
 pub fn fit_runtimes(catalog: &Catalog, rows: &[&Benchmark]) -> Vec<RuntimeProfile> {
-    let fitted: Vec<Option<(RuntimeProfile, [bool; PARAM_COUNT])>> = catalog
+    catalog
         .runtimes
         .iter()
         .map(|profile| {
@@ -238,44 +279,10 @@ pub fn fit_runtimes(catalog: &Catalog, rows: &[&Benchmark]) -> Vec<RuntimeProfil
                 .copied()
                 .filter(|b| b.runtime == profile.runtime)
                 .collect();
-            (!own.is_empty()).then(|| fit(catalog, &own, profile))
-        })
-        .collect();
-    let pooled: Vec<Option<f64>> = (0..PARAM_COUNT)
-        .map(|i| {
-            let mut values: Vec<f64> = fitted
-                .iter()
-                .flatten()
-                .filter(|(_, informed)| informed[i])
-                .map(|(p, _)| get(p, i))
-                .collect();
-            (!values.is_empty()).then(|| median(&mut values))
-        })
-        .collect();
-    catalog
-        .runtimes
-        .iter()
-        .zip(fitted)
-        .map(|(profile, fitted)| match fitted {
-            None => profile.clone(),
-            Some((mut p, informed)) => {
-                let mut borrowed = false;
-                for (i, value) in pooled.iter().enumerate() {
-                    if let (false, Some(v)) = (informed[i], value) {
-                        set(&mut p, i, *v);
-                        borrowed = true;
-                    }
-                }
-                if !borrowed {
-                    return p;
-                }
-                // Refit the informed parameters with the borrowed ones in place.
-                let own: Vec<&Benchmark> = rows
-                    .iter()
-                    .copied()
-                    .filter(|b| b.runtime == profile.runtime)
-                    .collect();
-                search(catalog, &own, p, informed)
+            if own.is_empty() {
+                profile.clone()
+            } else {
+                fit(catalog, &own, profile)
             }
         })
         .collect()

@@ -59,14 +59,21 @@ impl Hardware<'_> {
             .max(1.0)
     }
 
-    /// Effective dense throughput for weight matmuls, FLOP/s.
-    pub fn effective_flops_per_s(&self, moe: bool) -> f64 {
+    /// Effective dense throughput for the weight matmuls of `model`, FLOP/s: the peak of the
+    /// matrix units its weights' type runs on in this runtime (INT8 for quantized weights
+    /// in CUDA's MMQ kernels, FP16 otherwise) times the fitted efficiency.
+    pub fn effective_flops_per_s(&self, model: &LoadedModel<'_>, moe: bool) -> f64 {
         let factor = if moe {
             self.profile.moe_prefill_factor.value
         } else {
             1.0
         };
-        (self.machine.fp16_tflops.value * 1e12 * self.profile.compute_efficiency.value * factor)
+        let path = if model.quant.is_float() {
+            self.profile.float_matmul
+        } else {
+            self.profile.quantized_matmul
+        };
+        (path.peak(self.machine).value * 1e12 * self.profile.compute_efficiency.value * factor)
             .max(1.0)
     }
 
@@ -127,7 +134,7 @@ pub fn decode_step(
     let memory_secs = (weights + kv) * on_device / hw.effective_bandwidth_bytes_per_s(moe);
     let offload_secs = (weights + kv) * plan.offloaded_share / hw.system_ram_bytes_per_s();
     let flops = model.weight_flops_per_token() + model.attention_flops_per_token(depth);
-    let compute_secs = flops / hw.effective_flops_per_s(false);
+    let compute_secs = flops / hw.effective_flops_per_s(model, false);
     let overhead_secs =
         hw.profile.per_token_overhead_ms.value * 1e-3 + hw.link_secs_per_token(model);
     let device_secs = memory_secs.max(compute_secs);
@@ -206,7 +213,7 @@ pub fn prefill(
 ) -> Prefill {
     let moe = model.model.moe.is_some();
     let n = tokens.max(1) as f64;
-    let compute = n * model.weight_flops_per_token() / hw.effective_flops_per_s(moe);
+    let compute = n * model.weight_flops_per_token() / hw.effective_flops_per_s(model, moe);
     // Each ubatch streams the weights once; a MoE batch touches nearly all experts.
     let ubatches = (n / UBATCH_TOKENS as f64).ceil();
     let on_device = 1.0 - plan.offloaded_share;

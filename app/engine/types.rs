@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::catalog::raw::{Attention, ErrorBand, Moe, Sourced};
+pub use crate::catalog::raw::{Attention, ErrorBand, FitPrior, Moe, Sourced};
 
 /// Bytes in one GiB; memory capacities are sold in binary gigabytes.
 pub const GIB: f64 = 1_073_741_824.0;
@@ -93,6 +93,10 @@ pub struct Machine {
     pub system_ram_bandwidth_gb_per_s: Option<Sourced>,
     /// Dense FP16/BF16 matrix throughput of one device.
     pub fp16_tflops: Sourced,
+    /// Dense FP16 throughput with FP16 accumulation, where it differs from `fp16_tflops`.
+    pub fp16_acc16_tflops: Option<Sourced>,
+    /// Dense INT8 matrix throughput, where it differs from `fp16_tflops`.
+    pub int8_tops: Option<Sourced>,
     pub fp8_tflops: Option<Sourced>,
     pub fp4_tflops: Option<Sourced>,
     pub cpu_cores: u32,
@@ -203,6 +207,16 @@ pub struct Quant {
     pub origin: Origin,
 }
 
+impl Quant {
+    /// Unquantized floating point (F32, F16, BF16): 16 or more bits in every block. These
+    /// run through float GEMMs, not the quantized-matmul kernels.
+    pub fn is_float(&self) -> bool {
+        self.block_bits_per_weight
+            .unwrap_or(self.bits_per_weight.value)
+            >= 16.0
+    }
+}
+
 /// A KV cache element type.
 #[derive(Clone, Debug, Serialize)]
 pub struct KvType {
@@ -226,8 +240,48 @@ pub struct RuntimeProfile {
     pub kv_read_efficiency: Sourced,
     pub decode_error_band: ErrorBand,
     pub prefill_error_band: ErrorBand,
+    /// The matrix units quantized weights' matmuls run on (llama.cpp's MMQ kernels use
+    /// INT8 tensor cores on CUDA).
+    pub quantized_matmul: MatmulPath,
+    /// The matrix units unquantized weights' matmuls run on.
+    pub float_matmul: MatmulPath,
+    pub matmul_source: String,
+    /// The calibration prior, when the catalogue gives one.
+    pub fit_prior: Option<FitPrior>,
     pub notes: String,
     pub origin: Origin,
+}
+
+/// Which peak a matmul runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MatmulPath {
+    /// FP16 inputs, FP32 accumulation: `Machine::fp16_tflops`.
+    Fp16,
+    /// FP16 inputs and accumulation: `Machine::fp16_acc16_tflops`, else `fp16_tflops`.
+    Fp16Acc16,
+    /// INT8 dot products: `Machine::int8_tops`, else `fp16_tflops`.
+    Int8,
+}
+
+impl MatmulPath {
+    pub const ALL: &'static [(&'static str, MatmulPath)] = &[
+        ("fp16", MatmulPath::Fp16),
+        ("fp16-acc16", MatmulPath::Fp16Acc16),
+        ("int8", MatmulPath::Int8),
+    ];
+
+    /// The peak of `machine` on this path, and the figure it comes from.
+    pub fn peak(self, machine: &Machine) -> &Sourced {
+        match self {
+            MatmulPath::Fp16 => &machine.fp16_tflops,
+            MatmulPath::Fp16Acc16 => machine
+                .fp16_acc16_tflops
+                .as_ref()
+                .unwrap_or(&machine.fp16_tflops),
+            MatmulPath::Int8 => machine.int8_tops.as_ref().unwrap_or(&machine.fp16_tflops),
+        }
+    }
 }
 
 /// The band used where a runtime has no measured one: plus or minus a third, an assumption.

@@ -8,7 +8,7 @@ use crate::detect::BandwidthMeasurement;
 use crate::engine::mix::gib;
 use crate::engine::rank::RankEntry;
 use crate::engine::series::claim_checks;
-use crate::engine::types::{is_estimate, Catalog, Sourced, Workload};
+use crate::engine::types::{is_estimate, Catalog, MatmulPath, Sourced, Workload};
 
 use super::ranking_panel::usd;
 
@@ -104,6 +104,23 @@ pub fn details_ui(
                 ui.end_row();
             }
             sourced_row(ui, "FP16 compute", &machine.fp16_tflops, "TFLOPS");
+            if let Some(profile) = catalog.runtime(entry.runtime) {
+                // The peaks the runtime's matmuls actually run against, where they differ.
+                for (what, path) in [
+                    ("quantized matmuls", profile.quantized_matmul),
+                    ("float matmuls", profile.float_matmul),
+                ] {
+                    let peak = path.peak(machine);
+                    if peak != &machine.fp16_tflops {
+                        let unit = if path == MatmulPath::Int8 {
+                            "TOPS (INT8)"
+                        } else {
+                            "TFLOPS (FP16 acc.)"
+                        };
+                        sourced_row(ui, what, peak, unit);
+                    }
+                }
+            }
             sourced_row(ui, "power under load", &machine.power_watts, "W");
             if let Some(idle) = &machine.idle_watts {
                 sourced_row(ui, "power idle", idle, "W");
