@@ -281,6 +281,38 @@ fn the_m3_ultra_details_flag_the_seeds_70b_claim() {
 }
 
 #[test]
+fn a_cuda_machine_shows_the_int8_peak_its_quantized_matmuls_run_against() {
+    let mut h = on_m2_ultra();
+    h.state_mut().scenario_mut().options.have = None;
+    h.run();
+    let id = "pc-rtx-4090";
+    let gb = h
+        .state_mut()
+        .ranking()
+        .and_then(|r| {
+            r.entries
+                .iter()
+                .find(|e| e.machine_id == id)
+                .map(|e| e.per_device_gb)
+        })
+        .unwrap_or_else(|| panic!("{id} not ranked"));
+    h.state_mut().select(headroom::ui::state::Selection {
+        machine_id: id.to_owned(),
+        per_device_gb: gb,
+    });
+    h.run();
+    h.get_by_label("quantized matmuls");
+    h.get_by_label_contains("660.6 TOPS (INT8)");
+    // The Mac's matmuls run against its FP16 figure: no extra row.
+    h.state_mut().select(headroom::ui::state::Selection {
+        machine_id: "mac-studio-m2-ultra-60c".to_owned(),
+        per_device_gb: 64.0,
+    });
+    h.run();
+    assert!(h.query_by_label("quantized matmuls").is_none());
+}
+
+#[test]
 fn saving_the_summary_writes_markdown_and_chart_images() {
     let mut h = on_m2_ultra();
     let dir = temp_dir();
