@@ -198,3 +198,19 @@ fn detect_runs_on_a_machine_without_a_gpu() {
     assert!(v["detection"]["total_ram_bytes"].as_u64().expect("ram") > 0);
     assert!(v.get("matched").is_some());
 }
+
+#[test]
+fn have_this_ranks_the_detected_machine_at_zero_cost() {
+    let (code, out, err) = headroom(&["rank", "--workload", "chat", "--have", "this", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let entries = v["entries"].as_array().expect("entries");
+    // Whatever this machine is (a catalogue machine, or one built from detection), exactly
+    // one entry is "yours", at $0.
+    let yours: Vec<&serde_json::Value> = entries
+        .iter()
+        .filter(|e| e["is_current"] == serde_json::Value::Bool(true))
+        .collect();
+    assert_eq!(yours.len(), 1, "{out}");
+    assert_eq!(yours[0]["price_usd"].as_f64(), Some(0.0));
+}

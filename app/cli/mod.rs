@@ -182,8 +182,9 @@ pub struct RankArgs {
     /// Workload id from the catalogue, or a RON file with a `workloads` list (the first is used).
     #[arg(long)]
     pub workload: String,
-    /// The machine you have, as ID@GB (memory per device), e.g. mac-studio-m2-ultra-60c@64.
-    #[arg(long, value_name = "ID@GB")]
+    /// The machine you have, as ID@GB (memory per device), e.g. mac-studio-m2-ultra-60c@64,
+    /// or `this` to detect it (a machine the catalogue lacks is ranked as "this machine").
+    #[arg(long, value_name = "ID@GB|this")]
     pub have: Option<String>,
     #[arg(long, default_value_t = 0.0)]
     pub budget_min: f64,
@@ -371,7 +372,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
 /// The machine to diagnose on: `--have`, else the detected one; an unknown machine is a usage
 /// error that asks for `--have`.
 fn diagnose_machine(catalog: &Catalog, have: Option<&str>) -> Result<(Owned, String), CliError> {
-    if let Some(text) = have {
+    if let Some(text) = have.filter(|t| *t != "this") {
         return Ok((parse_have(catalog, text)?, "given with --have".to_owned()));
     }
     let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
@@ -500,6 +501,36 @@ fn parse_named<T: Copy>(
     parse(text).ok_or_else(|| unknown(what, text, all.iter().map(|v| name(*v).to_owned())))
 }
 
+/// `--have this`: the detected machine. A machine the catalogue lacks joins it as "this
+/// machine", built from what was detected with every guess marked "estimate:" (the window
+/// does the same).
+fn have_this(catalog: &mut Catalog) -> Owned {
+    use crate::detect::MachineMatch;
+    let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
+    let refs = crate::detect::machine_refs(catalog);
+    match crate::detect::match_machine(&detection, &refs) {
+        MachineMatch::Exact { id, memory_gb, .. } | MachineMatch::Family { id, memory_gb, .. } => {
+            Owned {
+                machine: id,
+                per_device_gb: memory_gb,
+            }
+        }
+        MachineMatch::Unknown { guessed } => {
+            let machine = crate::detect::this_machine::this_machine(&detection, &guessed, None);
+            let owned = Owned {
+                machine: machine.id.clone(),
+                per_device_gb: machine
+                    .memory_options
+                    .first()
+                    .map_or(0.0, |o| o.per_device_gb),
+            };
+            catalog.machines.retain(|m| m.id != machine.id);
+            catalog.machines.push(machine);
+            owned
+        }
+    }
+}
+
 /// Parses `ID@GB`.
 pub fn parse_have(catalog: &Catalog, text: &str) -> Result<Owned, CliError> {
     let (id, gb) = match text.split_once('@') {
@@ -556,7 +587,7 @@ pub fn rank_inputs(
     } else {
         Vec::new()
     };
-    let catalog = load_catalog(cli, &extra)?;
+    let mut catalog = load_catalog(cli, &extra)?;
     let workload = if is_file {
         let source = catalog::files::read_source(&path).map_err(|e| CliError::Catalog(vec![e]))?;
         let raw = catalog::validate::parse(&source).map_err(|e| CliError::Catalog(vec![e]))?;
@@ -625,11 +656,11 @@ pub fn rank_inputs(
             "--electricity and --years must be non-negative numbers".to_owned(),
         ));
     }
-    let have = args
-        .have
-        .as_deref()
-        .map(|h| parse_have(&catalog, h))
-        .transpose()?;
+    let have = match args.have.as_deref() {
+        Some("this") => Some(have_this(&mut catalog)),
+        Some(text) => Some(parse_have(&catalog, text)?),
+        None => None,
+    };
     let objective = match args.objective {
         ObjectiveArg::Fastest => Objective::Fastest,
         ObjectiveArg::Cheapest => Objective::Cheapest,
