@@ -2,6 +2,8 @@
 //! your machine, the budget and workload move the ranking, a card opens the details, and the
 //! summary and scenario save and load.
 
+mod common;
+use common::m2_ultra_detection;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,7 +12,7 @@ use egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use headroom::catalog;
-use headroom::detect::{AppleInfo, CpuInfo, Detection, GIB_BYTES};
+use headroom::detect::{CpuInfo, Detection, GIB_BYTES};
 use headroom::engine::mix::LocalProblem;
 use headroom::engine::rank::Owned;
 use headroom::engine::types::Catalog;
@@ -19,27 +21,6 @@ use headroom::ui::{DetectionSource, Dialogs, HeadroomApp};
 
 fn built_in() -> Catalog {
     catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)))
-}
-
-/// What detection reports on the founding story's Mac Studio (M2 Ultra, 60 GPU cores, 64 GB).
-fn m2_ultra_detection() -> Detection {
-    Detection {
-        cpu: CpuInfo {
-            brand: "Apple M2 Ultra".to_owned(),
-            physical_cores: Some(24),
-            logical_cores: 24,
-            arch: "arm64".to_owned(),
-        },
-        total_ram_bytes: 64 * GIB_BYTES,
-        apple: Some(AppleInfo {
-            chip: "Apple M2 Ultra".to_owned(),
-            gpu_cores: Some(60),
-            memsize_bytes: Some(64 * GIB_BYTES),
-            wired_limit_mb: Some(0),
-            hw_model: Some("Mac14,14".to_owned()),
-        }),
-        ..Detection::default()
-    }
 }
 
 /// eframe storage in memory.

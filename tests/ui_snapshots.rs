@@ -4,32 +4,13 @@
 //! copied to `docs/screenshot.png` for the README.
 #![cfg(feature = "snapshots")]
 
+mod common;
+use common::m2_ultra_detection;
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use headroom::catalog;
-use headroom::detect::{AppleInfo, CpuInfo, Detection, GIB_BYTES};
 use headroom::ui::state::{ChartTab, Selection};
 use headroom::ui::{DetectionSource, Dialogs, HeadroomApp};
-
-fn m2_ultra_detection() -> Detection {
-    Detection {
-        cpu: CpuInfo {
-            brand: "Apple M2 Ultra".to_owned(),
-            physical_cores: Some(24),
-            logical_cores: 24,
-            arch: "arm64".to_owned(),
-        },
-        total_ram_bytes: 64 * GIB_BYTES,
-        apple: Some(AppleInfo {
-            chip: "Apple M2 Ultra".to_owned(),
-            gpu_cores: Some(60),
-            memsize_bytes: Some(64 * GIB_BYTES),
-            wired_limit_mb: Some(0),
-            hw_model: Some("Mac14,14".to_owned()),
-        }),
-        ..Detection::default()
-    }
-}
 
 fn window(tab: ChartTab, theme: egui::Theme) -> Harness<'static, HeadroomApp> {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::memory::LoadedModel;
+use super::memory::{LoadedModel, MemoryPlan};
 use super::rank::{RankEntry, Ranking};
 use super::speed::{decode_bound_tokens_per_s, decode_step, prefill, Hardware};
 use super::types::{Catalog, Machine, Runtime, Task, Workload, GIB};
@@ -240,6 +240,39 @@ fn curve_inputs<'c>(
     })
 }
 
+/// One curve per ranked entry whose task `index` fits, each point from `point(inputs, plan,
+/// x)` at every `x`; the entries that do not fit are listed as left out.
+fn curves_for(
+    catalog: &Catalog,
+    ranking: &Ranking,
+    index: usize,
+    task: &Task,
+    xs: &[u64],
+    point: impl Fn(&CurveInputs<'_>, &MemoryPlan, u64) -> [f64; 2],
+) -> (Vec<Curve>, Vec<String>) {
+    let mut curves = Vec::new();
+    let mut left_out = Vec::new();
+    for (i, entry) in ranking.entries.iter().enumerate() {
+        let plan = entry
+            .mix
+            .tasks
+            .get(index)
+            .and_then(|t| t.memory.as_ref())
+            .filter(|p| p.fits());
+        let (Some(plan), Some(inputs)) = (plan, curve_inputs(catalog, entry, task)) else {
+            left_out.push(entry_label(entry));
+            continue;
+        };
+        curves.push(Curve {
+            entry: i,
+            label: entry_label(entry),
+            is_current: entry.is_current,
+            points: xs.iter().map(|&x| point(&inputs, plan, x)).collect(),
+        });
+    }
+    (curves, left_out)
+}
+
 fn prefill_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> PrefillChart {
     let Some((index, task)) = longest_prompt_task(workload) else {
         return PrefillChart::default();
@@ -255,35 +288,12 @@ fn prefill_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> P
         context.min(MAX_PROMPT_TOKENS),
         CURVE_POINTS,
     );
-    let mut curves = Vec::new();
-    let mut left_out = Vec::new();
-    for (i, entry) in ranking.entries.iter().enumerate() {
-        let plan = entry
-            .mix
-            .tasks
-            .get(index)
-            .and_then(|t| t.memory.as_ref())
-            .filter(|p| p.fits());
-        let (Some(plan), Some(inputs)) = (plan, curve_inputs(catalog, entry, task)) else {
-            left_out.push(entry_label(entry));
-            continue;
-        };
-        let points = lengths
-            .iter()
-            .map(|&n| {
-                [
-                    n as f64,
-                    prefill(&inputs.hw, &inputs.model, plan, task.cached_tokens, n).secs,
-                ]
-            })
-            .collect();
-        curves.push(Curve {
-            entry: i,
-            label: entry_label(entry),
-            is_current: entry.is_current,
-            points,
-        });
-    }
+    let (curves, left_out) = curves_for(catalog, ranking, index, task, &lengths, |c, plan, n| {
+        [
+            n as f64,
+            prefill(&c.hw, &c.model, plan, task.cached_tokens, n).secs,
+        ]
+    });
     let mut timeouts: Vec<TimeoutLine> = workload
         .tasks
         .iter()
@@ -314,33 +324,10 @@ fn decode_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> De
     let depths: Vec<u64> = (0..CURVE_POINTS)
         .map(|i| max_depth * i as u64 / (CURVE_POINTS as u64 - 1))
         .collect();
-    let mut curves = Vec::new();
-    let mut left_out = Vec::new();
-    for (i, entry) in ranking.entries.iter().enumerate() {
-        let plan = entry
-            .mix
-            .tasks
-            .get(index)
-            .and_then(|t| t.memory.as_ref())
-            .filter(|p| p.fits());
-        let (Some(plan), Some(inputs)) = (plan, curve_inputs(catalog, entry, task)) else {
-            left_out.push(entry_label(entry));
-            continue;
-        };
-        let points = depths
-            .iter()
-            .map(|&d| {
-                let step = decode_step(&inputs.hw, &inputs.model, plan, d as f64);
-                [d as f64, 1.0 / step.total_secs.max(f64::MIN_POSITIVE)]
-            })
-            .collect();
-        curves.push(Curve {
-            entry: i,
-            label: entry_label(entry),
-            is_current: entry.is_current,
-            points,
-        });
-    }
+    let (curves, left_out) = curves_for(catalog, ranking, index, task, &depths, |c, plan, d| {
+        let step = decode_step(&c.hw, &c.model, plan, d as f64);
+        [d as f64, 1.0 / step.total_secs.max(f64::MIN_POSITIVE)]
+    });
     DecodeChart {
         task: task.name.clone(),
         model: model_name,

@@ -202,15 +202,20 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
         .small()
         .weak(),
     );
+    clicked_item(&response, "price", series.price.iter().map(|p| p.entry))
+}
+
+/// The entry whose plot item (`id`, entry) was clicked, if a click landed on one.
+fn clicked_item<R>(
+    response: &egui_plot::PlotResponse<R>,
+    id: &str,
+    mut entries: impl Iterator<Item = usize>,
+) -> Option<usize> {
     if !response.response.clicked() {
         return None;
     }
     let hovered = response.hovered_plot_item?;
-    series
-        .price
-        .iter()
-        .find(|p| egui_plot::ItemId::new(("price", p.entry)) == hovered)
-        .map(|p| p.entry)
+    entries.find(|&entry| egui_plot::ItemId::new((id, entry)) == hovered)
 }
 
 /// Entries a chart shows: the first `n`, yours, and the selected one.
@@ -407,14 +412,7 @@ fn curves_plot(
             );
         }
     });
-    if !response.response.clicked() {
-        return None;
-    }
-    let hovered = response.hovered_plot_item?;
-    curves
-        .iter()
-        .find(|c| egui_plot::ItemId::new((id, c.entry)) == hovered)
-        .map(|c| c.entry)
+    clicked_item(&response, id, curves.iter().map(|c| c.entry))
 }
 
 fn left_out_ui(ui: &mut Ui, left_out: &[String]) {
