@@ -214,3 +214,22 @@ fn have_this_ranks_the_detected_machine_at_zero_cost() {
     assert_eq!(yours.len(), 1, "{out}");
     assert_eq!(yours[0]["price_usd"].as_f64(), Some(0.0));
 }
+
+/// `calibrate --write` on the shipped runtimes file changes nothing: the stored values are
+/// exactly what the fit produces from the shipped rows.
+#[test]
+fn calibrate_write_reproduces_the_shipped_runtimes_file() {
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/catalog/runtimes.ron"))
+            .expect("runtimes.ron");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("runtimes.ron");
+    std::fs::write(&copy, &shipped).expect("copy");
+    let (code, _, err) = headroom(&["calibrate", "--write", copy.to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(&copy).expect("written");
+    assert_eq!(
+        written, shipped,
+        "run `headroom calibrate --write catalog/runtimes.ron`"
+    );
+}

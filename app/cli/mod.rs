@@ -52,9 +52,14 @@ pub enum Command {
         #[arg(long)]
         summary: bool,
     },
-    /// Fit each runtime's efficiencies to the benchmark rows and print them as RON for
-    /// `catalog/runtimes.ron`.
-    Calibrate,
+    /// Fit each runtime's efficiencies to the benchmark rows and print them; with --write,
+    /// put them and the error bands into a runtimes file in place.
+    Calibrate {
+        /// A runtimes file (e.g. catalog/runtimes.ron) whose fitted values and error bands
+        /// to replace; its other lines are kept as they are.
+        #[arg(long, value_name = "FILE")]
+        write: Option<PathBuf>,
+    },
     /// Detect this machine's hardware and match it to the catalogue.
     Detect {
         #[arg(long)]
@@ -313,9 +318,29 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 *json,
             )
         }
-        Command::Calibrate => {
+        Command::Calibrate { write } => {
             let catalog = load_catalog(cli, &[])?;
             print!("{}", calibrate_ron(&catalog));
+            if let Some(path) = write {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+                let fitted = crate::engine::calibrate::fit_all(&catalog);
+                let lomo = crate::engine::calibrate::leave_one_machine_out(&catalog);
+                let rows: Vec<&crate::engine::types::Benchmark> =
+                    catalog.benchmarks.iter().collect();
+                let uninformed: Vec<(Runtime, Vec<&str>)> = fitted
+                    .iter()
+                    .map(|p| {
+                        let names =
+                            crate::engine::calibrate::uninformed_params(&catalog, &rows, p.runtime);
+                        (p.runtime, names)
+                    })
+                    .collect();
+                let updated = rewrite_runtimes(&text, &fitted, &uninformed, &lomo);
+                crate::report::write_atomic(path, updated.as_bytes())
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                eprintln!("wrote the fitted values into {}", path.display());
+            }
             Ok(())
         }
         Command::Report {
@@ -1328,6 +1353,98 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
         }
     }
     Ok(())
+}
+
+/// Replaces, in the text of a runtimes file, each fitted runtime's seven fitted values
+/// (their sources become "fitted: ...") and its two error bands. Every other line (comments,
+/// assumed values, priors, notes) is kept byte for byte. A field on a line of its own, as
+/// `catalog/runtimes.ron` writes them, is what gets replaced.
+pub fn rewrite_runtimes(
+    text: &str,
+    fitted: &[crate::engine::types::RuntimeProfile],
+    uninformed: &[(Runtime, Vec<&str>)],
+    lomo: &[crate::engine::calibrate::RowPrediction],
+) -> String {
+    use crate::engine::calibrate::error_bands;
+    const SOURCE: &str = "fitted: `headroom calibrate` on catalog/benchmarks.ron";
+    let mut current: Option<&crate::engine::types::RuntimeProfile> = None;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let indent = &line[..line.len() - trimmed.len()];
+        if let Some(rest) = trimmed.strip_prefix("runtime: \"") {
+            let name = rest.split('"').next().unwrap_or_default();
+            current = fitted.iter().find(|p| p.runtime.as_str() == name);
+        }
+        let Some(p) = current.filter(|p| p.runtime != Runtime::Cpu) else {
+            out += line;
+            continue;
+        };
+        let values = [
+            (
+                "bandwidth_efficiency",
+                format!("{:.3}", p.bandwidth_efficiency.value),
+            ),
+            (
+                "compute_efficiency",
+                format!("{:.3}", p.compute_efficiency.value),
+            ),
+            (
+                "attention_efficiency",
+                format!("{:.4}", p.attention_efficiency.value),
+            ),
+            (
+                "moe_prefill_factor",
+                format!("{:.3}", p.moe_prefill_factor.value),
+            ),
+            (
+                "moe_decode_factor",
+                format!("{:.3}", p.moe_decode_factor.value),
+            ),
+            (
+                "per_token_overhead_ms",
+                format!("{:.2}", p.per_token_overhead_ms.value),
+            ),
+            (
+                "kv_read_efficiency",
+                format!("{:.3}", p.kv_read_efficiency.value),
+            ),
+        ];
+        let field = trimmed.split(':').next().unwrap_or_default();
+        let newline = if line.ends_with('\n') { "\n" } else { "" };
+        if let Some((name, value)) = values.iter().find(|(name, _)| *name == field) {
+            if trimmed.starts_with(&format!("{name}: (value:")) {
+                let prior_only = uninformed
+                    .iter()
+                    .any(|(r, names)| *r == p.runtime && names.contains(name));
+                let source = if prior_only {
+                    format!(
+                        "assumed: no {} row informs it, so it keeps the prior's typical value",
+                        p.runtime
+                    )
+                } else {
+                    SOURCE.to_owned()
+                };
+                out += &format!("{indent}{name}: (value: {value}, source: \"{source}\"),{newline}");
+                continue;
+            }
+        }
+        let band = match field {
+            "decode_error_band" => error_bands(lomo, p.runtime, TestKind::Decode),
+            "prefill_error_band" => error_bands(lomo, p.runtime, TestKind::Prefill),
+            _ => None,
+        };
+        match band {
+            Some(b) => {
+                out += &format!(
+                    "{indent}{field}: (low: {:.3}, high: {:.3}, rows: {}),{newline}",
+                    b.low, b.high, b.rows
+                );
+            }
+            None => out += line,
+        }
+    }
+    out
 }
 
 /// `calibrate`: fitted profiles, and error bands from leave-one-machine-out, as lines that
