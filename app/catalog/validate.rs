@@ -778,7 +778,7 @@ impl<'a> Check<'a> {
         self.number(field, raw.moe_prefill_factor, 0.01, 2.0);
         self.number(field, raw.moe_decode_factor, 0.01, 2.0);
         self.number(field, raw.per_token_overhead_ms, 0.0, 1000.0);
-        self.number(field, raw.kv_read_efficiency, 0.0, 10.0);
+        self.number(field, raw.kv_read_efficiency, 0.01, 10.0);
         self.source_text(field, &raw.source);
         raw.clone()
     }
