@@ -320,23 +320,12 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
         }
         Command::Calibrate { write } => {
             let catalog = load_catalog(cli, &[])?;
-            print!("{}", calibrate_ron(&catalog));
+            let calibration = Calibration::of(&catalog);
+            print!("{}", calibration.summary());
             if let Some(path) = write {
                 let text = std::fs::read_to_string(path)
                     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-                let fitted = crate::engine::calibrate::fit_all(&catalog);
-                let lomo = crate::engine::calibrate::leave_one_machine_out(&catalog);
-                let rows: Vec<&crate::engine::types::Benchmark> =
-                    catalog.benchmarks.iter().collect();
-                let uninformed: Vec<(Runtime, Vec<&str>)> = fitted
-                    .iter()
-                    .map(|p| {
-                        let names =
-                            crate::engine::calibrate::uninformed_params(&catalog, &rows, p.runtime);
-                        (p.runtime, names)
-                    })
-                    .collect();
-                let updated = rewrite_runtimes(&text, &fitted, &uninformed, &lomo);
+                let updated = rewrite_runtimes(&text, &calibration);
                 crate::report::write_atomic(path, updated.as_bytes())
                     .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
                 eprintln!("wrote the fitted values into {}", path.display());
@@ -1359,13 +1348,13 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
 /// (their sources become "fitted: ...") and its two error bands. Every other line (comments,
 /// assumed values, priors, notes) is kept byte for byte. A field on a line of its own, as
 /// `catalog/runtimes.ron` writes them, is what gets replaced.
-pub fn rewrite_runtimes(
-    text: &str,
-    fitted: &[crate::engine::types::RuntimeProfile],
-    uninformed: &[(Runtime, Vec<&str>)],
-    lomo: &[crate::engine::calibrate::RowPrediction],
-) -> String {
+pub fn rewrite_runtimes(text: &str, calibration: &Calibration) -> String {
     use crate::engine::calibrate::error_bands;
+    let Calibration {
+        fitted,
+        uninformed,
+        lomo,
+    } = calibration;
     const SOURCE: &str = "fitted: `headroom calibrate` on catalog/benchmarks.ron";
     let mut current: Option<&crate::engine::types::RuntimeProfile> = None;
     let mut out = String::with_capacity(text.len());
@@ -1447,46 +1436,69 @@ pub fn rewrite_runtimes(
     out
 }
 
-/// `calibrate`: fitted profiles, and error bands from leave-one-machine-out, as lines that
-/// `catalog/runtimes.ron` takes.
-fn calibrate_ron(catalog: &Catalog) -> String {
-    use crate::engine::calibrate::{
-        error_bands, fit_all, leave_one_machine_out, uninformed_params,
-    };
-    let lomo = leave_one_machine_out(catalog);
-    let rows: Vec<&crate::engine::types::Benchmark> = catalog.benchmarks.iter().collect();
-    let mut out = String::new();
-    for p in fit_all(catalog) {
-        let uninformed = uninformed_params(catalog, &rows, p.runtime);
-        if !uninformed.is_empty() {
-            out += &format!(
-                "{}: no rows inform {}; they keep the prior's typical values\n",
-                p.runtime,
-                uninformed.join(", ")
-            );
-        }
-        out += &format!(
-            "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe_decode {:.3}, overhead {:.2} ms, kv_read {:.3}\n",
-            p.runtime,
-            p.bandwidth_efficiency.value,
-            p.compute_efficiency.value,
-            p.attention_efficiency.value,
-            p.moe_prefill_factor.value,
-            p.moe_decode_factor.value,
-            p.per_token_overhead_ms.value,
-            p.kv_read_efficiency.value
-        );
-        for (name, kind) in [
-            ("decode_error_band", TestKind::Decode),
-            ("prefill_error_band", TestKind::Prefill),
-        ] {
-            if let Some(b) = error_bands(&lomo, p.runtime, kind) {
-                out += &format!(
-                    "    {name}: (low: {:.3}, high: {:.3}, rows: {}),\n",
-                    b.low, b.high, b.rows
-                );
-            }
+/// One calibration run: the profiles fitted on every row, the parameters no row of a
+/// runtime informs, and the leave-one-machine-out predictions the error bands come from.
+pub struct Calibration {
+    pub fitted: Vec<crate::engine::types::RuntimeProfile>,
+    pub uninformed: Vec<(Runtime, Vec<&'static str>)>,
+    pub lomo: Vec<crate::engine::calibrate::RowPrediction>,
+}
+
+impl Calibration {
+    pub fn of(catalog: &Catalog) -> Self {
+        use crate::engine::calibrate::{fit_all, leave_one_machine_out, uninformed_params};
+        let rows: Vec<&crate::engine::types::Benchmark> = catalog.benchmarks.iter().collect();
+        let fitted = fit_all(catalog);
+        let uninformed = fitted
+            .iter()
+            .map(|p| (p.runtime, uninformed_params(catalog, &rows, p.runtime)))
+            .collect();
+        Calibration {
+            fitted,
+            uninformed,
+            lomo: leave_one_machine_out(catalog),
         }
     }
-    out
+
+    /// Fitted profiles and error bands as lines for a reader.
+    fn summary(&self) -> String {
+        use crate::engine::calibrate::error_bands;
+        let mut out = String::new();
+        for p in &self.fitted {
+            if let Some((_, names)) = self
+                .uninformed
+                .iter()
+                .find(|(r, names)| *r == p.runtime && !names.is_empty())
+            {
+                out += &format!(
+                    "{}: no rows inform {}; they keep the prior's typical values\n",
+                    p.runtime,
+                    names.join(", ")
+                );
+            }
+            out += &format!(
+                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe_decode {:.3}, overhead {:.2} ms, kv_read {:.3}\n",
+                p.runtime,
+                p.bandwidth_efficiency.value,
+                p.compute_efficiency.value,
+                p.attention_efficiency.value,
+                p.moe_prefill_factor.value,
+                p.moe_decode_factor.value,
+                p.per_token_overhead_ms.value,
+                p.kv_read_efficiency.value
+            );
+            for (name, kind) in [
+                ("decode_error_band", TestKind::Decode),
+                ("prefill_error_band", TestKind::Prefill),
+            ] {
+                if let Some(b) = error_bands(&self.lomo, p.runtime, kind) {
+                    out += &format!(
+                        "    {name}: (low: {:.3}, high: {:.3}, rows: {}),\n",
+                        b.low, b.high, b.rows
+                    );
+                }
+            }
+        }
+        out
+    }
 }
