@@ -237,12 +237,8 @@ fn the_details_button_shows_every_number_with_its_source() {
     );
 }
 
-#[test]
-fn the_m3_ultra_details_flag_the_seeds_70b_claim() {
-    let mut h = on_m2_ultra();
-    h.state_mut().scenario_mut().options.have = None;
-    h.run();
-    let id = "mac-studio-m3-ultra-80c";
+/// Selects the ranked option of machine `id` (its first memory size in the ranking).
+fn select_ranked(h: &mut Harness<'static, HeadroomApp>, id: &str) {
     let gb = h
         .state_mut()
         .ranking()
@@ -258,6 +254,14 @@ fn the_m3_ultra_details_flag_the_seeds_70b_claim() {
         per_device_gb: gb,
     });
     h.run();
+}
+
+#[test]
+fn the_m3_ultra_details_flag_the_seeds_70b_claim() {
+    let mut h = on_m2_ultra();
+    h.state_mut().scenario_mut().options.have = None;
+    h.run();
+    select_ranked(&mut h, "mac-studio-m3-ultra-80c");
     h.get_by_label_contains("faster than the memory bandwidth allows");
 }
 
@@ -266,22 +270,7 @@ fn a_cuda_machine_shows_the_int8_peak_its_quantized_matmuls_run_against() {
     let mut h = on_m2_ultra();
     h.state_mut().scenario_mut().options.have = None;
     h.run();
-    let id = "pc-rtx-4090";
-    let gb = h
-        .state_mut()
-        .ranking()
-        .and_then(|r| {
-            r.entries
-                .iter()
-                .find(|e| e.machine_id == id)
-                .map(|e| e.per_device_gb)
-        })
-        .unwrap_or_else(|| panic!("{id} not ranked"));
-    h.state_mut().select(headroom::ui::state::Selection {
-        machine_id: id.to_owned(),
-        per_device_gb: gb,
-    });
-    h.run();
+    select_ranked(&mut h, "pc-rtx-4090");
     h.get_by_label("quantized matmuls");
     h.get_by_label_contains("660.6 TOPS (INT8)");
     // The Mac's matmuls run against its FP16 figure: no extra row.
