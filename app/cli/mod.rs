@@ -1369,36 +1369,15 @@ pub fn rewrite_runtimes(text: &str, calibration: &Calibration) -> String {
             out += line;
             continue;
         };
-        let values = [
-            (
-                "bandwidth_efficiency",
-                format!("{:.3}", p.bandwidth_efficiency.value),
-            ),
-            (
-                "compute_efficiency",
-                format!("{:.3}", p.compute_efficiency.value),
-            ),
-            (
-                "attention_efficiency",
-                format!("{:.4}", p.attention_efficiency.value),
-            ),
-            (
-                "moe_prefill_factor",
-                format!("{:.3}", p.moe_prefill_factor.value),
-            ),
-            (
-                "moe_decode_factor",
-                format!("{:.3}", p.moe_decode_factor.value),
-            ),
-            (
-                "per_token_overhead_ms",
-                format!("{:.2}", p.per_token_overhead_ms.value),
-            ),
-            (
-                "kv_read_efficiency",
-                format!("{:.3}", p.kv_read_efficiency.value),
-            ),
-        ];
+        // Three or four significant digits, as the file has always kept them.
+        let values = crate::engine::calibrate::fitted_params(p).map(|(name, v)| {
+            let decimals = match name {
+                "attention_efficiency" => 4,
+                "per_token_overhead_ms" => 2,
+                _ => 3,
+            };
+            (name, format!("{v:.decimals$}"))
+        });
         let field = trimmed.split(':').next().unwrap_or_default();
         let newline = if line.ends_with('\n') { "\n" } else { "" };
         if let Some((name, value)) = values.iter().find(|(name, _)| *name == field) {

@@ -116,6 +116,11 @@ fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
     ]
 }
 
+/// The fitted parameters of a profile, by their names in `runtimes.ron`.
+pub fn fitted_params(p: &RuntimeProfile) -> [(&'static str, f64); PARAM_COUNT] {
+    std::array::from_fn(|i| (PARAMS[i].0, get(p, i)))
+}
+
 fn get(p: &RuntimeProfile, i: usize) -> f64 {
     match i {
         0 => p.bandwidth_efficiency.value,
