@@ -348,3 +348,16 @@ fn a_fit_prior_out_of_range_is_rejected() {
     assert!(all.contains("fit_prior"), "{all}");
     assert!(all.contains("1.7"), "{all}");
 }
+
+#[test]
+fn an_achieved_share_out_of_range_is_rejected() {
+    // A measured GEMM cannot reach seven times the spec peak; line 16 is compute_tflops.
+    check(
+        &machine_with(
+            "compute_tflops",
+            "(fp16: Some((value: 100, source: \"estimate: test\")), achieved_share: Some((value: 7, source: \"estimate: test\")))",
+        ),
+        "achieved_share 7 is outside",
+        16,
+    );
+}

@@ -44,6 +44,30 @@ proptest! {
     }
 
     #[test]
+    fn a_machine_reaching_less_of_its_peak_never_prefills_faster(m in 0usize..100, model in 0usize..100, depth in 0u64..100_000, share in 0.1f64..1.0) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let mut weaker = machine.clone();
+        let base = machine.matmul_share();
+        weaker.matmul_achieved_share = Some(headroom::engine::types::Sourced {
+            value: base * share,
+            source: "estimate: test".to_owned(),
+        });
+        let loaded = LoadedModel { model: pick(&c.models, model), quant: c.quant("Q4_K_M").unwrap(), kv: c.kv_type("f16").unwrap() };
+        let profile = c.runtime(machine.default_runtime).unwrap();
+        let gb = machine.largest_memory_option().unwrap().per_device_gb;
+        let mem = plan(machine, gb, profile, &[(loaded, depth + 1024)]);
+        let hw = Hardware { machine, profile, cpu_profile: c.runtime(Runtime::Cpu) };
+        let hw_weak = Hardware { machine: &weaker, profile, cpu_profile: c.runtime(Runtime::Cpu) };
+        let full = prefill(&hw, &loaded, &mem, depth, 512);
+        let weak = prefill(&hw_weak, &loaded, &mem, depth, 512);
+        prop_assert!(weak.tokens_per_s <= full.tokens_per_s * (1.0 + 1e-12));
+        // Only the weight matmuls slow down: attention and offload keep their time.
+        prop_assert!((weak.attention_secs - full.attention_secs).abs() <= 1e-12 * full.attention_secs.max(1.0));
+        prop_assert!(weak.weights_secs >= full.weights_secs * (1.0 - 1e-12));
+    }
+
+    #[test]
     fn more_context_never_needs_less_memory(m in 0usize..100, model in 0usize..100, kv in 0usize..10, a in 0u64..2_000_000, b in 0u64..2_000_000) {
         let c = catalog();
         let machine = pick(&c.machines, m);

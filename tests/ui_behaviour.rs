@@ -273,6 +273,9 @@ fn a_cuda_machine_shows_the_int8_peak_its_quantized_matmuls_run_against() {
     select_ranked(&mut h, "pc-rtx-4090");
     h.get_by_label("quantized matmuls");
     h.get_by_label_contains("660.6 TOPS (INT8)");
+    // A published GEMM measurement shows how much of that peak the card reaches.
+    h.get_by_label("of that peak a measured GEMM reaches");
+    h.get_by_label_contains("102 %");
     // The Mac's matmuls run against its FP16 figure: no extra row.
     h.state_mut().select(headroom::ui::state::Selection {
         machine_id: "mac-studio-m2-ultra-60c".to_owned(),
@@ -280,6 +283,9 @@ fn a_cuda_machine_shows_the_int8_peak_its_quantized_matmuls_run_against() {
     });
     h.run();
     assert!(h.query_by_label("quantized matmuls").is_none());
+    assert!(h
+        .query_by_label("of that peak a measured GEMM reaches")
+        .is_none());
 }
 
 #[test]

@@ -100,6 +100,12 @@ pub struct RawCompute {
     pub int8: Option<Sourced>,
     pub fp8: Option<Sourced>,
     pub fp4: Option<Sourced>,
+    /// The share of these peaks a measured dense GEMM reaches on this machine (a chip that
+    /// cannot hold its rated clock, or whose memory system starves its matrix units, stays
+    /// below 1; a GeForce card that boosts past its rated clock goes above). Absent where no
+    /// measurement is published: the spec peak is then taken as reachable.
+    #[serde(default)]
+    pub achieved_share: Option<Sourced>,
 }
 
 /// How much of each device's memory the accelerator may use, and what changes it.

@@ -939,6 +939,11 @@ impl<'a> Check<'a> {
             .fp4
             .as_ref()
             .map(|s| self.sourced("fp4", s, 0.01, 100_000.0));
+        let achieved_share = raw
+            .compute_tflops
+            .achieved_share
+            .as_ref()
+            .map(|s| self.sourced("achieved_share", s, 0.1, 1.5));
         let default_share = self.sourced(
             "default_share",
             &raw.accelerator_memory.default_share,
@@ -1022,6 +1027,7 @@ impl<'a> Check<'a> {
             int8_tops: int8,
             fp8_tflops: fp8,
             fp4_tflops: fp4,
+            matmul_achieved_share: achieved_share,
             cpu_cores: raw.cpu_cores,
             accelerator_memory: AcceleratorMemory {
                 default_share,

@@ -91,6 +91,7 @@ pub fn this_machine(
         int8_tops: None,
         fp8_tflops: None,
         fp4_tflops: None,
+        matmul_achieved_share: None,
         cpu_cores: det.cpu.logical_cores,
         accelerator_memory: AcceleratorMemory {
             default_share: estimate(0.75, "a quarter of RAM left to the OS and other programs"),

@@ -157,11 +157,15 @@ fn loss(
     profile: &RuntimeProfile,
     prior: Option<&FitPrior>,
 ) -> f64 {
+    let weights = row_weights(rows);
     let data: f64 = rows
         .iter()
-        .map(|row| match predict(catalog, row, profile) {
-            Some(p) if p > 0.0 => (p / row.tokens_per_s).ln().abs(),
-            _ => 5.0,
+        .zip(&weights)
+        .map(|(row, w)| {
+            w * match predict(catalog, row, profile) {
+                Some(p) if p > 0.0 => (p / row.tokens_per_s).ln().abs(),
+                _ => 5.0,
+            }
         })
         .sum();
     let Some(prior) = prior else {
@@ -180,6 +184,36 @@ fn loss(
         })
         .sum();
     data + prior.weight * pull
+}
+
+/// How much a machine's row count adds to its say in a fit: each (machine, test kind)
+/// group weighs its row count to this power. At 1 every row counts alike, and one machine
+/// that published 41 rows of one build outvotes three cards with a handful each; at 0 every
+/// machine counts alike, and one odd row of a machine that published few moves as much as
+/// all rows of another. The square root sits between; leave-one-machine-out error chose it
+/// among 0, 0.5 and 1 (`headroom validate`).
+const ROWS_WEIGHT_EXPONENT: f64 = 0.5;
+
+/// Each row's weight in the fit (see [`ROWS_WEIGHT_EXPONENT`]), scaled so the weights sum
+/// to the number of rows and the prior's pull keeps its meaning.
+fn row_weights(rows: &[&Benchmark]) -> Vec<f64> {
+    let key = |b: &Benchmark| (b.machine.clone(), b.kind == TestKind::Decode);
+    let mut counts: std::collections::HashMap<(String, bool), usize> =
+        std::collections::HashMap::new();
+    for row in rows {
+        *counts.entry(key(row)).or_default() += 1;
+    }
+    let raw: Vec<f64> = rows
+        .iter()
+        .map(|row| (counts[&key(row)] as f64).powf(ROWS_WEIGHT_EXPONENT - 1.0))
+        .collect();
+    let total: f64 = raw.iter().sum();
+    let scale = if total > 0.0 {
+        rows.len() as f64 / total
+    } else {
+        1.0
+    };
+    raw.into_iter().map(|w| w * scale).collect()
 }
 
 /// Fits a runtime's profile to `rows` (all of that runtime). The search starts from the

@@ -61,7 +61,8 @@ impl Hardware<'_> {
 
     /// Effective dense throughput for the weight matmuls of `model`, FLOP/s: the peak of the
     /// matrix units its weights' type runs on in this runtime (INT8 for quantized weights
-    /// in CUDA's MMQ kernels, FP16 otherwise) times the fitted efficiency.
+    /// in CUDA's MMQ kernels, FP16 otherwise), times the share of that peak a measured GEMM
+    /// reaches on this machine, times the runtime's fitted efficiency.
     pub fn effective_flops_per_s(&self, model: &LoadedModel<'_>, moe: bool) -> f64 {
         let factor = if moe {
             self.profile.moe_prefill_factor.value
@@ -73,7 +74,11 @@ impl Hardware<'_> {
         } else {
             self.profile.quantized_matmul
         };
-        (path.peak(self.machine).value * 1e12 * self.profile.compute_efficiency.value * factor)
+        (path.peak(self.machine).value
+            * 1e12
+            * self.machine.matmul_share()
+            * self.profile.compute_efficiency.value
+            * factor)
             .max(1.0)
     }
 

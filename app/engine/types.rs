@@ -99,6 +99,9 @@ pub struct Machine {
     pub int8_tops: Option<Sourced>,
     pub fp8_tflops: Option<Sourced>,
     pub fp4_tflops: Option<Sourced>,
+    /// Share of the spec peaks a measured dense GEMM reaches on this machine, where one is
+    /// published (`compute_tflops.achieved_share`).
+    pub matmul_achieved_share: Option<Sourced>,
     pub cpu_cores: u32,
     pub accelerator_memory: AcceleratorMemory,
     pub interconnect: Option<Interconnect>,
@@ -112,6 +115,12 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// The share of its spec matrix peak this machine reaches in a dense GEMM: measured
+    /// where published, else 1 (the spec peak is taken as reachable).
+    pub fn matmul_share(&self) -> f64 {
+        self.matmul_achieved_share.as_ref().map_or(1.0, |s| s.value)
+    }
+
     /// The memory option with this per-device capacity, if any.
     pub fn memory_option(&self, per_device_gb: f64) -> Option<&MemoryOption> {
         self.memory_options

@@ -121,6 +121,13 @@ pub fn details_ui(
                     }
                 }
             }
+            if let Some(achieved) = &machine.matmul_achieved_share {
+                let percent = Sourced {
+                    value: achieved.value * 100.0,
+                    source: achieved.source.clone(),
+                };
+                sourced_row(ui, "of that peak a measured GEMM reaches", &percent, "%");
+            }
             sourced_row(ui, "power under load", &machine.power_watts, "W");
             if let Some(idle) = &machine.idle_watts {
                 sourced_row(ui, "power idle", idle, "W");
