@@ -167,9 +167,9 @@ fn the_stored_profiles_are_the_fit() {
                 stored.moe_prefill_factor.value,
             ),
             (
-                "moe decode",
-                fitted.moe_decode_factor.value,
-                stored.moe_decode_factor.value,
+                "moe routing",
+                fitted.moe_layer_overhead_us.value,
+                stored.moe_layer_overhead_us.value,
             ),
             (
                 "kv read",

@@ -137,3 +137,44 @@ proptest! {
         prop_assert!(low > 0.0);
     }
 }
+
+/// A MoE token reads every always-on tensor and its experts' share of the rest. gpt-oss
+/// ships its experts in MXFP4 (4.25 bits) and the rest at 8 bits or more, so splitting the
+/// file's bytes in proportion to parameters would undercount what a token reads.
+#[test]
+fn a_moe_token_reads_all_dense_tensors_and_its_experts_share() {
+    let c = catalog();
+    let model = c.model("gpt-oss-20b").expect("in the catalogue");
+    let loaded = LoadedModel {
+        model,
+        quant: c.quant("MXFP4").expect("in the catalogue"),
+        kv: c.kv_type("f16").expect("in the catalogue"),
+    };
+    let file = loaded.weights_bytes();
+    // 32 experts, 4 per token: the routed parameters X satisfy total - active = X * 7/8.
+    let experts = (model.params_total_b - model.params_active_b) / (1.0 - 4.0 / 32.0) * 1e9;
+    let expert_bytes = experts * 4.25 / 8.0;
+    let expected = (file - expert_bytes) + expert_bytes * 4.0 / 32.0;
+    let active = loaded.active_weights_bytes();
+    assert!((active - expected).abs() < 1.0, "{active} vs {expected}");
+    let proportional = file * model.params_active_b / model.params_total_b;
+    assert!(active > 1.3 * proportional, "{active} vs {proportional}");
+    assert!(active < file);
+    // Every MoE model reads at least its parameter share and never more than its file.
+    for model in c.models.iter().filter(|m| m.moe.is_some()) {
+        for quant in &c.quants {
+            let loaded = LoadedModel {
+                model,
+                quant,
+                kv: c.kv_type("f16").expect("f16"),
+            };
+            let (active, file) = (loaded.active_weights_bytes(), loaded.weights_bytes());
+            assert!(
+                active > 0.0 && active <= file,
+                "{} {}: {active} of {file}",
+                model.id,
+                quant.id
+            );
+        }
+    }
+}

@@ -196,6 +196,11 @@ pub struct Moe {
     pub experts_per_token: u32,
     #[serde(default)]
     pub shared_experts: u32,
+    /// Bits per weight of the routed-expert tensors where a model ships them in one format
+    /// whatever its files' labels (gpt-oss: MXFP4, 4.25). Without it, the experts take the
+    /// file's quantization like every other tensor.
+    #[serde(default)]
+    pub expert_bits_per_weight: Option<f64>,
 }
 
 /// A published GGUF file size.
@@ -310,7 +315,7 @@ pub struct RawRuntimeProfile {
     /// Multiplier on compute efficiency for mixture-of-experts prefill.
     pub moe_prefill_factor: Sourced,
     /// Multiplier on bandwidth efficiency for mixture-of-experts decode.
-    pub moe_decode_factor: Sourced,
+    pub moe_layer_overhead_us: Sourced,
     /// Fixed cost per decoded token (kernel launches, sampling), milliseconds.
     pub per_token_overhead_ms: Sourced,
     /// Memory the runtime itself takes per device (context, kernels), GB.
@@ -354,7 +359,7 @@ pub struct FitPrior {
     pub compute_efficiency: f64,
     pub attention_efficiency: f64,
     pub moe_prefill_factor: f64,
-    pub moe_decode_factor: f64,
+    pub moe_layer_overhead_us: f64,
     pub per_token_overhead_ms: f64,
     pub kv_read_efficiency: f64,
     pub source: String,

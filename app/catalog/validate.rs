@@ -645,6 +645,9 @@ impl<'a> Check<'a> {
                     ),
                 );
             }
+            if let Some(bits) = moe.expert_bits_per_weight {
+                self.number("expert_bits_per_weight", bits, 1.0, 32.0);
+            }
         }
         for file in &raw.gguf_files {
             let known = catalog.quant(&file.quant).is_some();
@@ -720,7 +723,12 @@ impl<'a> Check<'a> {
                 0.01,
                 2.0,
             ),
-            moe_decode_factor: self.sourced("moe_decode_factor", &raw.moe_decode_factor, 0.01, 2.0),
+            moe_layer_overhead_us: self.sourced(
+                "moe_layer_overhead_us",
+                &raw.moe_layer_overhead_us,
+                0.0,
+                10_000.0,
+            ),
             per_token_overhead_ms: self.sourced(
                 "per_token_overhead_ms",
                 &raw.per_token_overhead_ms,
@@ -776,7 +784,7 @@ impl<'a> Check<'a> {
         self.number(field, raw.compute_efficiency, 0.001, 3.0);
         self.number(field, raw.attention_efficiency, 0.001, 3.0);
         self.number(field, raw.moe_prefill_factor, 0.01, 2.0);
-        self.number(field, raw.moe_decode_factor, 0.01, 2.0);
+        self.number(field, raw.moe_layer_overhead_us, 0.0, 10_000.0);
         self.number(field, raw.per_token_overhead_ms, 0.0, 1000.0);
         self.number(field, raw.kv_read_efficiency, 0.01, 10.0);
         self.source_text(field, &raw.source);

@@ -1374,6 +1374,7 @@ pub fn rewrite_runtimes(text: &str, calibration: &Calibration) -> String {
             let decimals = match name {
                 "attention_efficiency" => 4,
                 "per_token_overhead_ms" => 2,
+                "moe_layer_overhead_us" => 2,
                 _ => 3,
             };
             (name, format!("{v:.decimals$}"))
@@ -1456,13 +1457,13 @@ impl Calibration {
                 );
             }
             out += &format!(
-                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe_decode {:.3}, overhead {:.2} ms, kv_read {:.3}\n",
+                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe routing {:.1} µs/layer, overhead {:.2} ms, kv_read {:.3}\n",
                 p.runtime,
                 p.bandwidth_efficiency.value,
                 p.compute_efficiency.value,
                 p.attention_efficiency.value,
                 p.moe_prefill_factor.value,
-                p.moe_decode_factor.value,
+                p.moe_layer_overhead_us.value,
                 p.per_token_overhead_ms.value,
                 p.kv_read_efficiency.value
             );

@@ -347,6 +347,7 @@ pub fn model_from_gguf(local: &LocalModel, g: &GgufInfo) -> Result<Model, String
             experts: to_u32(e, "expert_count", &path)?,
             experts_per_token: to_u32(u, "expert_used_count", &path)?,
             shared_experts: 0,
+            expert_bits_per_weight: None,
         }),
         _ => None,
     };

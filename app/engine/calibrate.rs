@@ -96,10 +96,20 @@ const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("compute_efficiency", 0.02, 3.0, 0.5),
     ("attention_efficiency", 0.005, 3.0, 0.5),
     ("moe_prefill_factor", 0.05, 1.5, 1.0),
-    ("moe_decode_factor", 0.1, 1.5, 1.0),
+    ("moe_layer_overhead_us", 0.0, 500.0, 0.0),
     ("per_token_overhead_ms", 0.0, 30.0, 0.0),
     ("kv_read_efficiency", 0.2, 4.0, 1.0),
 ];
+
+/// Times (rather than shares) move in additive steps and are pulled toward the prior per
+/// this many units away: 10 ms per token, 100 µs per MoE layer.
+fn additive_scale(i: usize) -> Option<f64> {
+    match i {
+        4 => Some(100.0),
+        5 => Some(10.0),
+        _ => None,
+    }
+}
 
 const PARAM_COUNT: usize = 7;
 
@@ -110,7 +120,7 @@ fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
         prior.compute_efficiency,
         prior.attention_efficiency,
         prior.moe_prefill_factor,
-        prior.moe_decode_factor,
+        prior.moe_layer_overhead_us,
         prior.per_token_overhead_ms,
         prior.kv_read_efficiency,
     ]
@@ -127,7 +137,7 @@ fn get(p: &RuntimeProfile, i: usize) -> f64 {
         1 => p.compute_efficiency.value,
         2 => p.attention_efficiency.value,
         3 => p.moe_prefill_factor.value,
-        4 => p.moe_decode_factor.value,
+        4 => p.moe_layer_overhead_us.value,
         5 => p.per_token_overhead_ms.value,
         _ => p.kv_read_efficiency.value,
     }
@@ -139,7 +149,7 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
         1 => &mut p.compute_efficiency,
         2 => &mut p.attention_efficiency,
         3 => &mut p.moe_prefill_factor,
-        4 => &mut p.moe_decode_factor,
+        4 => &mut p.moe_layer_overhead_us,
         5 => &mut p.per_token_overhead_ms,
         _ => &mut p.kv_read_efficiency,
     };
@@ -148,7 +158,7 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
 
 /// Sum of |log(predicted / measured)| over the rows (a robust fit: one odd row cannot drag
 /// a parameter far), plus the prior's pull toward the typical values: `weight` per
-/// parameter per factor of two away (per 10 ms for the per-token overhead). Both terms are
+/// parameter per factor of two away (per [`additive_scale`] units for times). Both terms are
 /// absolute values, so the pull is a constant force: it settles parameters the rows leave
 /// free and gives way to any parameter the rows clearly move.
 fn loss(
@@ -176,10 +186,9 @@ fn loss(
         .enumerate()
         .map(|(i, &c)| {
             let v = get(profile, i);
-            if i == 5 {
-                (v - c).abs() / 10.0
-            } else {
-                (v / c).ln().abs() / std::f64::consts::LN_2
+            match additive_scale(i) {
+                Some(scale) => (v - c).abs() / scale,
+                None => (v / c).ln().abs() / std::f64::consts::LN_2,
             }
         })
         .sum();
@@ -257,11 +266,10 @@ fn search(
             }
             for direction in [1.0, -1.0] {
                 let current = get(&best, i);
-                // Multiplicative steps for shares, additive ones for the overhead in ms.
-                let candidate = if i == 5 {
-                    (current + direction * step * 4.0).clamp(lo, hi)
-                } else {
-                    (current * (1.0 + direction * step)).clamp(lo, hi)
+                // Multiplicative steps for shares, additive ones for times.
+                let candidate = match additive_scale(i) {
+                    Some(scale) => (current + direction * step * 0.4 * scale).clamp(lo, hi),
+                    None => (current * (1.0 + direction * step)).clamp(lo, hi),
                 };
                 if candidate == current {
                     continue;

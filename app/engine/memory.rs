@@ -45,8 +45,30 @@ impl LoadedModel<'_> {
     /// Bytes of weights read for one decoded token: everything for a dense model, the
     /// active share for a mixture of experts.
     pub fn active_weights_bytes(&self) -> f64 {
-        let total = self.model.params_total_b.max(f64::MIN_POSITIVE);
-        self.weights_bytes() * (self.model.params_active_b / total).clamp(0.0, 1.0)
+        let m = self.model;
+        let file = self.weights_bytes();
+        let total = m.params_total_b.max(f64::MIN_POSITIVE);
+        let proportional = file * (m.params_active_b / total).clamp(0.0, 1.0);
+        let Some(moe) = m.moe else {
+            return proportional;
+        };
+        let routed = f64::from(moe.experts_per_token) / f64::from(moe.experts.max(1));
+        if routed >= 1.0 {
+            return proportional;
+        }
+        // Routed-expert parameters X and the always-read rest D (attention, norms, shared
+        // experts, embeddings): total = D + X and active = D + X * routed. Every token reads
+        // all of D and its experts' share of X; the two can be stored at different widths
+        // (gpt-oss keeps experts in MXFP4 and the rest at 8 bits or more), so a byte split
+        // in proportion to parameters would undercount what a token reads.
+        let experts = ((m.params_total_b - m.params_active_b) / (1.0 - routed))
+            .clamp(0.0, m.params_total_b)
+            * 1e9;
+        let bits = moe
+            .expert_bits_per_weight
+            .unwrap_or(self.quant.bits_per_weight.value);
+        let expert_bytes = (experts * bits / 8.0).min(file);
+        (file - expert_bytes) + expert_bytes * routed
     }
 
     /// Bytes the KV cache holds for `context_tokens` tokens.

@@ -46,17 +46,21 @@ pub struct Hardware<'a> {
 
 impl Hardware<'_> {
     /// Effective bandwidth of the accelerator for weights, bytes/s.
-    pub fn effective_bandwidth_bytes_per_s(&self, moe: bool) -> f64 {
-        let factor = if moe {
-            self.profile.moe_decode_factor.value
-        } else {
-            1.0
-        };
-        (self.machine.bandwidth_gb_per_s.value
-            * 1e9
-            * self.profile.bandwidth_efficiency.value
-            * factor)
+    pub fn effective_bandwidth_bytes_per_s(&self) -> f64 {
+        (self.machine.bandwidth_gb_per_s.value * 1e9 * self.profile.bandwidth_efficiency.value)
             .max(1.0)
+    }
+
+    /// Fixed seconds per decoded token: launches and sampling, the per-layer routing of a
+    /// mixture of experts (router, top-k, gather and scatter kernels that a dense layer does
+    /// not run), and the link between devices.
+    fn overhead_secs_per_token(&self, model: &LoadedModel<'_>) -> f64 {
+        let routing = if model.model.moe.is_some() {
+            self.profile.moe_layer_overhead_us.value * 1e-6 * f64::from(model.model.layers)
+        } else {
+            0.0
+        };
+        self.profile.per_token_overhead_ms.value * 1e-3 + routing + self.link_secs_per_token(model)
     }
 
     /// Effective dense throughput for the weight matmuls of `model`, FLOP/s: the peak of the
@@ -132,16 +136,14 @@ pub fn decode_step(
     plan: &MemoryPlan,
     depth: f64,
 ) -> DecodeStep {
-    let moe = model.model.moe.is_some();
     let on_device = 1.0 - plan.offloaded_share;
     let weights = model.active_weights_bytes();
     let kv = model.kv_cache_bytes(depth.max(0.0) as u64) * hw.profile.kv_read_efficiency.value;
-    let memory_secs = (weights + kv) * on_device / hw.effective_bandwidth_bytes_per_s(moe);
+    let memory_secs = (weights + kv) * on_device / hw.effective_bandwidth_bytes_per_s();
     let offload_secs = (weights + kv) * plan.offloaded_share / hw.system_ram_bytes_per_s();
     let flops = model.weight_flops_per_token() + model.attention_flops_per_token(depth);
     let compute_secs = flops / hw.effective_flops_per_s(model, false);
-    let overhead_secs =
-        hw.profile.per_token_overhead_ms.value * 1e-3 + hw.link_secs_per_token(model);
+    let overhead_secs = hw.overhead_secs_per_token(model);
     let device_secs = memory_secs.max(compute_secs);
     let total_secs = device_secs + offload_secs + overhead_secs;
     let limit = if offload_secs >= device_secs && offload_secs >= overhead_secs {
@@ -223,7 +225,7 @@ pub fn prefill(
     let ubatches = (n / UBATCH_TOKENS as f64).ceil();
     let on_device = 1.0 - plan.offloaded_share;
     let stream =
-        ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s(false);
+        ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s();
     let weights_secs = compute.max(stream);
     // Token i attends over depth + i tokens; the mean is depth + n/2.
     let attention_secs = n * model.attention_flops_per_token(depth as f64 + n / 2.0)

@@ -243,7 +243,7 @@ pub struct RuntimeProfile {
     pub compute_efficiency: Sourced,
     pub attention_efficiency: Sourced,
     pub moe_prefill_factor: Sourced,
-    pub moe_decode_factor: Sourced,
+    pub moe_layer_overhead_us: Sourced,
     pub per_token_overhead_ms: Sourced,
     pub overhead_gb: Sourced,
     pub kv_read_efficiency: Sourced,

@@ -171,9 +171,9 @@ pub fn details_ui(
                 );
                 sourced_row(
                     ui,
-                    &format!("{name} MoE decode factor"),
-                    &profile.moe_decode_factor,
-                    "",
+                    &format!("{name} MoE routing per layer"),
+                    &profile.moe_layer_overhead_us,
+                    "µs",
                 );
                 sourced_row(
                     ui,
