@@ -361,3 +361,25 @@ fn an_achieved_share_out_of_range_is_rejected() {
         16,
     );
 }
+
+#[test]
+fn a_benchmark_with_a_zero_micro_batch_is_rejected() {
+    let text = r#"(
+    benchmarks: [
+        (
+            machine: "pc-rtx-4090",
+            runtime: "cuda",
+            model: "llama-2-7b",
+            quant: "Q4_0",
+            test: "pp512",
+            tokens_per_s: 12000,
+            ubatch: Some(0),
+            source: "https://example.com/run",
+        ),
+    ],
+)
+"#;
+    let errors = errors_of(text);
+    let all = catalog::error::join(&errors);
+    assert!(all.contains("ubatch 0 is outside"), "{all}");
+}

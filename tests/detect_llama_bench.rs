@@ -22,6 +22,7 @@ fn json_array_strix_halo() {
     assert_eq!(pp.backend, "Vulkan");
     assert_eq!(pp.n_gpu_layers, Some(99));
     assert_eq!((pp.n_prompt, pp.n_gen, pp.n_depth), (512, 0, 0));
+    assert_eq!(pp.n_ubatch, Some(512));
     assert!((pp.avg_tokens_per_s - 1420.411203).abs() < 1e-6);
     assert_eq!(pp.stddev_tokens_per_s, Some(8.131466));
     assert_eq!(pp.flash_attn, Some(true));
@@ -73,6 +74,7 @@ fn markdown_with_log_lines_depth_and_build_line() {
     let pp = &r[0];
     assert_eq!(pp.model_type, "gpt-oss 120B MXFP4 MoE");
     assert_eq!((pp.n_prompt, pp.n_gen, pp.n_depth), (2048, 0, 0));
+    assert_eq!(pp.n_ubatch, Some(2048), "the markdown n_ubatch column");
     assert!((pp.avg_tokens_per_s - 1689.47).abs() < 1e-9);
     assert_eq!(pp.stddev_tokens_per_s, Some(5.09));
     assert_eq!(pp.n_gpu_layers, Some(99));

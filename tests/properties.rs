@@ -38,8 +38,8 @@ proptest! {
         let slow = decode(&hw, &loaded, &mem, depth, 128).tokens_per_s;
         let fast = decode(&hw_fast, &loaded, &mem, depth, 128).tokens_per_s;
         prop_assert!(fast >= slow * (1.0 - 1e-12), "{fast} < {slow}");
-        let slow = prefill(&hw, &loaded, &mem, depth, 512).tokens_per_s;
-        let fast = prefill(&hw_fast, &loaded, &mem, depth, 512).tokens_per_s;
+        let slow = prefill(&hw, &loaded, &mem, depth, 512, 512).tokens_per_s;
+        let fast = prefill(&hw_fast, &loaded, &mem, depth, 512, 512).tokens_per_s;
         prop_assert!(fast >= slow * (1.0 - 1e-12));
     }
 
@@ -59,12 +59,27 @@ proptest! {
         let mem = plan(machine, gb, profile, &[(loaded, depth + 1024)]);
         let hw = Hardware { machine, profile, cpu_profile: c.runtime(Runtime::Cpu) };
         let hw_weak = Hardware { machine: &weaker, profile, cpu_profile: c.runtime(Runtime::Cpu) };
-        let full = prefill(&hw, &loaded, &mem, depth, 512);
-        let weak = prefill(&hw_weak, &loaded, &mem, depth, 512);
+        let full = prefill(&hw, &loaded, &mem, depth, 512, 512);
+        let weak = prefill(&hw_weak, &loaded, &mem, depth, 512, 512);
         prop_assert!(weak.tokens_per_s <= full.tokens_per_s * (1.0 + 1e-12));
         // Only the weight matmuls slow down: attention and offload keep their time.
         prop_assert!((weak.attention_secs - full.attention_secs).abs() <= 1e-12 * full.attention_secs.max(1.0));
         prop_assert!(weak.weights_secs >= full.weights_secs * (1.0 - 1e-12));
+    }
+
+    #[test]
+    fn a_larger_micro_batch_never_prefills_slower(m in 0usize..100, model in 0usize..100, depth in 0u64..50_000, small in 1u64..1024, factor in 1u64..8) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let loaded = LoadedModel { model: pick(&c.models, model), quant: c.quant("Q4_K_M").unwrap(), kv: c.kv_type("f16").unwrap() };
+        let profile = c.runtime(machine.default_runtime).unwrap();
+        let gb = machine.largest_memory_option().unwrap().per_device_gb;
+        let mem = plan(machine, gb, profile, &[(loaded, depth + 4096)]);
+        let hw = Hardware { machine, profile, cpu_profile: c.runtime(Runtime::Cpu) };
+        // Fewer weight passes, and for a MoE more tokens per expert per matmul.
+        let narrow = prefill(&hw, &loaded, &mem, depth, 4096, small).tokens_per_s;
+        let wide = prefill(&hw, &loaded, &mem, depth, 4096, small * factor).tokens_per_s;
+        prop_assert!(wide >= narrow * (1.0 - 1e-12), "{wide} < {narrow}");
     }
 
     #[test]

@@ -314,8 +314,14 @@ pub struct RawRuntimeProfile {
     pub attention_efficiency: Sourced,
     /// Multiplier on compute efficiency for mixture-of-experts prefill.
     pub moe_prefill_factor: Sourced,
-    /// Multiplier on bandwidth efficiency for mixture-of-experts decode.
+    /// Fixed time each mixture-of-experts layer adds to a decoded token (router, top-k,
+    /// gather and scatter kernels a dense layer does not run), microseconds.
     pub moe_layer_overhead_us: Sourced,
+    /// Tokens per expert at which a MoE prefill matmul reaches half its large-batch
+    /// efficiency: a micro-batch of U tokens gives each of E experts U*k/E rows, and small
+    /// matmuls leave the matrix units idle. Absent: no such loss.
+    #[serde(default)]
+    pub moe_half_batch_tokens: Option<Sourced>,
     /// Fixed cost per decoded token (kernel launches, sampling), milliseconds.
     pub per_token_overhead_ms: Sourced,
     /// Memory the runtime itself takes per device (context, kernels), GB.
@@ -395,6 +401,9 @@ pub struct RawBenchmark {
     pub date: Option<String>,
     #[serde(default)]
     pub flash_attention: Option<bool>,
+    /// Tokens per micro-batch (llama-bench `-ub`); llama-bench's default, 512, when absent.
+    #[serde(default)]
+    pub ubatch: Option<u64>,
     pub source: String,
     #[serde(default)]
     pub notes: String,

@@ -729,6 +729,10 @@ impl<'a> Check<'a> {
                 0.0,
                 10_000.0,
             ),
+            moe_half_batch_tokens: raw
+                .moe_half_batch_tokens
+                .as_ref()
+                .map(|s| self.sourced("moe_half_batch_tokens", s, 0.0, 4096.0)),
             per_token_overhead_ms: self.sourced(
                 "per_token_overhead_ms",
                 &raw.per_token_overhead_ms,
@@ -1266,6 +1270,10 @@ impl<'a> Check<'a> {
             build: raw.build.clone(),
             date: raw.date.clone(),
             flash_attention: raw.flash_attention,
+            ubatch: match raw.ubatch {
+                Some(u) => self.number("ubatch", u as f64, 1.0, 1_048_576.0) as u64,
+                None => crate::engine::memory::UBATCH_TOKENS,
+            },
             source: raw.source.clone(),
             notes: raw.notes.clone(),
             origin: self.origin(),

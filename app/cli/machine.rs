@@ -228,6 +228,7 @@ pub fn import_bench_command(
             build: r.build_commit.clone(),
             date: None,
             flash_attention: r.flash_attn,
+            ubatch: r.n_ubatch.map(u64::from),
             source: format!(
                 "measured: your llama-bench run, imported from {}",
                 file.display()

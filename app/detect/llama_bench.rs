@@ -30,6 +30,8 @@ pub struct BenchResult {
     pub n_gen: u32,
     /// Context depth prefilled before the test (`@ dN`).
     pub n_depth: u32,
+    /// Tokens per micro-batch (`-ub`, `n_ubatch`), when reported.
+    pub n_ubatch: Option<u32>,
     /// Mean tokens per second.
     pub avg_tokens_per_s: f64,
     /// Standard deviation of tokens per second, when reported.
@@ -200,6 +202,7 @@ fn md_field(display: &str) -> String {
         "model" => "model_type",
         "backend" => "backends",
         "ngl" => "n_gpu_layers",
+        "n_ubatch" | "ub" => "n_ubatch",
         "threads" => "n_threads",
         "fa" => "flash_attn",
         "sm" => "split_mode",
@@ -370,6 +373,7 @@ fn to_result(r: &Record, row: usize, build: Option<&str>) -> Result<BenchResult,
         .and_then(|v| v.parse::<u64>().ok())
         .or_else(|| get("params").and_then(parse_params));
     let n_gpu_layers = get("n_gpu_layers").and_then(|v| v.parse::<i32>().ok());
+    let n_ubatch = get("n_ubatch").and_then(|v| v.parse::<u32>().ok());
     Ok(BenchResult {
         model_type,
         model_size_bytes,
@@ -382,6 +386,7 @@ fn to_result(r: &Record, row: usize, build: Option<&str>) -> Result<BenchResult,
         n_prompt,
         n_gen,
         n_depth,
+        n_ubatch,
         avg_tokens_per_s: avg,
         stddev_tokens_per_s: stddev,
         build_commit: get("build_commit").or(build).map(str::to_string),

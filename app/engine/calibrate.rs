@@ -45,7 +45,9 @@ pub fn predict(catalog: &Catalog, row: &Benchmark, profile: &RuntimeProfile) -> 
         cpu_profile: catalog.runtime(Runtime::Cpu),
     };
     let speed = match row.kind {
-        TestKind::Prefill => prefill(&hw, &loaded, &memory, row.depth, row.tokens).tokens_per_s,
+        TestKind::Prefill => {
+            prefill(&hw, &loaded, &memory, row.depth, row.tokens, row.ubatch).tokens_per_s
+        }
         TestKind::Decode => decode(&hw, &loaded, &memory, row.depth, row.tokens).tokens_per_s,
     };
     speed.is_finite().then_some(speed)

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::memory::{plan, LoadedModel, MemoryPlan, Placement};
+use super::memory::{plan, LoadedModel, MemoryPlan, Placement, UBATCH_TOKENS};
 use super::speed::{decode, prefill, Decode, Hardware, Limit, Prefill};
 use super::types::{Catalog, CloudOffer, Machine, Runtime, Task, TestKind, Workload, GIB};
 
@@ -55,7 +55,14 @@ pub fn request(
     output_tokens: u64,
     timeout_secs: f64,
 ) -> RequestResult {
-    let prefill = prefill(hw, model, memory, cached_tokens, prompt_tokens);
+    let prefill = prefill(
+        hw,
+        model,
+        memory,
+        cached_tokens,
+        prompt_tokens,
+        UBATCH_TOKENS,
+    );
     let decode = decode(
         hw,
         model,

@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::memory::{LoadedModel, MemoryPlan};
+use super::memory::{LoadedModel, MemoryPlan, UBATCH_TOKENS};
 use super::rank::{RankEntry, Ranking};
 use super::speed::{decode_bound_tokens_per_s, decode_step, prefill, Hardware};
 use super::types::{Catalog, Machine, Runtime, Task, Workload, GIB};
@@ -291,7 +291,7 @@ fn prefill_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> P
     let (curves, left_out) = curves_for(catalog, ranking, index, task, &lengths, |c, plan, n| {
         [
             n as f64,
-            prefill(&c.hw, &c.model, plan, task.cached_tokens, n).secs,
+            prefill(&c.hw, &c.model, plan, task.cached_tokens, n, UBATCH_TOKENS).secs,
         ]
     });
     let mut timeouts: Vec<TimeoutLine> = workload

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::memory::{LoadedModel, MemoryPlan, UBATCH_TOKENS};
+use super::memory::{LoadedModel, MemoryPlan};
 use super::types::{Machine, RuntimeProfile};
 
 /// What limits a phase.
@@ -84,6 +84,19 @@ impl Hardware<'_> {
             * self.profile.compute_efficiency.value
             * factor)
             .max(1.0)
+    }
+
+    /// The share of a MoE layer's matmul efficiency left at this micro-batch: each expert
+    /// multiplies only the tokens routed to it, `ubatch * k / E` rows, and a matmul that
+    /// small leaves the matrix units idle (t / (t + half), with `half` from the profile).
+    /// 1 for a dense model or a profile without the figure.
+    pub fn moe_batch_efficiency(&self, model: &LoadedModel<'_>, tokens: u64, ubatch: u64) -> f64 {
+        let (Some(moe), Some(half)) = (model.model.moe, &self.profile.moe_half_batch_tokens) else {
+            return 1.0;
+        };
+        let batch = tokens.clamp(1, ubatch.max(1)) as f64;
+        let per_expert = batch * f64::from(moe.experts_per_token) / f64::from(moe.experts.max(1));
+        per_expert / (per_expert + half.value.max(0.0))
     }
 
     /// Effective throughput for attention, FLOP/s.
@@ -210,19 +223,23 @@ pub struct Prefill {
     pub limit: Limit,
 }
 
-/// Prefills `tokens` prompt tokens on top of `depth` cached ones (llama-bench `pp N -d D`).
+/// Prefills `tokens` prompt tokens on top of `depth` cached ones in micro-batches of
+/// `ubatch` tokens (llama-bench `pp N -d D -ub U`; runtimes default to [`UBATCH_TOKENS`]).
 pub fn prefill(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
     plan: &MemoryPlan,
     depth: u64,
     tokens: u64,
+    ubatch: u64,
 ) -> Prefill {
     let moe = model.model.moe.is_some();
     let n = tokens.max(1) as f64;
-    let compute = n * model.weight_flops_per_token() / hw.effective_flops_per_s(model, moe);
+    let ubatch = ubatch.max(1);
+    let compute = n * model.weight_flops_per_token()
+        / (hw.effective_flops_per_s(model, moe) * hw.moe_batch_efficiency(model, tokens, ubatch));
     // Each ubatch streams the weights once; a MoE batch touches nearly all experts.
-    let ubatches = (n / UBATCH_TOKENS as f64).ceil();
+    let ubatches = (n / ubatch as f64).ceil();
     let on_device = 1.0 - plan.offloaded_share;
     let stream =
         ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s();

@@ -244,6 +244,8 @@ pub struct RuntimeProfile {
     pub attention_efficiency: Sourced,
     pub moe_prefill_factor: Sourced,
     pub moe_layer_overhead_us: Sourced,
+    /// Tokens per expert at which a MoE prefill matmul reaches half its efficiency.
+    pub moe_half_batch_tokens: Option<Sourced>,
     pub per_token_overhead_ms: Sourced,
     pub overhead_gb: Sourced,
     pub kv_read_efficiency: Sourced,
@@ -410,6 +412,8 @@ pub struct Benchmark {
     pub build: Option<String>,
     pub date: Option<String>,
     pub flash_attention: Option<bool>,
+    /// Tokens per micro-batch the run used.
+    pub ubatch: u64,
     pub source: String,
     pub notes: String,
     pub origin: Origin,
