@@ -358,8 +358,8 @@ pub struct RawRuntimeProfile {
 #[serde(deny_unknown_fields)]
 pub struct FitPrior {
     /// Pull toward the typical values: the loss added per parameter, per factor of two away
-    /// (per 10 ms for the per-token overhead), in the units of the fit's loss (the sum of
-    /// |log(predicted / measured)| over the rows).
+    /// (per 10 ms for the per-token overhead, per 100 µs for the MoE routing time), in the
+    /// units of the fit's loss (the sum of |log(predicted / measured)| over the rows).
     pub weight: f64,
     pub bandwidth_efficiency: f64,
     pub compute_efficiency: f64,

@@ -166,13 +166,13 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
 fn loss(
     catalog: &Catalog,
     rows: &[&Benchmark],
+    weights: &[f64],
     profile: &RuntimeProfile,
     prior: Option<&FitPrior>,
 ) -> f64 {
-    let weights = row_weights(rows);
     let data: f64 = rows
         .iter()
-        .zip(&weights)
+        .zip(weights)
         .map(|(row, w)| {
             w * match predict(catalog, row, profile) {
                 Some(p) if p > 0.0 => (p / row.tokens_per_s).ln().abs(),
@@ -258,7 +258,8 @@ fn search(
     if rows.is_empty() {
         return best;
     }
-    let mut best_loss = loss(catalog, rows, &best, prior);
+    let weights = row_weights(rows);
+    let mut best_loss = loss(catalog, rows, &weights, &best, prior);
     let mut step: f64 = 0.5;
     while step > 0.002 {
         let mut improved = false;
@@ -278,7 +279,7 @@ fn search(
                 }
                 let mut trial = best.clone();
                 set(&mut trial, i, candidate);
-                let l = loss(catalog, rows, &trial, prior);
+                let l = loss(catalog, rows, &weights, &trial, prior);
                 if l < best_loss - 1e-12 {
                     best = trial;
                     best_loss = l;
