@@ -20,7 +20,7 @@ use headroom::diagnose::{
     ModelDiagnosis, UserLimits, Verdict,
 };
 use headroom::engine::types::Catalog;
-use headroom::local::ollama::OllamaClient;
+use headroom::local::ollama::{OllamaClient, OllamaKvSettings};
 use headroom::local::scan::{LocalModel, ScanRoots};
 use headroom::local::testgguf::{write_test_gguf, TestGguf, TestValue};
 
@@ -101,6 +101,7 @@ fn run(
         machine_how: "given with --have".to_owned(),
         user,
         ollama_default_context_tokens: None,
+        ollama_kv: OllamaKvSettings::default(),
         notes,
     };
     diagnose(catalog, &input)
@@ -711,5 +712,127 @@ fn cli_diagnose_json_and_bad_input() {
             "--timeout-secs=-5",
         ],
         "--timeout-secs -5 must be a positive number",
+    );
+}
+
+/// The founding store on a 48 GB Mac mini: an f16 cache at the native 262,144 tokens does
+/// not fit the GPU's share, a q8_0 one does. Ollama's KV settings decide which it is.
+fn diagnose_on_mini(kv: OllamaKvSettings) -> ModelDiagnosis {
+    let catalog = catalog();
+    let store = store_dir();
+    let found = gather::gather(&roots(store.path()), None);
+    let machine = catalog
+        .machine("mac-mini-m4-pro-20c")
+        .expect("in the catalogue");
+    let input = DiagnoseInput {
+        models: &found.models,
+        loaded_context_tokens: Default::default(),
+        setup: MachineSetup {
+            machine,
+            per_device_gb: 48.0,
+            runtime: machine.default_runtime,
+        },
+        machine_how: "given with --have".to_owned(),
+        user: UserLimits {
+            client_limit_tokens: None,
+            timeout_secs: None,
+            largest_prompt_tokens: None,
+            budget_max_usd: 10_000.0,
+        },
+        ollama_default_context_tokens: None,
+        ollama_kv: kv,
+        notes: Vec::new(),
+    };
+    let d = diagnose(&catalog, &input);
+    the_model(&d, MODEL_NAME).clone()
+}
+
+#[test]
+fn a_quantized_kv_cache_is_offered_when_memory_binds_and_used_when_set() {
+    // Default server: f16 cache; memory binds, and q8_0 is the fix, a setting.
+    let m = diagnose_on_mini(OllamaKvSettings::default());
+    let c = m.context.as_ref().expect("context finding");
+    assert!(c.memory_binding, "{:#?}", m.findings);
+    assert!(c.max_fit_tokens < 262_144);
+    assert_eq!(m.verdict, Verdict::Settings, "{:#?}", m.findings);
+    let step = m
+        .fix
+        .steps
+        .iter()
+        .find(|s| s.contains("OLLAMA_KV_CACHE_TYPE=q8_0"))
+        .unwrap_or_else(|| panic!("no KV step in {:#?}", m.fix.steps));
+    assert!(step.contains("OLLAMA_FLASH_ATTENTION=1"), "{step}");
+    assert!(
+        m.findings
+            .iter()
+            .any(|f| f.contains("a q8_0 KV cache") && f.contains("enough for the 262,144 asked")),
+        "{:#?}",
+        m.findings
+    );
+
+    // The variable without flash attention is inert: the same diagnosis, and it says why.
+    let inert = diagnose_on_mini(OllamaKvSettings {
+        cache_type: Some("q8_0".to_owned()),
+        flash_attention: false,
+    });
+    assert_eq!(inert.context, m.context);
+    assert!(
+        inert
+            .findings
+            .iter()
+            .any(|f| f.contains("only with OLLAMA_FLASH_ATTENTION=1")),
+        "{:#?}",
+        inert.findings
+    );
+
+    // Set properly, the cache is q8_0: the native context fits and nothing is left to fix.
+    let set = diagnose_on_mini(OllamaKvSettings {
+        cache_type: Some("q8_0".to_owned()),
+        flash_attention: true,
+    });
+    let c = set.context.as_ref().expect("context finding");
+    assert!(!c.memory_binding, "{:#?}", set.findings);
+    assert_eq!(c.max_fit_tokens, 262_144);
+    assert_eq!(
+        set.identity.as_ref().map(|i| i.kv_type.as_str()),
+        Some("q8_0")
+    );
+    assert!(set
+        .fix
+        .steps
+        .iter()
+        .all(|s| !s.contains("OLLAMA_KV_CACHE_TYPE")));
+
+    // An unknown type is named, and f16 is assumed.
+    let odd = diagnose_on_mini(OllamaKvSettings {
+        cache_type: Some("q3_x".to_owned()),
+        flash_attention: true,
+    });
+    assert!(
+        odd.findings
+            .iter()
+            .any(|f| f.contains("q3_x") && f.contains("f16 is assumed")),
+        "{:#?}",
+        odd.findings
+    );
+}
+
+#[test]
+fn ollama_kv_settings_read_the_flag_as_ollama_does() {
+    let read = |kv: &str, fa: &str| {
+        OllamaKvSettings::from_vars(|name| match name {
+            "OLLAMA_KV_CACHE_TYPE" => Some(kv.to_owned()),
+            "OLLAMA_FLASH_ATTENTION" => Some(fa.to_owned()),
+            _ => None,
+        })
+    };
+    assert!(read("q8_0", "1").flash_attention);
+    assert!(read("q8_0", "true").flash_attention);
+    assert!(!read("q8_0", "0").flash_attention);
+    assert!(!read("q8_0", "").flash_attention);
+    assert_eq!(read("  ", "1").cache_type, None);
+    assert_eq!(
+        OllamaKvSettings::from_vars(|_| None),
+        OllamaKvSettings::default()
     );
 }

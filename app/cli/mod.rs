@@ -487,6 +487,7 @@ pub fn run_diagnose(
             budget_max_usd: args.budget_max,
         },
         ollama_default_context_tokens: crate::local::ollama::env_context_length_tokens(),
+        ollama_kv: crate::local::ollama::OllamaKvSettings::from_env(),
         notes: found.notes.clone(),
     };
     Ok(diagnose(catalog, &input))

@@ -77,7 +77,9 @@ pub struct ContextFinding {
     pub spare_bytes_at_target: f64,
     /// A configured limit sits below what the model and memory allow.
     pub setting_binding: bool,
-    /// Memory cannot hold the context asked for (the largest prompt, else the native context).
+    /// The context asked for: the largest prompt, else the native context.
+    pub asked_tokens: u64,
+    /// Memory cannot hold the context asked for.
     pub memory_binding: bool,
     /// The finding in words.
     pub sentence: String,
@@ -281,6 +283,7 @@ pub fn find(
         target_needs_setting,
         spare_bytes_at_target: spare,
         setting_binding,
+        asked_tokens: asked,
         memory_binding,
         sentence,
     }

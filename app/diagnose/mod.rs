@@ -10,6 +10,7 @@ pub mod context;
 pub mod gather;
 pub mod hardware;
 pub mod identify;
+pub mod kv;
 pub mod render;
 pub mod timeout;
 
@@ -70,6 +71,8 @@ pub struct DiagnoseInput<'a> {
     pub user: UserLimits,
     /// `OLLAMA_CONTEXT_LENGTH` when set: the server's context for models without `num_ctx`.
     pub ollama_default_context_tokens: Option<u64>,
+    /// `OLLAMA_KV_CACHE_TYPE` and `OLLAMA_FLASH_ATTENTION`: the cache type of Ollama's models.
+    pub ollama_kv: crate::local::ollama::OllamaKvSettings,
     /// Notes from reading the setup (Ollama not running, unreadable folders), shown as is.
     pub notes: Vec<String>,
 }
@@ -254,9 +257,15 @@ fn unreadable(m: &LocalModel, error: String) -> ModelDiagnosis {
 }
 
 fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) -> ModelDiagnosis {
-    let resolved = match identify::resolve(catalog, m) {
+    let mut resolved = match identify::resolve(catalog, m) {
         Ok(r) => r,
         Err(error) => return unreadable(m, error),
+    };
+    let ollama = m.source == ModelSource::Ollama;
+    let kv_note = if ollama {
+        kv::apply(catalog, &input.ollama_kv, &mut resolved)
+    } else {
+        None
     };
     let setup = input.setup;
     let Some(profile) = catalog.runtime(setup.runtime) else {
@@ -284,9 +293,17 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
         input.ollama_default_context_tokens,
     );
     let prefill = timeout::find(catalog, loaded, setup, profile, &context, &input.user);
+    let kv_fix = if ollama {
+        kv::suggest(catalog, loaded, setup, profile, &context)
+    } else {
+        None
+    };
     let mut fix = context::fix(m, &context, &input.user);
     if let Some(p) = &prefill {
         timeout::add_fix(p, &mut fix);
+    }
+    if let Some(s) = &kv_fix {
+        fix.steps.push(s.step.clone());
     }
     let hardware = hardware::find(
         catalog,
@@ -296,8 +313,11 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
         prefill.as_ref(),
         &input.user,
     );
-    let verdict = verdict(&context, prefill.as_ref(), &fix);
+    let kv_fits = kv_fix.as_ref().is_some_and(|s| s.fits_asked);
+    let verdict = verdict(&context, prefill.as_ref(), &fix, kv_fits);
     let mut findings = vec![context.sentence.clone()];
+    findings.extend(kv_note);
+    findings.extend(kv_fix.map(|s| s.sentence));
     findings.extend(prefill.iter().flat_map(|p| p.sentences.iter().cloned()));
     findings.extend(hardware.iter().map(|h| h.sentence.clone()));
     let mut error = None;
@@ -323,9 +343,15 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
     }
 }
 
-fn verdict(context: &ContextFinding, prefill: Option<&PrefillFinding>, fix: &Fix) -> Verdict {
-    let prompt_too_big_for_memory = prefill.is_some_and(|p| !p.fits_in_memory);
-    if context.memory_binding || prompt_too_big_for_memory {
+/// `kv_fits`: a quantized KV cache (a server setting) makes the context asked for fit.
+fn verdict(
+    context: &ContextFinding,
+    prefill: Option<&PrefillFinding>,
+    fix: &Fix,
+    kv_fits: bool,
+) -> Verdict {
+    let prompt_too_big_for_memory = prefill.is_some_and(|p| !p.fits_in_memory) && !kv_fits;
+    if (context.memory_binding && !kv_fits) || prompt_too_big_for_memory {
         Verdict::Hardware
     } else if fix.is_empty() {
         Verdict::Fine

@@ -57,6 +57,39 @@ pub fn env_context_length_tokens() -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
+/// The Ollama server's KV cache settings, from its environment.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OllamaKvSettings {
+    /// `OLLAMA_KV_CACHE_TYPE` (f16, q8_0, q4_0), when set.
+    pub cache_type: Option<String>,
+    /// `OLLAMA_FLASH_ATTENTION` is on; Ollama quantizes the cache only then.
+    pub flash_attention: bool,
+}
+
+impl OllamaKvSettings {
+    /// Reads both variables through `var` (the process environment in the app, a map in
+    /// tests). Ollama reads the flash-attention flag as a boolean: "1", "true", "yes", "on".
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Self {
+        let on = |v: String| {
+            matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "1" | "true" | "yes" | "on"
+            )
+        };
+        OllamaKvSettings {
+            cache_type: var("OLLAMA_KV_CACHE_TYPE").filter(|v| !v.trim().is_empty()),
+            flash_attention: var("OLLAMA_FLASH_ATTENTION").is_some_and(on),
+        }
+    }
+
+    /// This process's environment. The variables belong to the server's environment; they
+    /// are read here on the common setup where the user exports them in the same shell or
+    /// session that starts `ollama serve`.
+    pub fn from_env() -> Self {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+}
+
 /// Errors reading the Ollama store as a whole (single bad models become
 /// [`OllamaModel::problems`] instead).
 #[derive(Debug, thiserror::Error)]
