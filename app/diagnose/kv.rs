@@ -77,17 +77,15 @@ pub fn suggest(
     let kv = catalog.kv_type(SUGGESTED_KV_TYPE)?;
     let quantized = LoadedModel { kv, ..loaded };
     let cap = context.native_tokens.max(context.effective_limit_tokens);
-    let fit = |tuned| {
-        max_context_tokens(
-            setup.machine,
-            setup.per_device_gb,
-            profile,
-            quantized,
-            cap,
-            tuned,
-        )
-    };
-    let max_fit = fit(false);
+    // With the default GPU memory limit: the suggestion stands on its own.
+    let max_fit = max_context_tokens(
+        setup.machine,
+        setup.per_device_gb,
+        profile,
+        quantized,
+        cap,
+        false,
+    );
     let before = context.max_fit_tokens;
     if max_fit <= before {
         return None;
