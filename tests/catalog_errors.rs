@@ -339,6 +339,30 @@ fn unknown_matmul_path_is_named_with_the_valid_ones() {
 }
 
 #[test]
+fn an_unknown_attention_path_is_named_with_its_field() {
+    let text = runtime_profile_with(
+        r#"            attention_matmul: Some((scores: "fp16", values: "fp8", source: "assumed: test")),"#,
+    );
+    check(&text, "unknown matmul path \"fp8\"", 13);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("attention_matmul.values"), "{all}");
+    // A valid pair loads.
+    let good = runtime_profile_with(
+        r#"            attention_matmul: Some((scores: "fp16", values: "fp16-acc16", source: "assumed: test")),"#,
+    );
+    let mut sources = catalog::built_in_sources();
+    sources.push(user(&good));
+    let loaded = catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let vulkan = loaded
+        .runtime(headroom::engine::types::Runtime::Vulkan)
+        .expect("vulkan");
+    assert_eq!(
+        vulkan.attention_values,
+        headroom::engine::types::MatmulPath::Fp16Acc16
+    );
+}
+
+#[test]
 fn a_fit_prior_out_of_range_is_rejected() {
     let text = runtime_profile_with(
         r#"            fit_prior: (weight: 2.0, bandwidth_efficiency: 1.7, compute_efficiency: 0.5, attention_efficiency: 0.5, moe_prefill_factor: 0.8, moe_layer_overhead_us: 0.8, per_token_overhead_ms: 1.0, kv_read_efficiency: 1.0, source: "assumed: test"),"#,

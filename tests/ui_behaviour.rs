@@ -276,6 +276,8 @@ fn a_cuda_machine_shows_the_int8_peak_its_quantized_matmuls_run_against() {
     // A published GEMM measurement shows how much of that peak the card reaches.
     h.get_by_label("of that peak a measured GEMM reaches");
     h.get_by_label_contains("102 %");
+    // Flash attention runs its two products on different accumulators (FP32 and FP16).
+    h.get_by_label("flash attention");
     // The Mac's matmuls run against its FP16 figure: no extra row.
     h.state_mut().select(headroom::ui::state::Selection {
         machine_id: "mac-studio-m2-ultra-60c".to_owned(),
@@ -283,6 +285,7 @@ fn a_cuda_machine_shows_the_int8_peak_its_quantized_matmuls_run_against() {
     });
     h.run();
     assert!(h.query_by_label("quantized matmuls").is_none());
+    assert!(h.query_by_label("flash attention").is_none());
     assert!(h
         .query_by_label("of that peak a measured GEMM reaches")
         .is_none());

@@ -344,12 +344,26 @@ pub struct RawRuntimeProfile {
     /// Where the two matmul paths come from (the kernels' source).
     #[serde(default)]
     pub matmul_source: Option<String>,
+    /// Which matrix units the two products of flash attention run on. Absent: both on
+    /// "fp16" (FP32 accumulation).
+    #[serde(default)]
+    pub attention_matmul: Option<AttentionMatmul>,
     /// What the fit assumes before it sees a row: each parameter's typical value, and how
     /// hard the fit is pulled toward it.
     #[serde(default)]
     pub fit_prior: Option<FitPrior>,
     #[serde(default)]
     pub notes: String,
+}
+
+/// The matrix units of flash attention's two products: the scores (Q times K transposed)
+/// and the values (softmax times V), with where that comes from (the kernel's source).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AttentionMatmul {
+    pub scores: String,
+    pub values: String,
+    pub source: String,
 }
 
 /// The calibration prior of a runtime (see `engine::calibrate`): what the fit assumes

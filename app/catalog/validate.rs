@@ -155,7 +155,17 @@ fn find_entry(text: &str, key: &str, id: &str) -> Option<usize> {
     None
 }
 
+/// Where `field` is set in `text`; a dotted path (`attention_matmul.values`) finds each
+/// part after the one before it.
 fn find_field(text: &str, field: &str) -> Option<usize> {
+    let mut at = 0;
+    for part in field.split('.') {
+        at += find_plain_field(&text[at..], part)?;
+    }
+    Some(at)
+}
+
+fn find_plain_field(text: &str, field: &str) -> Option<usize> {
     let needle = format!("{field}:");
     let mut from = 0;
     while let Some(p) = text[from..].find(&needle) {
@@ -697,7 +707,7 @@ impl<'a> Check<'a> {
 
     fn runtime(mut self, raw: &RawRuntimeProfile) -> Option<RuntimeProfile> {
         let runtime = self.runtime_field(&raw.runtime);
-        let p = RuntimeProfile {
+        let mut p = RuntimeProfile {
             runtime: runtime.unwrap_or(Runtime::Cpu),
             bandwidth_efficiency: self.sourced(
                 "bandwidth_efficiency",
@@ -757,10 +767,22 @@ impl<'a> Check<'a> {
                 }
                 None => "assumed: FP16 matrix units with FP32 accumulation".to_owned(),
             },
+            attention_scores: MatmulPath::Fp16,
+            attention_values: MatmulPath::Fp16,
+            attention_source: "assumed: both products on FP16 matrix units with FP32 accumulation"
+                .to_owned(),
             fit_prior: raw.fit_prior.as_ref().map(|p| self.fit_prior(p)),
             notes: raw.notes.clone(),
             origin: self.origin(),
         };
+        if let Some(attention) = &raw.attention_matmul {
+            p.attention_scores =
+                self.matmul_path("attention_matmul.scores", Some(&attention.scores));
+            p.attention_values =
+                self.matmul_path("attention_matmul.values", Some(&attention.values));
+            self.source_text("attention_matmul.source", &attention.source);
+            p.attention_source = attention.source.clone();
+        }
         self.done(p)
     }
 

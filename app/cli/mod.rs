@@ -1299,14 +1299,16 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
             "ratio",
             "LOMO ratio"
         );
+        let mut superseded = 0;
         for p in &in_sample {
             let lomo_ratio = lomo
                 .iter()
                 .find(|l| l.index == p.index)
                 .map(|l| format!("{:.2}", l.ratio))
                 .unwrap_or_default();
+            superseded += usize::from(p.superseded);
             println!(
-                "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10.2} {:>10.2} {:>7.2} {:>10}",
+                "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10.2} {:>10.2} {:>7.2} {:>10}{}",
                 p.machine,
                 p.runtime,
                 p.model,
@@ -1316,10 +1318,20 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
                 p.measured_tokens_per_s,
                 p.predicted_tokens_per_s,
                 p.ratio,
-                lomo_ratio
+                lomo_ratio,
+                if p.superseded { "  superseded" } else { "" }
             );
         }
         println!();
+        if superseded > 0 {
+            println!(
+                "{superseded} rows marked superseded: the catalogue holds a newer measurement of \
+                 the same case (machine, model, quant, test, depth, micro-batch, flash \
+                 attention). They are neither fitted nor counted in the figures below, apart \
+                 from their own line."
+            );
+            println!();
+        }
     }
     for (title, rows) in [
         ("in-sample", &in_summary),
@@ -1327,12 +1339,12 @@ fn validate(catalog: &Catalog, json: bool, summary_only: bool) -> Result<(), Cli
     ] {
         println!("{title}:");
         println!(
-            "  {:<22} {:>5} {:>13} {:>14} {:>11} {:>11}",
+            "  {:<24} {:>5} {:>13} {:>14} {:>11} {:>11}",
             "group", "rows", "median p/m", "median |err|", "within 25%", "within 30%"
         );
         for s in rows.iter() {
             println!(
-                "  {:<22} {:>5} {:>13.3} {:>13.1}% {:>10.0}% {:>10.0}%",
+                "  {:<24} {:>5} {:>13.3} {:>13.1}% {:>10.0}% {:>10.0}%",
                 s.group,
                 s.rows,
                 s.median_ratio,

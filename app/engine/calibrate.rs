@@ -24,6 +24,9 @@ pub struct RowPrediction {
     pub predicted_tokens_per_s: f64,
     /// Predicted over measured.
     pub ratio: f64,
+    /// An older measurement of a case the catalogue also holds a newer one of (see
+    /// [`superseded`]): listed, but neither fitted nor counted in the summaries.
+    pub superseded: bool,
 }
 
 /// Predicts one benchmark row with a given profile for its runtime.
@@ -55,6 +58,7 @@ pub fn predict(catalog: &Catalog, row: &Benchmark, profile: &RuntimeProfile) -> 
 
 /// Predicts every row with the catalogue's own profiles.
 pub fn predict_all(catalog: &Catalog) -> Vec<RowPrediction> {
+    let old = superseded(&catalog.benchmarks);
     catalog
         .benchmarks
         .iter()
@@ -62,12 +66,59 @@ pub fn predict_all(catalog: &Catalog) -> Vec<RowPrediction> {
         .filter_map(|(index, row)| {
             let profile = catalog.runtime(row.runtime)?;
             let predicted = predict(catalog, row, profile)?;
-            Some(row_prediction(index, row, predicted))
+            Some(row_prediction(index, row, predicted, old[index]))
         })
         .collect()
 }
 
-fn row_prediction(index: usize, row: &Benchmark, predicted: f64) -> RowPrediction {
+/// Whether two rows measured the same case: machine, runtime, model, quant, test, depth,
+/// micro-batch and flash attention all alike.
+fn same_case(a: &Benchmark, b: &Benchmark) -> bool {
+    Case::of(a).matches(b) && a.ubatch == b.ubatch && a.flash_attention == b.flash_attention
+}
+
+/// Whether dated `a` is older than dated `b`. Dates are ISO (`2025-11` or `2025-11-02`) and
+/// compare on the precision both give: a month is not older than a day within it.
+fn older(a: &Benchmark, b: &Benchmark) -> bool {
+    let (Some(a), Some(b)) = (a.date.as_deref(), b.date.as_deref()) else {
+        return false;
+    };
+    let n = a.len().min(b.len());
+    a[..n] < b[..n]
+}
+
+/// For each row, whether the catalogue holds a newer measurement of the same case.
+///
+/// headroom predicts the runtime as it is now. When a case was published twice (the same
+/// machine, model, quant, test and settings on two dates), the older row measured kernels
+/// that have since changed: the DGX Spark's gpt-oss prefill ran 1.2-1.4x faster in
+/// February 2026 than in November 2025 after native MXFP4 matmuls for Blackwell
+/// (llama.cpp PR #17906). The older row stays in the catalogue, as published, and
+/// `headroom validate` lists it with its error, but it is not fitted and not counted.
+/// Undated rows are never superseded.
+pub fn superseded(rows: &[Benchmark]) -> Vec<bool> {
+    rows.iter()
+        .map(|a| rows.iter().any(|b| same_case(a, b) && older(a, b)))
+        .collect()
+}
+
+/// The rows that describe the runtime as it is now: all but the superseded ones.
+pub fn current_rows(catalog: &Catalog) -> Vec<&Benchmark> {
+    catalog
+        .benchmarks
+        .iter()
+        .zip(superseded(&catalog.benchmarks))
+        .filter(|(_, old)| !old)
+        .map(|(b, _)| b)
+        .collect()
+}
+
+fn row_prediction(
+    index: usize,
+    row: &Benchmark,
+    predicted: f64,
+    superseded: bool,
+) -> RowPrediction {
     RowPrediction {
         index,
         machine: row.machine.clone(),
@@ -87,6 +138,7 @@ fn row_prediction(index: usize, row: &Benchmark, predicted: f64) -> RowPredictio
         measured_tokens_per_s: row.tokens_per_s,
         predicted_tokens_per_s: predicted,
         ratio: predicted / row.tokens_per_s,
+        superseded,
     }
 }
 
@@ -403,9 +455,14 @@ pub fn summarize(group: &str, predictions: &[&RowPrediction]) -> Summary {
     }
 }
 
-/// Summaries overall, per runtime, per test kind and at depth.
+/// The summary group of the rows [`superseded`] by a newer measurement: shown, not counted
+/// in any other group.
+pub const SUPERSEDED_GROUP: &str = "superseded (not counted)";
+
+/// Summaries overall, per runtime, per test kind and at depth, of the current rows; then,
+/// apart, of the superseded ones.
 pub fn summaries(predictions: &[RowPrediction]) -> Vec<Summary> {
-    let all: Vec<&RowPrediction> = predictions.iter().collect();
+    let all: Vec<&RowPrediction> = predictions.iter().filter(|p| !p.superseded).collect();
     let mut out = vec![summarize("all", &all)];
     let is_decode = |p: &&RowPrediction| p.test.starts_with("tg");
     type Keep = Box<dyn Fn(&&RowPrediction) -> bool>;
@@ -440,24 +497,29 @@ pub fn summaries(predictions: &[RowPrediction]) -> Vec<Summary> {
             }
         }
     }
+    let old: Vec<&RowPrediction> = predictions.iter().filter(|p| p.superseded).collect();
+    if !old.is_empty() {
+        out.push(summarize(SUPERSEDED_GROUP, &old));
+    }
     out
 }
 
 /// Fits every runtime on all rows: the values to store in `catalog/runtimes.ron`.
 pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
-    let rows: Vec<&Benchmark> = catalog.benchmarks.iter().collect();
-    fit_runtimes(catalog, &rows)
+    fit_runtimes(catalog, &current_rows(catalog))
 }
 
 /// Leave one machine out: for each machine, fit every runtime without its rows (the same
 /// procedure as [`fit_all`], from the same neutral start), then predict its rows. The
 /// error a user sees for a machine with no measurements.
 pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
+    let old = superseded(&catalog.benchmarks);
+    let current = current_rows(catalog);
     let mut out = Vec::new();
     for machine in catalog.benchmarked_machines() {
-        let training: Vec<&Benchmark> = catalog
-            .benchmarks
+        let training: Vec<&Benchmark> = current
             .iter()
+            .copied()
             .filter(|b| b.machine != machine)
             .collect();
         let fitted = fit_runtimes(catalog, &training);
@@ -471,7 +533,7 @@ pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
                 continue;
             };
             if let Some(p) = predict(catalog, row, profile) {
-                out.push(row_prediction(index, row, p));
+                out.push(row_prediction(index, row, p, old[index]));
             }
         }
     }
@@ -491,17 +553,38 @@ pub struct Case<'a> {
     pub depth: u64,
 }
 
-/// The measurement for exactly this case, when the catalogue has one.
+impl<'a> Case<'a> {
+    /// The case a row measured.
+    pub fn of(b: &'a Benchmark) -> Self {
+        Case {
+            machine: &b.machine,
+            runtime: b.runtime,
+            model: &b.model,
+            quant: &b.quant,
+            kind: b.kind,
+            tokens: b.tokens,
+            depth: b.depth,
+        }
+    }
+
+    /// Whether `b` measured this case.
+    pub fn matches(&self, b: &Benchmark) -> bool {
+        b.machine == self.machine
+            && b.runtime == self.runtime
+            && b.model == self.model
+            && b.quant == self.quant
+            && b.kind == self.kind
+            && b.tokens == self.tokens
+            && b.depth == self.depth
+    }
+}
+
+/// The measurement for exactly this case, when the catalogue has one; of several, the
+/// newest (see [`superseded`]).
 pub fn measured<'c>(catalog: &'c Catalog, case: Case<'_>) -> Option<&'c Benchmark> {
-    catalog.benchmarks.iter().find(|b| {
-        b.machine == case.machine
-            && b.runtime == case.runtime
-            && b.model == case.model
-            && b.quant == case.quant
-            && b.kind == case.kind
-            && b.tokens == case.tokens
-            && b.depth == case.depth
-    })
+    let mut found = catalog.benchmarks.iter().filter(|b| case.matches(b));
+    let first = found.next()?;
+    Some(found.fold(first, |newest, b| if older(newest, b) { b } else { newest }))
 }
 
 /// The 10th and 90th percentile of measured over predicted, per runtime and test kind:
@@ -518,7 +601,9 @@ pub fn error_bands(
     };
     let mut inverse: Vec<f64> = predictions
         .iter()
-        .filter(|p| p.runtime == runtime && p.test.starts_with(prefix) && p.ratio > 0.0)
+        .filter(|p| {
+            !p.superseded && p.runtime == runtime && p.test.starts_with(prefix) && p.ratio > 0.0
+        })
         .map(|p| 1.0 / p.ratio)
         .collect();
     if inverse.len() < 5 {

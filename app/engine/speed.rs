@@ -99,9 +99,13 @@ impl Hardware<'_> {
         per_expert / (per_expert + half.value.max(0.0))
     }
 
-    /// Effective throughput for attention, FLOP/s.
+    /// Effective throughput for attention, FLOP/s: the peak of the matrix units its two
+    /// products run on in this runtime, times the runtime's fitted attention efficiency.
     pub fn effective_attention_flops_per_s(&self) -> f64 {
-        (self.machine.fp16_tflops.value * 1e12 * self.profile.attention_efficiency.value).max(1.0)
+        (self.profile.attention_peak_tflops(self.machine)
+            * 1e12
+            * self.profile.attention_efficiency.value)
+            .max(1.0)
     }
 
     fn system_ram_bytes_per_s(&self) -> f64 {

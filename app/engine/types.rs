@@ -257,6 +257,10 @@ pub struct RuntimeProfile {
     /// The matrix units unquantized weights' matmuls run on.
     pub float_matmul: MatmulPath,
     pub matmul_source: String,
+    /// The matrix units flash attention's scores (QK^T) and values (PV) products run on.
+    pub attention_scores: MatmulPath,
+    pub attention_values: MatmulPath,
+    pub attention_source: String,
     /// The calibration prior, when the catalogue gives one.
     pub fit_prior: Option<FitPrior>,
     pub notes: String,
@@ -303,6 +307,22 @@ pub const ASSUMED_ERROR_BAND: ErrorBand = ErrorBand {
 };
 
 impl RuntimeProfile {
+    /// The peak flash attention runs against on `machine`, TFLOPS: its two products do
+    /// equal FLOPs, so the peak is the harmonic mean of their two paths' peaks.
+    pub fn attention_peak_tflops(&self, machine: &Machine) -> f64 {
+        let scores = self
+            .attention_scores
+            .peak(machine)
+            .value
+            .max(f64::MIN_POSITIVE);
+        let values = self
+            .attention_values
+            .peak(machine)
+            .value
+            .max(f64::MIN_POSITIVE);
+        2.0 / (1.0 / scores + 1.0 / values)
+    }
+
     /// The range a predicted speed stands for: (low, high) tokens/s.
     pub fn speed_range(&self, kind: TestKind, tokens_per_s: f64) -> (f64, f64) {
         let band = match kind {

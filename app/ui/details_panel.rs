@@ -120,6 +120,14 @@ pub fn details_ui(
                         sourced_row(ui, what, peak, unit);
                     }
                 }
+                let attention = profile.attention_peak_tflops(machine);
+                if attention != machine.fp16_tflops.value {
+                    let peak = Sourced {
+                        value: attention,
+                        source: profile.attention_source.clone(),
+                    };
+                    sourced_row(ui, "flash attention", &peak, "TFLOPS (mixed acc.)");
+                }
             }
             if let Some(achieved) = &machine.matmul_achieved_share {
                 let percent = Sourced {
