@@ -1440,7 +1440,7 @@ pub struct Calibration {
 impl Calibration {
     pub fn of(catalog: &Catalog) -> Self {
         use crate::engine::calibrate::{fit_all, leave_one_machine_out, uninformed_params};
-        let rows: Vec<&crate::engine::types::Benchmark> = catalog.benchmarks.iter().collect();
+        let rows = crate::engine::calibrate::current_rows(catalog);
         let fitted = fit_all(catalog);
         let uninformed = fitted
             .iter()

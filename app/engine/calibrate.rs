@@ -167,6 +167,9 @@ fn additive_scale(i: usize) -> Option<f64> {
 
 const PARAM_COUNT: usize = 7;
 
+/// Points of the coarse scan of each parameter's range that starts a fit.
+const SCAN_POINTS: u32 = 24;
+
 /// The prior's typical values in `PARAMS` order.
 fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
     [
@@ -298,7 +301,8 @@ pub fn fit(catalog: &Catalog, rows: &[&Benchmark], template: &RuntimeProfile) ->
     search(catalog, rows, start, informed, template.fit_prior.as_ref())
 }
 
-/// Coordinate search on the parameters in `free`, from `start`; the others stay put.
+/// A coarse scan, then coordinate search, on the parameters in `free`, from `start`; the
+/// others stay put.
 fn search(
     catalog: &Catalog,
     rows: &[&Benchmark],
@@ -312,6 +316,34 @@ fn search(
     }
     let weights = row_weights(rows);
     let mut best_loss = loss(catalog, rows, &weights, &best, prior);
+    // Keeps parameter i at `candidate` if that lowers the loss.
+    let mut try_value = |best: &mut RuntimeProfile, i: usize, candidate: f64| {
+        let mut trial = best.clone();
+        set(&mut trial, i, candidate);
+        let l = loss(catalog, rows, &weights, &trial, prior);
+        let better = l < best_loss - 1e-12;
+        if better {
+            *best = trial;
+            best_loss = l;
+        }
+        better
+    };
+    // First a coarse scan of each parameter over its whole range: a roofline's max() leaves
+    // flat stretches (a kernel that does not bind moves no prediction), and small steps
+    // from a start on one of them never find the valley beyond it.
+    for (i, &(_, lo, hi, _)) in PARAMS.iter().enumerate() {
+        if !free[i] {
+            continue;
+        }
+        for k in 0..=SCAN_POINTS {
+            let t = f64::from(k) / f64::from(SCAN_POINTS);
+            let candidate = match additive_scale(i) {
+                Some(_) => lo + (hi - lo) * t,
+                None => lo * (hi / lo).powf(t),
+            };
+            try_value(&mut best, i, candidate);
+        }
+    }
     let mut step: f64 = 0.5;
     while step > 0.002 {
         let mut improved = false;
@@ -326,15 +358,7 @@ fn search(
                     Some(scale) => (current + direction * step * 0.4 * scale).clamp(lo, hi),
                     None => (current * (1.0 + direction * step)).clamp(lo, hi),
                 };
-                if candidate == current {
-                    continue;
-                }
-                let mut trial = best.clone();
-                set(&mut trial, i, candidate);
-                let l = loss(catalog, rows, &weights, &trial, prior);
-                if l < best_loss - 1e-12 {
-                    best = trial;
-                    best_loss = l;
+                if candidate != current && try_value(&mut best, i, candidate) {
                     improved = true;
                 }
             }

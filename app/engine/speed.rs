@@ -154,20 +154,31 @@ pub fn decode_step(
     depth: f64,
 ) -> DecodeStep {
     let on_device = 1.0 - plan.offloaded_share;
+    let bandwidth = hw.effective_bandwidth_bytes_per_s();
     let weights = model.active_weights_bytes();
     let kv = model.kv_cache_bytes(depth.max(0.0) as u64) * hw.profile.kv_read_efficiency.value;
-    let memory_secs = (weights + kv) * on_device / hw.effective_bandwidth_bytes_per_s();
+    // Two kernels in turn, each limited by its own roofline: the weight matmuls, then
+    // attention over the cache (a vector kernel: one query row per head).
+    let weights_memory = weights * on_device / bandwidth;
+    let weights_compute = model.weight_flops_per_token() / hw.effective_flops_per_s(model, false);
+    let attention_memory = kv * on_device / bandwidth;
+    let attention_compute =
+        model.attention_flops_per_token(depth) / hw.effective_attention_flops_per_s();
+    let memory_secs = weights_memory + attention_memory;
+    let compute_secs = weights_compute + attention_compute;
     let offload_secs = (weights + kv) * plan.offloaded_share / hw.system_ram_bytes_per_s();
-    let flops = model.weight_flops_per_token() + model.attention_flops_per_token(depth);
-    let compute_secs = flops / hw.effective_flops_per_s(model, false);
     let overhead_secs = hw.overhead_secs_per_token(model);
-    let device_secs = memory_secs.max(compute_secs);
+    let weights_secs = weights_memory.max(weights_compute);
+    let attention_secs = attention_memory.max(attention_compute);
+    let device_secs = weights_secs + attention_secs;
     let total_secs = device_secs + offload_secs + overhead_secs;
     let limit = if offload_secs >= device_secs && offload_secs >= overhead_secs {
         Limit::Offload
     } else if overhead_secs > device_secs {
         Limit::Overhead
-    } else if compute_secs > memory_secs {
+    } else if attention_compute > attention_memory && attention_secs > weights_secs {
+        Limit::Attention
+    } else if weights_compute > weights_memory {
         Limit::Compute
     } else {
         Limit::Bandwidth
