@@ -1,11 +1,15 @@
 //! Matching tests for every catalogue machine family.
 
+mod common;
+
 use headroom::detect::amd::{amd_cards_to_gpus, parse_amd_sysfs};
 use headroom::detect::apple::apple_from_parsed;
+use headroom::detect::this_machine::this_machine;
 use headroom::detect::{
     match_machine, parse_nvidia_smi_csv, parse_sysctl, parse_system_profiler_displays, AppleInfo,
     CpuInfo, Detection, GpuInfo, MachineMatch, MachineRef, GIB_BYTES,
 };
+use headroom::engine::types::{is_estimate, MemoryKind, Runtime};
 
 fn m(id: &str, name: &str, vendor: &str, mem: &[f64], n: u32) -> MachineRef {
     MachineRef {
@@ -435,6 +439,79 @@ fn unknown_nvidia_card_is_guess_with_vram() {
     }
 }
 
+/// A card the catalogue lacks runs CUDA on its own memory, at the bandwidth and matrix
+/// rates the driver's figures give (the RTX 4070's published 504 GB/s, 29.1 TFLOPS FP32 and
+/// so 58.3 TFLOPS FP16 tensor and 233 TOPS INT8), not as a CPU-only box.
+#[test]
+fn an_unknown_nvidia_card_is_a_cuda_machine_at_its_detected_figures() {
+    let det = common::rtx_4070_detection();
+    let MachineMatch::Unknown { guessed } = match_machine(&det, &catalog()) else {
+        panic!("the RTX 4070 is not in the catalogue");
+    };
+    assert!(!guessed
+        .guessed_fields
+        .contains(&"bandwidth_gb_per_s".to_string()));
+    let m = this_machine(&det, &guessed, Some(70.0));
+    assert_eq!(m.default_runtime, Runtime::Cuda);
+    assert!(m.runtimes.contains(&Runtime::Cuda));
+    assert_eq!(m.memory_kind, MemoryKind::Discrete);
+    assert_eq!(m.device_count, 1);
+    assert_eq!(m.memory_options[0].per_device_gb, 12.0);
+    assert!(
+        (m.bandwidth_gb_per_s.value - 504.0).abs() < 0.1,
+        "{:?}",
+        m.bandwidth_gb_per_s
+    );
+    assert!(m.bandwidth_gb_per_s.source.starts_with("detected:"));
+    assert!(
+        (m.fp16_tflops.value - 58.3).abs() < 0.1,
+        "{:?}",
+        m.fp16_tflops
+    );
+    let int8 = m.int8_tops.as_ref().expect("an INT8 rate");
+    assert!((int8.value - 233.1).abs() < 0.2, "{int8:?}");
+    assert!(int8.source.starts_with("estimate:"));
+    // The probe measured system RAM, which offloaded layers stream from.
+    let ram = m
+        .system_ram_bandwidth_gb_per_s
+        .as_ref()
+        .expect("system RAM");
+    assert_eq!(ram.value, 70.0);
+    assert_eq!(m.system_ram_gb, Some(32.0));
+}
+
+/// Without NVML's figures (nvidia-smi only) the card is still CUDA, with every figure it
+/// could not read marked as an estimate.
+#[test]
+fn an_unknown_nvidia_card_without_driver_figures_is_cuda_with_estimates() {
+    let det = nvidia(&fixture("nvidia/smi_rtx3060.csv"), 32);
+    let MachineMatch::Unknown { guessed } = match_machine(&det, &catalog()) else {
+        panic!("the RTX 3060 is not in the catalogue");
+    };
+    let m = this_machine(&det, &guessed, None);
+    assert_eq!(m.default_runtime, Runtime::Cuda);
+    assert_eq!(m.memory_options[0].per_device_gb, 12.0);
+    assert!(is_estimate(&m.bandwidth_gb_per_s.source));
+    assert!(m.bandwidth_gb_per_s.source.starts_with("estimate:"));
+    assert!(m.fp16_tflops.source.starts_with("estimate:"));
+    assert!(m.fp16_tflops.value > 10.0);
+}
+
+/// Two cards of the unknown model: two devices, each with its own memory, linked over PCIe.
+#[test]
+fn two_unknown_nvidia_cards_are_two_devices() {
+    let mut det = common::rtx_4070_detection();
+    let second = det.gpus[0].clone();
+    det.gpus.push(second);
+    let MachineMatch::Unknown { guessed } = match_machine(&det, &catalog()) else {
+        panic!("not in the catalogue");
+    };
+    let m = this_machine(&det, &guessed, None);
+    assert_eq!(m.device_count, 2);
+    assert_eq!(m.memory_options[0].per_device_gb, 12.0);
+    assert!(m.interconnect.is_some());
+}
+
 // ---------------------------------------------------------------- AMD
 
 #[test]
@@ -471,6 +548,7 @@ fn rx_7900_xtx_next_to_an_igpu() {
         unified_memory: true,
         pci_device_id: Some("0x164e".into()),
         source: "amd-sysfs".into(),
+        specs: None,
     });
     exact(&match_machine(&d, &catalog()), "pc-rx-7900-xtx", 24.0);
 }
@@ -535,6 +613,7 @@ fn strix_halo_large_carveout_counts_toward_memory() {
         unified_memory: true,
         pci_device_id: Some("0x1586".into()),
         source: "amd-sysfs".into(),
+        specs: None,
     });
     exact(
         &match_machine(&d, &catalog()),

@@ -592,6 +592,37 @@ fn chart_tabs_switch_on_click() {
     );
 }
 
+/// Starts the window on `detection` (a machine the catalogue lacks), checks that it is
+/// owned and ranked as "this machine" at $0, and opens its details.
+fn this_machine_window(
+    detection: Detection,
+) -> (
+    Harness<'static, HeadroomApp>,
+    Owned,
+    headroom::engine::rank::RankEntry,
+) {
+    let app = HeadroomApp::new_with(built_in(), None, DetectionSource::Injected(detection))
+        .with_dialogs(Dialogs::PathField);
+    let mut h = harness(app);
+    h.run();
+    let owned = have(&h).expect("this machine is yours");
+    assert_eq!(owned.machine, "this-machine");
+    let ranking = h.state_mut().ranking().cloned().expect("a ranking");
+    let yours = ranking
+        .entries
+        .into_iter()
+        .find(|e| e.is_current)
+        .expect("listed at $0");
+    assert_eq!(yours.machine_id, "this-machine");
+    assert_eq!(yours.price_usd, 0.0);
+    h.state_mut().select(headroom::ui::state::Selection {
+        machine_id: "this-machine".to_owned(),
+        per_device_gb: owned.per_device_gb,
+    });
+    h.run();
+    (h, owned, yours)
+}
+
 #[test]
 fn a_machine_the_catalogue_lacks_is_ranked_as_this_machine_with_its_guesses_marked() {
     let detection = Detection {
@@ -604,26 +635,19 @@ fn a_machine_the_catalogue_lacks_is_ranked_as_this_machine_with_its_guesses_mark
         total_ram_bytes: 64 * GIB_BYTES,
         ..Detection::default()
     };
-    let app = HeadroomApp::new_with(built_in(), None, DetectionSource::Injected(detection))
-        .with_dialogs(Dialogs::PathField);
-    let mut h = harness(app);
-    h.run();
-    let owned = have(&h).expect("this machine is yours");
-    assert_eq!(owned.machine, "this-machine");
-    let ranking = h.state_mut().ranking().cloned().expect("a ranking");
-    let yours = ranking
-        .entries
-        .iter()
-        .find(|e| e.is_current)
-        .expect("listed at $0");
-    assert_eq!(yours.machine_id, "this-machine");
-    assert_eq!(yours.price_usd, 0.0);
+    let (h, _, _) = this_machine_window(detection);
     // The details say it was built from detection and which numbers are guesses.
-    h.state_mut().select(headroom::ui::state::Selection {
-        machine_id: "this-machine".to_owned(),
-        per_device_gb: owned.per_device_gb,
-    });
-    h.run();
     h.get_by_label_contains("Built from detection, not from the catalogue");
     assert!(h.query_all_by_label_contains("estimate").count() >= 3);
+}
+
+/// A desktop with a card the catalogue lacks (an RTX 4070 as NVML reports it) is ranked as
+/// a CUDA machine on its 12 GB at the detected bandwidth, not as a CPU-only box.
+#[test]
+fn an_unknown_nvidia_card_is_ranked_on_cuda_at_its_detected_bandwidth() {
+    let (h, owned, yours) = this_machine_window(common::rtx_4070_detection());
+    assert_eq!(owned.per_device_gb, 12.0);
+    assert_eq!(yours.runtime, headroom::engine::types::Runtime::Cuda);
+    assert!(h.query_all_by_label_contains("504 GB/s").count() >= 1);
+    h.get_by_label("detected");
 }

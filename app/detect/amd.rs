@@ -154,6 +154,7 @@ pub fn amd_cards_to_gpus(cards: &[AmdCard]) -> (Vec<GpuInfo>, Vec<AcceleratorLim
             unified_memory: c.is_apu,
             pci_device_id: c.device_id.clone(),
             source: "amd-sysfs".to_string(),
+            specs: None,
         });
         if c.is_apu {
             if let (Some(v), Some(g)) = (c.vram_total_bytes, c.gtt_total_bytes) {

@@ -232,6 +232,7 @@ pub fn apple_from_parsed(
             unified_memory: true,
             pci_device_id: None,
             source: "system_profiler".to_string(),
+            specs: None,
         })
         .into_iter()
         .collect();

@@ -538,6 +538,7 @@ pub fn guess_machine(det: &Detection) -> GuessedMachine {
     };
     let ram_gb = gib(det.total_ram_bytes);
     let mut guessed_fields = vec!["bandwidth_gb_per_s".to_string()];
+    let mut bandwidth = None;
     let groups = gpu_groups(det);
     let discrete: Vec<&GpuInfo> = groups.iter().flat_map(|g| g.gpus.iter().copied()).collect();
     let vram: u64 = discrete
@@ -562,6 +563,16 @@ pub fn guess_machine(det: &Detection) -> GuessedMachine {
                 "unified memory",
             )
         } else if vram > 0 {
+            // NVML reports bus width and memory clock: spec bandwidth without a guess.
+            if let Some(b) = discrete
+                .iter()
+                .filter_map(|g| g.specs.as_ref())
+                .filter_map(super::this_machine::spec_bandwidth_gb_per_s)
+                .reduce(f64::min)
+            {
+                bandwidth = Some(b);
+                guessed_fields.retain(|f| f != "bandwidth_gb_per_s");
+            }
             let mut parts: Vec<String> = groups
                 .iter()
                 .map(|g| format!("{} x {}", g.gpus.len(), g.gpus[0].name))
@@ -599,16 +610,22 @@ pub fn guess_machine(det: &Detection) -> GuessedMachine {
     if memory_gb <= 0.0 {
         guessed_fields.push("memory_gb".to_string());
     }
-    let why = format!(
-        "No catalogue entry matches; built from what was detected. Memory is {basis} \
-         ({:.1} GB). Memory bandwidth is not known from detection: it is a guess until the \
-         bandwidth probe is run.",
-        memory_gb
-    );
+    let why = match bandwidth {
+        Some(b) => format!(
+            "No catalogue entry matches; built from what was detected. Memory is {basis} \
+             ({memory_gb:.1} GB). Memory bandwidth, {b:.0} GB/s, follows from the bus width \
+             and memory clock the driver reports."
+        ),
+        None => format!(
+            "No catalogue entry matches; built from what was detected. Memory is {basis} \
+             ({memory_gb:.1} GB). Memory bandwidth is not known from detection: it is a guess \
+             until the bandwidth probe is run."
+        ),
+    };
     GuessedMachine {
         name,
         memory_gb: round1(memory_gb),
-        bandwidth_gb_per_s: None,
+        bandwidth_gb_per_s: bandwidth,
         guessed_fields,
         why,
     }

@@ -95,6 +95,25 @@ pub struct GpuInfo {
     pub pci_device_id: Option<String>,
     /// Which probe found it ("nvml", "nvidia-smi", "amd-sysfs", "system_profiler", "sysinfo").
     pub source: String,
+    /// What the driver reports of the chip itself (NVML), when it does.
+    #[serde(default)]
+    pub specs: Option<GpuSpecs>,
+}
+
+/// Chip facts a driver reports (NVML on NVIDIA): enough to derive spec bandwidth and FP32
+/// rate for a card the catalogue does not have.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct GpuSpecs {
+    /// Memory bus width, bits.
+    pub memory_bus_width_bits: Option<u32>,
+    /// Maximum memory clock as NVML reports it, MHz (half the data rate per pin).
+    pub max_memory_clock_mhz: Option<u32>,
+    /// CUDA cores.
+    pub cores: Option<u32>,
+    /// Maximum graphics (SM) clock, MHz.
+    pub max_core_clock_mhz: Option<u32>,
+    /// CUDA compute capability, e.g. (8, 9).
+    pub compute_capability: Option<(u32, u32)>,
 }
 
 /// Apple-silicon facts from `sysctl` and `system_profiler`.

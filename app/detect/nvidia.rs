@@ -2,10 +2,11 @@
 
 use std::time::Duration;
 
+use nvml_wrapper::enum_wrappers::device::Clock;
 use nvml_wrapper::Nvml;
 
 use super::run::run_command;
-use super::{GpuInfo, GpuVendor, ParseError, ProbeData, ProbeResult};
+use super::{GpuInfo, GpuSpecs, GpuVendor, ParseError, ProbeData, ProbeResult};
 
 const MIB_BYTES: u64 = 1 << 20;
 
@@ -57,6 +58,7 @@ pub fn parse_nvidia_smi_csv(text: &str) -> Result<Vec<GpuInfo>, ParseError> {
             gtt_total_bytes: None,
             pci_device_id: None,
             source: "nvidia-smi".to_string(),
+            specs: None,
         });
     }
     if gpus.is_empty() {
@@ -107,6 +109,15 @@ fn probe_nvml() -> Result<Vec<GpuInfo>, String> {
                 .ok()
                 .map(|p| format!("0x{:04x}", p.pci_device_id >> 16)),
             source: "nvml".to_string(),
+            specs: Some(GpuSpecs {
+                memory_bus_width_bits: dev.memory_bus_width().ok().filter(|w| *w > 0),
+                max_memory_clock_mhz: dev.max_clock_info(Clock::Memory).ok().filter(|c| *c > 0),
+                cores: dev.num_cores().ok().filter(|c| *c > 0),
+                max_core_clock_mhz: dev.max_clock_info(Clock::Graphics).ok().filter(|c| *c > 0),
+                compute_capability: dev.cuda_compute_capability().ok().and_then(|c| {
+                    Some((u32::try_from(c.major).ok()?, u32::try_from(c.minor).ok()?))
+                }),
+            }),
         });
     }
     if gpus.is_empty() {

@@ -153,6 +153,7 @@ pub(crate) fn probe_sysinfo_gpus(_timeout: Duration) -> ProbeResult {
             gtt_total_bytes: None,
             pci_device_id: None,
             source: "sysinfo".to_string(),
+            specs: None,
         });
     }
     if found.is_empty() {

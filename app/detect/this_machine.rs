@@ -3,9 +3,10 @@
 //! window and reports can mark it.
 
 use super::matching::GuessedMachine;
-use super::Detection;
+use super::{Detection, GpuInfo, GpuSpecs, GpuVendor, GIB_BYTES};
 use crate::engine::types::{
-    AcceleratorMemory, FormFactor, Machine, MemoryKind, MemoryOption, Origin, Os, Runtime, Sourced,
+    AcceleratorMemory, FormFactor, Interconnect, Machine, MemoryKind, MemoryOption, Origin, Os,
+    Runtime, Sourced,
 };
 
 /// The id the entry gets in the catalogue.
@@ -17,6 +18,12 @@ const FLOPS_PER_CORE_CYCLE: f64 = 32.0;
 const ASSUMED_CLOCK_GHZ: f64 = 3.0;
 /// Bandwidth guessed for a desktop's DRAM when nothing was measured: dual-channel DDR5.
 const ASSUMED_DRAM_GB_PER_S: f64 = 60.0;
+/// Bandwidth guessed for a discrete card whose driver reports no memory bus: 256-bit GDDR6
+/// at 14 GT/s.
+const ASSUMED_GPU_GB_PER_S: f64 = 448.0;
+/// FP16 tensor TFLOPS per GB/s of bandwidth, for a card whose cores are not reported: the
+/// RTX 4090's 165 over 1,008.
+const TFLOPS_PER_GB_PER_S: f64 = 165.0 / 1008.0;
 
 fn estimate(value: f64, how: &str) -> Sourced {
     Sourced {
@@ -25,7 +32,70 @@ fn estimate(value: f64, how: &str) -> Sourced {
     }
 }
 
-/// Builds the entry. `measured_bandwidth_gb_per_s` is the bandwidth probe's figure, if run.
+/// Spec memory bandwidth of an NVIDIA card from what NVML reports, GB/s: bus width times
+/// the data rate, which is twice the memory clock NVML gives for GDDR6, GDDR6X, GDDR7 and
+/// HBM alike (RTX 4090: 384-bit at 10,501 MHz, 48 B x 21.0 GT/s = 1,008 GB/s; RTX 5090:
+/// 512-bit at 14,001 MHz = 1,792 GB/s, both the published figures).
+pub fn spec_bandwidth_gb_per_s(specs: &GpuSpecs) -> Option<f64> {
+    let bits = f64::from(specs.memory_bus_width_bits?);
+    let mhz = f64::from(specs.max_memory_clock_mhz?);
+    Some(bits / 8.0 * mhz * 2.0 / 1000.0)
+}
+
+/// FP32 rate of the CUDA cores, TFLOPS: cores x 2 FLOP per fused multiply-add x max clock.
+pub fn fp32_tflops(specs: &GpuSpecs) -> Option<f64> {
+    Some(f64::from(specs.cores?) * 2.0 * f64::from(specs.max_core_clock_mhz?) / 1e6)
+}
+
+/// Dense tensor-core rates per FP32 rate by architecture: (FP16 with FP32 accumulation,
+/// FP16 with FP16 accumulation, INT8), and where the ratios come from.
+fn tensor_ratios(compute_capability: Option<(u32, u32)>) -> (f64, f64, f64, &'static str) {
+    match compute_capability {
+        // Datacenter parts (A100, H100, B200) run FP16 at 16x and INT8 at 32x their FP32 rate.
+        Some((8, 0) | (9, _) | (10, _)) => (
+            16.0,
+            16.0,
+            32.0,
+            "the A100's published 312 TFLOPS FP16 and 624 TOPS INT8 over its 19.5 TFLOPS FP32",
+        ),
+        // Turing GeForce: 2080 Ti 13.4 TFLOPS FP32, 53.8 / 107.6 FP16, 215 TOPS INT8.
+        Some((7, _)) => (
+            4.0,
+            8.0,
+            16.0,
+            "the RTX 2080 Ti's published 53.8 / 107.6 TFLOPS FP16 and 215 TOPS INT8 over its 13.4 TFLOPS FP32",
+        ),
+        // GeForce Ampere, Ada and Blackwell (and anything unknown): FP32 doubled per core.
+        _ => (
+            2.0,
+            4.0,
+            8.0,
+            "the RTX 3090, 4090 and 5090 (catalogue): FP16 tensor at 2x FP32 with FP32 accumulation, 4x with FP16, INT8 at 8x",
+        ),
+    }
+}
+
+/// The discrete NVIDIA GPUs the entry is built around: those of the most common name (the
+/// engine models identical devices), each with its own memory.
+fn discrete_nvidia(det: &Detection) -> Vec<&GpuInfo> {
+    let cards: Vec<&GpuInfo> = det
+        .gpus
+        .iter()
+        .filter(|g| g.vendor == GpuVendor::Nvidia && !g.unified_memory)
+        .filter(|g| g.total_memory_bytes.is_some_and(|b| b > 0))
+        .collect();
+    let Some(name) = cards
+        .iter()
+        .max_by_key(|g| cards.iter().filter(|h| h.name == g.name).count())
+        .map(|g| g.name.clone())
+    else {
+        return Vec::new();
+    };
+    cards.into_iter().filter(|g| g.name == name).collect()
+}
+
+/// Builds the entry. `measured_bandwidth_gb_per_s` is the bandwidth probe's figure, if run
+/// (it measures system RAM from the CPU).
 pub fn this_machine(
     det: &Detection,
     guess: &GuessedMachine,
@@ -39,16 +109,20 @@ pub fn this_machine(
     } else {
         Os::Linux
     };
-    let bandwidth = match (measured_bandwidth_gb_per_s, guess.bandwidth_gb_per_s) {
-        (Some(m), _) => Sourced {
+    // The probe reads system RAM from the CPU.
+    let ram_bandwidth = match measured_bandwidth_gb_per_s {
+        Some(m) => Sourced {
             value: m,
             source: "measured: headroom's memory bandwidth probe on this machine".to_owned(),
         },
-        (None, Some(b)) => estimate(b, "from the detected hardware"),
-        (None, None) => estimate(
+        None => estimate(
             ASSUMED_DRAM_GB_PER_S,
             "a dual-channel DDR5 desktop; run \"Measure memory bandwidth\" for the real figure",
         ),
+    };
+    let bandwidth = match (measured_bandwidth_gb_per_s, guess.bandwidth_gb_per_s) {
+        (None, Some(b)) => estimate(b, "from the detected hardware"),
+        _ => ram_bandwidth.clone(),
     };
     let cores = f64::from(det.cpu.logical_cores.max(1));
     let tflops = cores * ASSUMED_CLOCK_GHZ * FLOPS_PER_CORE_CYCLE / 1000.0;
@@ -63,6 +137,10 @@ pub fn this_machine(
     );
     if !guess.guessed_fields.is_empty() {
         notes += &format!(" Guessed: {}.", guess.guessed_fields.join(", "));
+    }
+    let cards = discrete_nvidia(det);
+    if !cards.is_empty() {
+        return discrete_gpu_machine(det, guess, &cards, os, vendor, notes, ram_bandwidth);
     }
     Machine {
         id: THIS_MACHINE_ID.to_owned(),
@@ -104,6 +182,122 @@ pub fn this_machine(
         released: String::new(),
         sources: Vec::new(),
         notes,
+        claims: Vec::new(),
+        origin: Origin::User("detected on this machine".to_owned()),
+    }
+}
+
+/// The entry for a machine whose discrete NVIDIA GPUs the catalogue does not have: CUDA on
+/// the cards' own memory, bandwidth and matrix rates from what NVML reports (each marked as
+/// detected or estimated), system RAM for offload.
+fn discrete_gpu_machine(
+    det: &Detection,
+    guess: &GuessedMachine,
+    cards: &[&GpuInfo],
+    os: Os,
+    vendor: String,
+    notes: String,
+    ram_bandwidth: Sourced,
+) -> Machine {
+    let per_device_gb = cards
+        .iter()
+        .filter_map(|g| g.total_memory_bytes)
+        .min()
+        .map_or(guess.memory_gb, |b| {
+            (b as f64 / GIB_BYTES as f64 * 10.0).round() / 10.0
+        });
+    let specs = cards.iter().find_map(|g| g.specs);
+    let name = &cards[0].name;
+    let bandwidth = match specs.and_then(|s| Some((s, spec_bandwidth_gb_per_s(&s)?))) {
+        Some((s, b)) => Sourced {
+            value: b,
+            source: format!(
+                "detected: NVML reports a {}-bit bus at {} MHz; {} / 8 x {} MHz x 2 = {b:.0} GB/s",
+                s.memory_bus_width_bits.unwrap_or_default(),
+                s.max_memory_clock_mhz.unwrap_or_default(),
+                s.memory_bus_width_bits.unwrap_or_default(),
+                s.max_memory_clock_mhz.unwrap_or_default(),
+            ),
+        },
+        None => estimate(
+            ASSUMED_GPU_GB_PER_S,
+            "the driver did not report the memory bus; a mid-range GDDR6 card (256-bit at 14 GT/s). Add the card to a catalogue file for real figures",
+        ),
+    };
+    let (ratio16, ratio16_acc16, ratio8, why) =
+        tensor_ratios(specs.and_then(|s| s.compute_capability));
+    let fp32 = specs.as_ref().and_then(fp32_tflops);
+    let rate = |ratio: f64, what: &str| {
+        fp32.map(|f| {
+            estimate(
+                f * ratio,
+                &format!(
+                    "{what}: {ratio}x the {f:.1} TFLOPS FP32 that NVML's core count and clock give, as for {why}"
+                ),
+            )
+        })
+    };
+    let fp16 = rate(ratio16, "FP16 tensor, FP32 accumulate").unwrap_or_else(|| {
+        estimate(
+            bandwidth.value * TFLOPS_PER_GB_PER_S,
+            "the driver did not report the cores; the RTX 4090's ratio of FP16 tensor rate to bandwidth (165 TFLOPS / 1,008 GB/s)",
+        )
+    });
+    let count = u32::try_from(cards.len()).unwrap_or(1).max(1);
+    let interconnect = (count > 1).then(|| Interconnect {
+        kind: "PCIe, through the host".to_owned(),
+        bandwidth_gb_per_s: estimate(
+            32.0,
+            "PCIe 4.0 x16 = 16 GT/s x 16 lanes ~ 31.5 GB/s per direction",
+        ),
+        latency_us: estimate(
+            10.0,
+            "GPU-to-GPU transfer via host PCIe including driver and runtime overhead",
+        ),
+    });
+    Machine {
+        id: THIS_MACHINE_ID.to_owned(),
+        name: guess.name.clone(),
+        vendor,
+        form_factor: FormFactor::Desktop,
+        os: vec![os],
+        runtimes: vec![Runtime::Cuda, Runtime::Vulkan, Runtime::Cpu],
+        default_runtime: Runtime::Cuda,
+        memory_kind: MemoryKind::Discrete,
+        device_count: count,
+        memory_options: vec![MemoryOption {
+            per_device_gb,
+            price_usd: None,
+            price_date: String::new(),
+            source: format!("measured: {name} reports its memory"),
+        }],
+        system_ram_gb: Some((det.total_ram_bytes as f64 / GIB_BYTES as f64).round())
+            .filter(|gb| *gb > 0.0),
+        bandwidth_gb_per_s: bandwidth,
+        system_ram_bandwidth_gb_per_s: Some(ram_bandwidth),
+        fp16_tflops: fp16,
+        fp16_acc16_tflops: rate(ratio16_acc16, "FP16 tensor, FP16 accumulate"),
+        int8_tops: rate(ratio8, "INT8 tensor"),
+        fp8_tflops: None,
+        fp4_tflops: None,
+        matmul_achieved_share: None,
+        cpu_cores: det.cpu.logical_cores,
+        accelerator_memory: AcceleratorMemory {
+            default_share: estimate(1.0, "discrete VRAM is fully addressable; the CUDA context is counted as runtime overhead"),
+            tuned_reserve_gb: None,
+            setting: None,
+        },
+        interconnect,
+        power_watts: estimate(
+            150.0 + 300.0 * f64::from(count),
+            "a desktop with 300 W per GPU under load",
+        ),
+        idle_watts: Some(estimate(40.0 + 20.0 * f64::from(count), "a desktop with discrete GPUs at idle")),
+        released: String::new(),
+        sources: Vec::new(),
+        notes: format!(
+            "{notes} Built around {count} x {name} on CUDA; speeds follow from the detected memory bandwidth and matrix rates."
+        ),
         claims: Vec::new(),
         origin: Origin::User("detected on this machine".to_owned()),
     }

@@ -1,6 +1,7 @@
-//! Fixtures shared by the window tests (`ui_behaviour`, `ui_snapshots`).
+//! Fixtures shared by the tests (`ui_behaviour`, `ui_snapshots`, `detect_matching`).
+#![allow(dead_code)]
 
-use headroom::detect::{AppleInfo, CpuInfo, Detection, GIB_BYTES};
+use headroom::detect::{AppleInfo, CpuInfo, Detection, GpuInfo, GpuSpecs, GpuVendor, GIB_BYTES};
 
 /// What detection reports on the founding story's Mac Studio (M2 Ultra, 60 GPU cores, 64 GB).
 pub fn m2_ultra_detection() -> Detection {
@@ -19,6 +20,38 @@ pub fn m2_ultra_detection() -> Detection {
             wired_limit_mb: Some(0),
             hw_model: Some("Mac14,14".to_owned()),
         }),
+        ..Detection::default()
+    }
+}
+
+/// A desktop with an RTX 4070 (not in the catalogue) as NVML reports it: a 192-bit bus at
+/// 10,501 MHz, 5,888 cores at 2,475 MHz, compute capability 8.9, 12 GiB; 32 GiB of RAM.
+pub fn rtx_4070_detection() -> Detection {
+    Detection {
+        cpu: CpuInfo {
+            brand: "AMD Ryzen 7 7700X 8-Core Processor".to_owned(),
+            physical_cores: Some(8),
+            logical_cores: 16,
+            arch: "x86_64".to_owned(),
+        },
+        total_ram_bytes: 32 * GIB_BYTES,
+        gpus: vec![GpuInfo {
+            vendor: GpuVendor::Nvidia,
+            name: "NVIDIA GeForce RTX 4070".to_owned(),
+            total_memory_bytes: Some(12 * GIB_BYTES),
+            free_memory_bytes: Some(11 * GIB_BYTES),
+            gtt_total_bytes: None,
+            unified_memory: false,
+            pci_device_id: Some("0x2786".to_owned()),
+            source: "nvml".to_owned(),
+            specs: Some(GpuSpecs {
+                memory_bus_width_bits: Some(192),
+                max_memory_clock_mhz: Some(10_501),
+                cores: Some(5_888),
+                max_core_clock_mhz: Some(2_475),
+                compute_capability: Some((8, 9)),
+            }),
+        }],
         ..Detection::default()
     }
 }
