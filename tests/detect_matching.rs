@@ -7,7 +7,7 @@ use headroom::detect::apple::apple_from_parsed;
 use headroom::detect::this_machine::this_machine;
 use headroom::detect::{
     match_machine, parse_nvidia_smi_csv, parse_sysctl, parse_system_profiler_displays, AppleInfo,
-    CpuInfo, Detection, GpuInfo, MachineMatch, MachineRef, GIB_BYTES,
+    CpuInfo, Detection, GpuInfo, GpuVendor, MachineMatch, MachineRef, GIB_BYTES,
 };
 use headroom::engine::types::{is_estimate, MemoryKind, Runtime};
 
@@ -510,6 +510,33 @@ fn two_unknown_nvidia_cards_are_two_devices() {
     assert_eq!(m.device_count, 2);
     assert_eq!(m.memory_options[0].per_device_gb, 12.0);
     assert!(m.interconnect.is_some());
+}
+
+/// An AMD card the catalogue lacks (an RX 7800 XT, 16 GiB) runs Vulkan on its own memory,
+/// with its bandwidth and rates marked as estimates: sysfs reports no memory bus.
+#[test]
+fn an_unknown_amd_card_is_a_vulkan_machine_with_estimates() {
+    let mut det = base("AMD Ryzen 7 7700X 8-Core Processor", 32);
+    det.gpus = vec![GpuInfo {
+        vendor: GpuVendor::Amd,
+        name: "AMD Radeon RX 7800 XT".into(),
+        total_memory_bytes: Some(16 * GIB_BYTES),
+        free_memory_bytes: None,
+        gtt_total_bytes: Some(16 * GIB_BYTES),
+        unified_memory: false,
+        pci_device_id: Some("0x747e".into()),
+        source: "amd-sysfs".into(),
+        specs: None,
+    }];
+    let MachineMatch::Unknown { guessed } = match_machine(&det, &catalog()) else {
+        panic!("the RX 7800 XT is not in the catalogue");
+    };
+    let m = this_machine(&det, &guessed, None);
+    assert_eq!(m.default_runtime, Runtime::Vulkan);
+    assert_eq!(m.memory_kind, MemoryKind::Discrete);
+    assert_eq!(m.memory_options[0].per_device_gb, 16.0);
+    assert!(m.bandwidth_gb_per_s.source.starts_with("estimate:"));
+    assert!(m.fp16_tflops.source.starts_with("estimate:"));
 }
 
 // ---------------------------------------------------------------- AMD

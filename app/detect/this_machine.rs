@@ -21,9 +21,11 @@ const ASSUMED_DRAM_GB_PER_S: f64 = 60.0;
 /// Bandwidth guessed for a discrete card whose driver reports no memory bus: 256-bit GDDR6
 /// at 14 GT/s.
 const ASSUMED_GPU_GB_PER_S: f64 = 448.0;
-/// FP16 tensor TFLOPS per GB/s of bandwidth, for a card whose cores are not reported: the
-/// RTX 4090's 165 over 1,008.
-const TFLOPS_PER_GB_PER_S: f64 = 165.0 / 1008.0;
+/// FP16 tensor TFLOPS per GB/s of bandwidth, for an NVIDIA card whose cores are not
+/// reported: the RTX 4090's 165 over 1,008.
+const NVIDIA_TFLOPS_PER_GB_PER_S: f64 = 165.0 / 1008.0;
+/// The same for an AMD card: the RX 7900 XTX's 122.8 over 960.
+const AMD_TFLOPS_PER_GB_PER_S: f64 = 122.8 / 960.0;
 
 fn estimate(value: f64, how: &str) -> Sourced {
     Sourced {
@@ -75,13 +77,13 @@ fn tensor_ratios(compute_capability: Option<(u32, u32)>) -> (f64, f64, f64, &'st
     }
 }
 
-/// The discrete NVIDIA GPUs the entry is built around: those of the most common name (the
-/// engine models identical devices), each with its own memory.
-fn discrete_nvidia(det: &Detection) -> Vec<&GpuInfo> {
+/// The discrete NVIDIA or AMD GPUs the entry is built around: those of the most common name
+/// (the engine models identical devices), each with its own memory.
+fn discrete_cards(det: &Detection) -> Vec<&GpuInfo> {
     let cards: Vec<&GpuInfo> = det
         .gpus
         .iter()
-        .filter(|g| g.vendor == GpuVendor::Nvidia && !g.unified_memory)
+        .filter(|g| matches!(g.vendor, GpuVendor::Nvidia | GpuVendor::Amd) && !g.unified_memory)
         .filter(|g| g.total_memory_bytes.is_some_and(|b| b > 0))
         .collect();
     let Some(name) = cards
@@ -138,7 +140,7 @@ pub fn this_machine(
     if !guess.guessed_fields.is_empty() {
         notes += &format!(" Guessed: {}.", guess.guessed_fields.join(", "));
     }
-    let cards = discrete_nvidia(det);
+    let cards = discrete_cards(det);
     if !cards.is_empty() {
         return discrete_gpu_machine(det, guess, &cards, os, vendor, notes, ram_bandwidth);
     }
@@ -187,9 +189,9 @@ pub fn this_machine(
     }
 }
 
-/// The entry for a machine whose discrete NVIDIA GPUs the catalogue does not have: CUDA on
-/// the cards' own memory, bandwidth and matrix rates from what NVML reports (each marked as
-/// detected or estimated), system RAM for offload.
+/// The entry for a machine whose discrete GPUs the catalogue does not have: CUDA (NVIDIA) or
+/// Vulkan (AMD) on the cards' own memory, bandwidth and matrix rates from what NVML reports
+/// (each marked as detected or estimated), system RAM for offload.
 fn discrete_gpu_machine(
     det: &Detection,
     guess: &GuessedMachine,
@@ -237,12 +239,25 @@ fn discrete_gpu_machine(
             )
         })
     };
+    let nvidia = cards[0].vendor == GpuVendor::Nvidia;
     let fp16 = rate(ratio16, "FP16 tensor, FP32 accumulate").unwrap_or_else(|| {
-        estimate(
-            bandwidth.value * TFLOPS_PER_GB_PER_S,
-            "the driver did not report the cores; the RTX 4090's ratio of FP16 tensor rate to bandwidth (165 TFLOPS / 1,008 GB/s)",
-        )
+        if nvidia {
+            estimate(
+                bandwidth.value * NVIDIA_TFLOPS_PER_GB_PER_S,
+                "the driver did not report the cores; the RTX 4090's ratio of FP16 tensor rate to bandwidth (165 TFLOPS / 1,008 GB/s)",
+            )
+        } else {
+            estimate(
+                bandwidth.value * AMD_TFLOPS_PER_GB_PER_S,
+                "the driver reports no cores; the RX 7900 XTX's ratio of FP16 rate to bandwidth (122.8 TFLOPS / 960 GB/s)",
+            )
+        }
     });
+    let (runtimes, runtime_name) = if nvidia {
+        (vec![Runtime::Cuda, Runtime::Vulkan, Runtime::Cpu], "CUDA")
+    } else {
+        (vec![Runtime::Vulkan, Runtime::Rocm, Runtime::Cpu], "Vulkan")
+    };
     let count = u32::try_from(cards.len()).unwrap_or(1).max(1);
     let interconnect = (count > 1).then(|| Interconnect {
         kind: "PCIe, through the host".to_owned(),
@@ -261,8 +276,8 @@ fn discrete_gpu_machine(
         vendor,
         form_factor: FormFactor::Desktop,
         os: vec![os],
-        runtimes: vec![Runtime::Cuda, Runtime::Vulkan, Runtime::Cpu],
-        default_runtime: Runtime::Cuda,
+        default_runtime: runtimes[0],
+        runtimes,
         memory_kind: MemoryKind::Discrete,
         device_count: count,
         memory_options: vec![MemoryOption {
@@ -283,7 +298,7 @@ fn discrete_gpu_machine(
         matmul_achieved_share: None,
         cpu_cores: det.cpu.logical_cores,
         accelerator_memory: AcceleratorMemory {
-            default_share: estimate(1.0, "discrete VRAM is fully addressable; the CUDA context is counted as runtime overhead"),
+            default_share: estimate(1.0, "discrete VRAM is fully addressable; the runtime's context is counted as its overhead"),
             tuned_reserve_gb: None,
             setting: None,
         },
@@ -296,7 +311,7 @@ fn discrete_gpu_machine(
         released: String::new(),
         sources: Vec::new(),
         notes: format!(
-            "{notes} Built around {count} x {name} on CUDA; speeds follow from the detected memory bandwidth and matrix rates."
+            "{notes} Built around {count} x {name} on {runtime_name}; speeds follow from the memory bandwidth and matrix rates above."
         ),
         claims: Vec::new(),
         origin: Origin::User("detected on this machine".to_owned()),
