@@ -233,3 +233,41 @@ fn calibrate_write_reproduces_the_shipped_runtimes_file() {
         "run `headroom calibrate --write catalog/runtimes.ron`"
     );
 }
+
+/// `validate` counts only the rows that describe llama.cpp now and says how many older runs
+/// it set aside; `--count-superseded` counts them too, so both figures can be re-measured.
+#[test]
+fn validate_sets_superseded_rows_apart_and_can_count_them() {
+    let all_rows = |text: &str| -> Vec<usize> {
+        text.lines()
+            .filter(|l| l.trim_start().starts_with("all "))
+            .map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|n| n.parse().ok())
+                    .expect("a row count")
+            })
+            .collect()
+    };
+    let (code, current, stderr) = headroom(&["validate", "--summary"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, counted, stderr) = headroom(&["validate", "--summary", "--count-superseded"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (current_rows, counted_rows) = (all_rows(&current), all_rows(&counted));
+    assert_eq!(
+        current_rows.len(),
+        2,
+        "in-sample and leave-one-machine-out:\n{current}"
+    );
+    assert_eq!(counted_rows.len(), 2, "{counted}");
+    let superseded: usize = current
+        .lines()
+        .find(|l| l.trim_start().starts_with("superseded"))
+        .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
+        .expect("a superseded line with its row count");
+    assert!(superseded > 0);
+    for (now, all) in current_rows.iter().zip(&counted_rows) {
+        assert_eq!(now + superseded, *all);
+    }
+    assert!(!counted.contains("superseded"), "{counted}");
+}
