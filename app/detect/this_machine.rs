@@ -44,6 +44,17 @@ pub fn spec_bandwidth_gb_per_s(specs: &GpuSpecs) -> Option<f64> {
     Some(bits / 8.0 * mhz * 2.0 / 1000.0)
 }
 
+/// The slowest spec bandwidth among `cards` that report their memory bus, with the figures
+/// it comes from: the engine runs identical devices, so the slowest one sets the pace.
+pub fn slowest_card_bandwidth<'a>(
+    cards: impl IntoIterator<Item = &'a GpuInfo>,
+) -> Option<(GpuSpecs, f64)> {
+    cards
+        .into_iter()
+        .filter_map(|g| Some((g.specs?, spec_bandwidth_gb_per_s(g.specs.as_ref()?)?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+}
+
 /// FP32 rate of the CUDA cores, TFLOPS: cores x 2 FLOP per fused multiply-add x max clock.
 pub fn fp32_tflops(specs: &GpuSpecs) -> Option<f64> {
     Some(f64::from(specs.cores?) * 2.0 * f64::from(specs.max_core_clock_mhz?) / 1e6)
@@ -210,7 +221,7 @@ fn discrete_gpu_machine(
         });
     let specs = cards.iter().find_map(|g| g.specs);
     let name = &cards[0].name;
-    let bandwidth = match specs.and_then(|s| Some((s, spec_bandwidth_gb_per_s(&s)?))) {
+    let bandwidth = match slowest_card_bandwidth(cards.iter().copied()) {
         Some((s, b)) => Sourced {
             value: b,
             source: format!(

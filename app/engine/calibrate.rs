@@ -104,11 +104,14 @@ pub fn superseded(rows: &[Benchmark]) -> Vec<bool> {
 
 /// The rows that describe the runtime as it is now: all but the superseded ones.
 pub fn current_rows(catalog: &Catalog) -> Vec<&Benchmark> {
-    catalog
-        .benchmarks
-        .iter()
-        .zip(superseded(&catalog.benchmarks))
-        .filter(|(_, old)| !old)
+    not_superseded(&catalog.benchmarks, &superseded(&catalog.benchmarks))
+}
+
+/// The rows whose `old` flag is unset.
+fn not_superseded<'c>(rows: &'c [Benchmark], old: &[bool]) -> Vec<&'c Benchmark> {
+    rows.iter()
+        .zip(old)
+        .filter(|(_, old)| !**old)
         .map(|(b, _)| b)
         .collect()
 }
@@ -538,7 +541,7 @@ pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
 /// error a user sees for a machine with no measurements.
 pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
     let old = superseded(&catalog.benchmarks);
-    let current = current_rows(catalog);
+    let current = not_superseded(&catalog.benchmarks, &old);
     let mut out = Vec::new();
     for machine in catalog.benchmarked_machines() {
         let training: Vec<&Benchmark> = current
