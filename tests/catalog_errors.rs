@@ -328,6 +328,17 @@ fn runtime_profile_with(extra: &str) -> String {
     )
 }
 
+/// The Vulkan profile after loading the built-in catalogue plus `profile` (which must load).
+fn loaded_vulkan(profile: &str) -> headroom::engine::types::RuntimeProfile {
+    let mut sources = catalog::built_in_sources();
+    sources.push(user(profile));
+    let loaded = catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    loaded
+        .runtime(headroom::engine::types::Runtime::Vulkan)
+        .expect("vulkan")
+        .clone()
+}
+
 #[test]
 fn unknown_matmul_path_is_named_with_the_valid_ones() {
     let text = runtime_profile_with(r#"            quantized_matmul: Some("int4"),"#);
@@ -350,12 +361,7 @@ fn an_unknown_attention_path_is_named_with_its_field() {
     let good = runtime_profile_with(
         r#"            attention_matmul: Some((scores: "fp16", values: "fp16-acc16", source: "assumed: test")),"#,
     );
-    let mut sources = catalog::built_in_sources();
-    sources.push(user(&good));
-    let loaded = catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
-    let vulkan = loaded
-        .runtime(headroom::engine::types::Runtime::Vulkan)
-        .expect("vulkan");
+    let vulkan = loaded_vulkan(&good);
     assert_eq!(
         vulkan.attention_values,
         headroom::engine::types::MatmulPath::Fp16Acc16
@@ -386,9 +392,10 @@ fn an_achieved_share_out_of_range_is_rejected() {
     );
 }
 
-#[test]
-fn a_benchmark_with_a_zero_micro_batch_is_rejected() {
-    let text = r#"(
+/// A valid RTX 4090 benchmark row with `extra` as its line 10.
+fn benchmark_with(extra: &str) -> String {
+    format!(
+        r#"(
     benchmarks: [
         (
             machine: "pc-rtx-4090",
@@ -397,13 +404,46 @@ fn a_benchmark_with_a_zero_micro_batch_is_rejected() {
             quant: "Q4_0",
             test: "pp512",
             tokens_per_s: 12000,
-            ubatch: Some(0),
+{extra}
             source: "https://example.com/run",
         ),
     ],
 )
-"#;
-    let errors = errors_of(text);
+"#
+    )
+}
+
+#[test]
+fn a_benchmark_with_a_zero_micro_batch_is_rejected() {
+    let text = benchmark_with("            ubatch: Some(0),");
+    let errors = errors_of(&text);
     let all = catalog::error::join(&errors);
     assert!(all.contains("ubatch 0 is outside"), "{all}");
+}
+
+#[test]
+fn a_build_flag_that_is_not_a_cmake_option_is_named_with_its_line() {
+    let text = benchmark_with(r#"            build_flags: ["-DGGML_CUDA_FORCE_MMQ=ON"],"#);
+    check(&text, "must be a CMake option name", 10);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("build_flags"), "{all}");
+    assert!(all.contains("-DGGML_CUDA_FORCE_MMQ=ON"), "{all}");
+}
+
+#[test]
+fn a_retired_build_flag_needs_a_cmake_name_and_a_source() {
+    let text = runtime_profile_with(
+        r#"            retired_build_flags: [(flag: "rocwmma", since: "b1", source: "")],"#,
+    );
+    check(&text, "must be a CMake option name", 13);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("retired_build_flags.flag"), "{all}");
+    assert!(all.contains("retired_build_flags.source"), "{all}");
+    // A well-formed one loads.
+    let good = runtime_profile_with(
+        r#"            retired_build_flags: [(flag: "GGML_VULKAN_TEST", since: "b1", source: "assumed: test")],"#,
+    );
+    let vulkan = loaded_vulkan(&good);
+    assert_eq!(vulkan.retired_build_flags.len(), 1);
+    assert_eq!(vulkan.retired_build_flags[0].flag, "GGML_VULKAN_TEST");
 }

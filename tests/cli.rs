@@ -271,3 +271,27 @@ fn validate_sets_superseded_rows_apart_and_can_count_them() {
     }
     assert!(!counted.contains("superseded"), "{counted}");
 }
+
+/// The full listing marks each superseded row with its reason, and names each retired build
+/// flag with when it went and the source that says so.
+#[test]
+fn validate_names_why_a_row_is_superseded() {
+    let (code, out, stderr) = headroom(&["validate"]);
+    assert_eq!(code, 0, "{stderr}");
+    let marked = |reason: &str| out.lines().filter(|l| l.ends_with(reason)).count();
+    assert_eq!(marked("superseded: newer run"), 43, "{out}");
+    assert_eq!(marked("superseded: retired build flag"), 18, "{out}");
+    assert!(
+        out.lines().any(
+            |l| l.trim_start().starts_with("GGML_HIP_ROCWMMA_FATTN removed")
+                && l.contains("https://github.com/ggml-org/llama.cpp/issues/26220")
+        ),
+        "{out}"
+    );
+    // Rows of the same machine built without the flag stay current.
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("framework-desktop-ryzen-ai-max-395")
+            && l.contains(" rocm ")
+            && !l.contains("superseded")));
+}

@@ -348,6 +348,10 @@ pub struct RawRuntimeProfile {
     /// "fp16" (FP32 accumulation).
     #[serde(default)]
     pub attention_matmul: Option<AttentionMatmul>,
+    /// Build options whose code llama.cpp has since removed: a benchmark row built with one
+    /// measured a kernel no current build runs.
+    #[serde(default)]
+    pub retired_build_flags: Vec<RetiredBuildFlag>,
     /// What the fit assumes before it sees a row: each parameter's typical value, and how
     /// hard the fit is pulled toward it.
     #[serde(default)]
@@ -363,6 +367,16 @@ pub struct RawRuntimeProfile {
 pub struct AttentionMatmul {
     pub scores: String,
     pub values: String,
+    pub source: String,
+}
+
+/// A build option llama.cpp no longer has: its name, since when (a build or date, as the
+/// source gives it), and the source that says so.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredBuildFlag {
+    pub flag: String,
+    pub since: String,
     pub source: String,
 }
 
@@ -418,6 +432,10 @@ pub struct RawBenchmark {
     /// Tokens per micro-batch (llama-bench `-ub`); llama-bench's default, 512, when absent.
     #[serde(default)]
     pub ubatch: Option<u64>,
+    /// The CMake options the llama.cpp build was configured with beyond its backend's
+    /// defaults, as the source states them (`GGML_HIP_ROCWMMA_FATTN`).
+    #[serde(default)]
+    pub build_flags: Vec<String>,
     pub source: String,
     #[serde(default)]
     pub notes: String,

@@ -771,6 +771,7 @@ impl<'a> Check<'a> {
             attention_values: MatmulPath::Fp16,
             attention_source: "assumed: both products on FP16 matrix units with FP32 accumulation"
                 .to_owned(),
+            retired_build_flags: raw.retired_build_flags.clone(),
             fit_prior: raw.fit_prior.as_ref().map(|p| self.fit_prior(p)),
             notes: raw.notes.clone(),
             origin: self.origin(),
@@ -783,7 +784,28 @@ impl<'a> Check<'a> {
             self.source_text("attention_matmul.source", &attention.source);
             p.attention_source = attention.source.clone();
         }
+        for retired in &raw.retired_build_flags {
+            self.build_flag("retired_build_flags.flag", &retired.flag);
+            self.source_text("retired_build_flags.source", &retired.source);
+        }
         self.done(p)
+    }
+
+    /// A CMake option name as llama.cpp spells them: capitals, digits and underscores.
+    fn build_flag(&mut self, field: &str, flag: &str) {
+        let cmake = !flag.is_empty()
+            && flag
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !cmake {
+            self.fail(
+                field,
+                Some(flag),
+                format!(
+                    "build flag \"{flag}\" must be a CMake option name such as GGML_HIP_ROCWMMA_FATTN"
+                ),
+            );
+        }
     }
 
     fn matmul_path(&mut self, field: &str, text: Option<&str>) -> MatmulPath {
@@ -1277,6 +1299,9 @@ impl<'a> Check<'a> {
         }
         self.number("tokens_per_s", raw.tokens_per_s, 1e-6, 1e9);
         self.source_text("source", &raw.source);
+        for flag in &raw.build_flags {
+            self.build_flag("build_flags", flag);
+        }
         let (Some(runtime), Some((kind, tokens))) = (runtime, test) else {
             return None;
         };
@@ -1296,6 +1321,7 @@ impl<'a> Check<'a> {
                 Some(u) => self.number("ubatch", u as f64, 1.0, 1_048_576.0) as u64,
                 None => crate::engine::memory::UBATCH_TOKENS,
             },
+            build_flags: raw.build_flags.clone(),
             source: raw.source.clone(),
             notes: raw.notes.clone(),
             origin: self.origin(),

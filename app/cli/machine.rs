@@ -229,6 +229,8 @@ pub fn import_bench_command(
             date: None,
             flash_attention: r.flash_attn,
             ubatch: r.n_ubatch.map(u64::from),
+            // llama-bench's JSON does not record the CMake options.
+            build_flags: Vec::new(),
             source: format!(
                 "measured: your llama-bench run, imported from {}",
                 file.display()

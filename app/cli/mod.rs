@@ -1276,12 +1276,14 @@ fn validate(
     summary_only: bool,
     count_superseded: bool,
 ) -> Result<(), CliError> {
-    use crate::engine::calibrate::{leave_one_machine_out, predict_all, summaries};
+    use crate::engine::calibrate::{
+        leave_one_machine_out, predict_all, retired_flag, summaries, Superseded,
+    };
     let mut in_sample = predict_all(catalog);
     let mut lomo = leave_one_machine_out(catalog);
     if count_superseded {
         for p in in_sample.iter_mut().chain(lomo.iter_mut()) {
-            p.superseded = false;
+            p.superseded = None;
         }
     }
     let in_summary = summaries(&in_sample);
@@ -1317,14 +1319,28 @@ fn validate(
             "ratio",
             "LOMO ratio"
         );
-        let mut superseded = 0;
+        let (mut newer, mut retired) = (0, Vec::new());
         for p in &in_sample {
             let lomo_ratio = lomo
                 .iter()
                 .find(|l| l.index == p.index)
                 .map(|l| format!("{:.2}", l.ratio))
                 .unwrap_or_default();
-            superseded += usize::from(p.superseded);
+            let mark = match p.superseded {
+                None => "",
+                Some(Superseded::NewerRun) => "  superseded: newer run",
+                Some(Superseded::RetiredBuildFlag) => "  superseded: retired build flag",
+            };
+            match p.superseded {
+                Some(Superseded::NewerRun) => newer += 1,
+                Some(Superseded::RetiredBuildFlag) => retired.extend(
+                    catalog
+                        .benchmarks
+                        .get(p.index)
+                        .and_then(|row| retired_flag(catalog, row)),
+                ),
+                None => {}
+            }
             println!(
                 "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10.2} {:>10.2} {:>7.2} {:>10}{}",
                 p.machine,
@@ -1337,16 +1353,34 @@ fn validate(
                 p.predicted_tokens_per_s,
                 p.ratio,
                 lomo_ratio,
-                if p.superseded { "  superseded" } else { "" }
+                mark
             );
         }
         println!();
-        if superseded > 0 {
+        let any_superseded = newer > 0 || !retired.is_empty();
+        if newer > 0 {
             println!(
-                "{superseded} rows marked superseded: the catalogue holds a newer measurement of \
-                 the same case (machine, model, quant, test, depth, micro-batch, flash \
-                 attention). They are neither fitted nor counted in the figures below, apart \
-                 from their own line."
+                "{newer} rows superseded by a newer run: the catalogue holds a newer measurement \
+                 of the same case (machine, model, quant, test, depth, micro-batch, flash \
+                 attention)."
+            );
+        }
+        if !retired.is_empty() {
+            println!(
+                "{} rows superseded by a retired build flag: built with an option whose code \
+                 llama.cpp has since removed, so no current build runs the kernel they measured.",
+                retired.len()
+            );
+            retired.sort_by(|a, b| a.flag.cmp(&b.flag));
+            retired.dedup_by(|a, b| a.flag == b.flag);
+            for flag in retired {
+                println!("  {} removed {}: {}", flag.flag, flag.since, flag.source);
+            }
+        }
+        if any_superseded {
+            println!(
+                "Superseded rows are neither fitted nor counted in the figures below, apart from \
+                 their own line."
             );
             println!();
         }

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::memory::{plan, LoadedModel};
 use super::speed::{decode, prefill, Hardware};
-use super::types::{Benchmark, Catalog, FitPrior, Runtime, RuntimeProfile, TestKind};
+use super::types::{
+    Benchmark, Catalog, FitPrior, RetiredBuildFlag, Runtime, RuntimeProfile, TestKind,
+};
 
 /// One row predicted.
 #[derive(Clone, Debug, Serialize)]
@@ -24,9 +26,20 @@ pub struct RowPrediction {
     pub predicted_tokens_per_s: f64,
     /// Predicted over measured.
     pub ratio: f64,
-    /// An older measurement of a case the catalogue also holds a newer one of (see
-    /// [`superseded`]): listed, but neither fitted nor counted in the summaries.
-    pub superseded: bool,
+    /// Why the row no longer describes llama.cpp as it is now (see [`superseded`]), if it
+    /// does not: listed, but neither fitted nor counted in the summaries.
+    pub superseded: Option<Superseded>,
+}
+
+/// Why a published row no longer describes llama.cpp as it is now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Superseded {
+    /// The catalogue holds a newer measurement of the same case.
+    NewerRun,
+    /// The build used an option whose code llama.cpp has since removed
+    /// (`retired_build_flags` in `runtimes.ron`).
+    RetiredBuildFlag,
 }
 
 /// Predicts one benchmark row with a given profile for its runtime.
@@ -58,7 +71,7 @@ pub fn predict(catalog: &Catalog, row: &Benchmark, profile: &RuntimeProfile) -> 
 
 /// Predicts every row with the catalogue's own profiles.
 pub fn predict_all(catalog: &Catalog) -> Vec<RowPrediction> {
-    let old = superseded(&catalog.benchmarks);
+    let old = superseded(catalog);
     catalog
         .benchmarks
         .iter()
@@ -89,29 +102,58 @@ fn older(a: &Benchmark, b: &Benchmark) -> bool {
 
 /// For each row, whether the catalogue holds a newer measurement of the same case.
 ///
-/// headroom predicts the runtime as it is now. When a case was published twice (the same
-/// machine, model, quant, test and settings on two dates), the older row measured kernels
-/// that have since changed: the DGX Spark's gpt-oss prefill ran 1.2-1.4x faster in
-/// February 2026 than in November 2025 after native MXFP4 matmuls for Blackwell
-/// (llama.cpp PR #17906). The older row stays in the catalogue, as published, and
-/// `headroom validate` lists it with its error, but it is not fitted and not counted.
-/// Undated rows are never superseded.
-pub fn superseded(rows: &[Benchmark]) -> Vec<bool> {
+/// When a case was published twice (the same machine, model, quant, test and settings on
+/// two dates), the older row measured kernels that have since changed: the DGX Spark's
+/// gpt-oss prefill ran 1.2-1.4x faster in February 2026 than in November 2025 after native
+/// MXFP4 matmuls for Blackwell (llama.cpp PR #17906). Undated rows are never older.
+pub fn older_runs(rows: &[Benchmark]) -> Vec<bool> {
     rows.iter()
         .map(|a| rows.iter().any(|b| same_case(a, b) && older(a, b)))
         .collect()
 }
 
-/// The rows that describe the runtime as it is now: all but the superseded ones.
-pub fn current_rows(catalog: &Catalog) -> Vec<&Benchmark> {
-    not_superseded(&catalog.benchmarks, &superseded(&catalog.benchmarks))
+/// The build option of `row` that llama.cpp has since removed, if any: its runtime's
+/// profile lists it under `retired_build_flags`.
+pub fn retired_flag<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c RetiredBuildFlag> {
+    let profile = catalog.runtime(row.runtime)?;
+    profile
+        .retired_build_flags
+        .iter()
+        .find(|retired| row.build_flags.contains(&retired.flag))
 }
 
-/// The rows whose `old` flag is unset.
-fn not_superseded<'c>(rows: &'c [Benchmark], old: &[bool]) -> Vec<&'c Benchmark> {
+/// For each row, why it no longer describes llama.cpp as it is now, if it does not.
+///
+/// headroom predicts the runtime as it is now. A row is superseded when the catalogue holds
+/// a newer run of the same case ([`older_runs`]), or when its build used an option whose
+/// code llama.cpp has since removed ([`retired_flag`]): no current build runs the kernel
+/// it measured. It stays in the catalogue, as published, and `headroom validate` lists it
+/// with its error, but it is not fitted and not counted.
+pub fn superseded(catalog: &Catalog) -> Vec<Option<Superseded>> {
+    let rows = &catalog.benchmarks;
+    older_runs(rows)
+        .into_iter()
+        .zip(rows)
+        .map(|(older, row)| {
+            if retired_flag(catalog, row).is_some() {
+                Some(Superseded::RetiredBuildFlag)
+            } else {
+                older.then_some(Superseded::NewerRun)
+            }
+        })
+        .collect()
+}
+
+/// The rows that describe the runtime as it is now: all but the superseded ones.
+pub fn current_rows(catalog: &Catalog) -> Vec<&Benchmark> {
+    not_superseded(&catalog.benchmarks, &superseded(catalog))
+}
+
+/// The rows without a `superseded` reason.
+fn not_superseded<'c>(rows: &'c [Benchmark], old: &[Option<Superseded>]) -> Vec<&'c Benchmark> {
     rows.iter()
         .zip(old)
-        .filter(|(_, old)| !**old)
+        .filter(|(_, old)| old.is_none())
         .map(|(b, _)| b)
         .collect()
 }
@@ -120,7 +162,7 @@ fn row_prediction(
     index: usize,
     row: &Benchmark,
     predicted: f64,
-    superseded: bool,
+    superseded: Option<Superseded>,
 ) -> RowPrediction {
     RowPrediction {
         index,
@@ -482,14 +524,16 @@ pub fn summarize(group: &str, predictions: &[&RowPrediction]) -> Summary {
     }
 }
 
-/// The summary group of the rows [`superseded`] by a newer measurement: shown, not counted
-/// in any other group.
+/// The summary group of the [`superseded`] rows: shown, not counted in any other group.
 pub const SUPERSEDED_GROUP: &str = "superseded (not counted)";
 
 /// Summaries overall, per runtime, per test kind and at depth, of the current rows; then,
 /// apart, of the superseded ones.
 pub fn summaries(predictions: &[RowPrediction]) -> Vec<Summary> {
-    let all: Vec<&RowPrediction> = predictions.iter().filter(|p| !p.superseded).collect();
+    let all: Vec<&RowPrediction> = predictions
+        .iter()
+        .filter(|p| p.superseded.is_none())
+        .collect();
     let mut out = vec![summarize("all", &all)];
     let is_decode = |p: &&RowPrediction| p.test.starts_with("tg");
     type Keep = Box<dyn Fn(&&RowPrediction) -> bool>;
@@ -524,7 +568,10 @@ pub fn summaries(predictions: &[RowPrediction]) -> Vec<Summary> {
             }
         }
     }
-    let old: Vec<&RowPrediction> = predictions.iter().filter(|p| p.superseded).collect();
+    let old: Vec<&RowPrediction> = predictions
+        .iter()
+        .filter(|p| p.superseded.is_some())
+        .collect();
     if !old.is_empty() {
         out.push(summarize(SUPERSEDED_GROUP, &old));
     }
@@ -540,7 +587,7 @@ pub fn fit_all(catalog: &Catalog) -> Vec<RuntimeProfile> {
 /// procedure as [`fit_all`], from the same neutral start), then predict its rows. The
 /// error a user sees for a machine with no measurements.
 pub fn leave_one_machine_out(catalog: &Catalog) -> Vec<RowPrediction> {
-    let old = superseded(&catalog.benchmarks);
+    let old = superseded(catalog);
     let current = not_superseded(&catalog.benchmarks, &old);
     let mut out = Vec::new();
     for machine in catalog.benchmarked_machines() {
@@ -607,9 +654,13 @@ impl<'a> Case<'a> {
 }
 
 /// The measurement for exactly this case, when the catalogue has one; of several, the
-/// newest (see [`superseded`]).
+/// newest (see [`older_runs`]). A row built with a retired option measured a kernel no
+/// current build runs, so it is not this case's measurement.
 pub fn measured<'c>(catalog: &'c Catalog, case: Case<'_>) -> Option<&'c Benchmark> {
-    let mut found = catalog.benchmarks.iter().filter(|b| case.matches(b));
+    let mut found = catalog
+        .benchmarks
+        .iter()
+        .filter(|b| case.matches(b) && retired_flag(catalog, b).is_none());
     let first = found.next()?;
     Some(found.fold(first, |newest, b| if older(newest, b) { b } else { newest }))
 }
@@ -629,7 +680,10 @@ pub fn error_bands(
     let mut inverse: Vec<f64> = predictions
         .iter()
         .filter(|p| {
-            !p.superseded && p.runtime == runtime && p.test.starts_with(prefix) && p.ratio > 0.0
+            p.superseded.is_none()
+                && p.runtime == runtime
+                && p.test.starts_with(prefix)
+                && p.ratio > 0.0
         })
         .map(|p| 1.0 / p.ratio)
         .collect();

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::catalog::raw::{Attention, ErrorBand, FitPrior, Moe, Sourced};
+pub use crate::catalog::raw::{Attention, ErrorBand, FitPrior, Moe, RetiredBuildFlag, Sourced};
 
 /// Bytes in one GiB; memory capacities are sold in binary gigabytes.
 pub const GIB: f64 = 1_073_741_824.0;
@@ -261,6 +261,8 @@ pub struct RuntimeProfile {
     pub attention_scores: MatmulPath,
     pub attention_values: MatmulPath,
     pub attention_source: String,
+    /// Build options llama.cpp has since removed (rows built with one are superseded).
+    pub retired_build_flags: Vec<RetiredBuildFlag>,
     /// The calibration prior, when the catalogue gives one.
     pub fit_prior: Option<FitPrior>,
     pub notes: String,
@@ -434,6 +436,8 @@ pub struct Benchmark {
     pub flash_attention: Option<bool>,
     /// Tokens per micro-batch the run used.
     pub ubatch: u64,
+    /// CMake options the build used beyond its backend's defaults.
+    pub build_flags: Vec<String>,
     pub source: String,
     pub notes: String,
     pub origin: Origin,
