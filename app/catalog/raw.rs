@@ -161,12 +161,30 @@ pub struct RawModel {
     pub attention: Attention,
     #[serde(default)]
     pub moe: Option<Moe>,
+    /// How the token-embedding table is shared and counted; `Untied` when absent.
+    #[serde(default)]
+    pub embeddings: Embeddings,
     #[serde(default)]
     pub gguf_files: Vec<RawGgufFile>,
     #[serde(default)]
     pub sources: Vec<String>,
     #[serde(default)]
     pub notes: String,
+}
+
+/// The token-embedding table (vocabulary x hidden size): whether the output head is the same
+/// table, and whether the published active-parameter count includes it. A decoded token
+/// looks up one row of the input table but multiplies by the whole output head, so an
+/// input table of its own is neither streamed nor multiplied.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+pub enum Embeddings {
+    /// Separate input and output tables, both counted in the active parameters (most models).
+    #[default]
+    Untied,
+    /// One table serves as input and as output head (Gemma, Llama 3.2 1B): read as the head.
+    Tied,
+    /// Separate tables, and the published active count leaves the input table out (gpt-oss).
+    UntiedOutsideActive,
 }
 
 /// How a model's layers attend, which decides the size of the KV cache.

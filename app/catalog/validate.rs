@@ -689,6 +689,7 @@ impl<'a> Check<'a> {
             context_extended: raw.context_extended,
             attention: raw.attention,
             moe: raw.moe,
+            embeddings: raw.embeddings,
             gguf_files: raw
                 .gguf_files
                 .iter()

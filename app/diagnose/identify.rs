@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::engine::types::{
-    Attention, Catalog, GgufFile, KvType, Model, Moe, Origin, Quant, Sourced,
+    Attention, Catalog, Embeddings, GgufFile, KvType, Model, Moe, Origin, Quant, Sourced,
 };
 use crate::local::gguf::GgufInfo;
 use crate::local::scan::LocalModel;
@@ -391,6 +391,12 @@ pub fn model_from_gguf(local: &LocalModel, g: &GgufInfo) -> Result<Model, String
         context_extended: None,
         attention: Attention::Full,
         moe,
+        // A file without an output head of its own multiplies by the token-embedding table.
+        embeddings: if g.tensors.iter().any(|t| t.name == "output.weight") {
+            Embeddings::Untied
+        } else {
+            Embeddings::Tied
+        },
         gguf_files: vec![GgufFile {
             quant: quant_id,
             bytes: g.total_tensor_bytes,

@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use super::types::{Attention, KvType, Machine, MemoryKind, Model, Quant, RuntimeProfile, GIB};
+use super::types::{
+    Attention, Embeddings, KvType, Machine, MemoryKind, Model, Quant, RuntimeProfile, GIB,
+};
 
 /// llama.cpp's default physical batch (`-ub 512`): prefill runs in chunks of this many tokens,
 /// and the compute buffers are sized for it.
@@ -42,13 +44,39 @@ impl LoadedModel<'_> {
         self.model.params_total_b * 1e9 * self.quant.bits_per_weight.value / 8.0
     }
 
-    /// Bytes of weights read for one decoded token: everything for a dense model, the
-    /// active share for a mixture of experts.
+    /// Parameters of the input token-embedding table that a token does not stream: one row
+    /// is looked up, the rest is never read. Zero when the table is also the output head
+    /// (tied), which multiplies by all of it.
+    fn unread_embedding_params(&self) -> f64 {
+        let m = self.model;
+        match m.embeddings {
+            Embeddings::Tied => 0.0,
+            Embeddings::Untied | Embeddings::UntiedOutsideActive => {
+                f64::from(m.vocab_size) * f64::from(m.hidden_size)
+            }
+        }
+    }
+
+    /// Active parameters that take part in matmuls: the published active count less an
+    /// input embedding table it includes.
+    fn multiplied_params(&self) -> f64 {
+        let m = self.model;
+        let active = m.params_active_b * 1e9;
+        match m.embeddings {
+            Embeddings::Untied => (active - self.unread_embedding_params()).max(0.0),
+            Embeddings::Tied | Embeddings::UntiedOutsideActive => active,
+        }
+    }
+
+    /// Bytes of weights read for one decoded token: every tensor but the input embedding
+    /// table for a dense model; for a mixture of experts, the always-read tensors and the
+    /// routed experts' share.
     pub fn active_weights_bytes(&self) -> f64 {
         let m = self.model;
         let file = self.weights_bytes();
-        let total = m.params_total_b.max(f64::MIN_POSITIVE);
-        let proportional = file * (m.params_active_b / total).clamp(0.0, 1.0);
+        let total = (m.params_total_b * 1e9).max(f64::MIN_POSITIVE);
+        let read = self.multiplied_params();
+        let proportional = file * (read / total).clamp(0.0, 1.0);
         let Some(moe) = m.moe else {
             return proportional;
         };
@@ -56,19 +84,23 @@ impl LoadedModel<'_> {
         if routed >= 1.0 {
             return proportional;
         }
-        // Routed-expert parameters X and the always-read rest D (attention, norms, shared
-        // experts, embeddings): total = D + X and active = D + X * routed. Every token reads
-        // all of D and its experts' share of X; the two can be stored at different widths
-        // (gpt-oss keeps experts in MXFP4 and the rest at 8 bits or more), so a byte split
-        // in proportion to parameters would undercount what a token reads.
-        let experts = ((m.params_total_b - m.params_active_b) / (1.0 - routed))
-            .clamp(0.0, m.params_total_b)
-            * 1e9;
+        // Routed-expert parameters X, the input embedding E when the token does not stream
+        // it, and the always-read rest D (attention, norms, shared experts, output head):
+        // total = D + E + X and read = D + X * routed. Every token reads all of D and its
+        // experts' share of X; the two can be stored at different widths (gpt-oss keeps
+        // experts in MXFP4 and the rest at 8 bits or more), so a byte split in proportion to
+        // parameters would undercount what a token reads.
+        let unread = self.unread_embedding_params();
+        let experts = ((total - unread - read) / (1.0 - routed)).clamp(0.0, total);
         let bits = moe
             .expert_bits_per_weight
             .unwrap_or(self.quant.bits_per_weight.value);
         let expert_bytes = (experts * bits / 8.0).min(file);
-        (file - expert_bytes) + expert_bytes * routed
+        // D and E share the non-expert bytes at one average width.
+        let rest_params = (total - experts).max(f64::MIN_POSITIVE);
+        let always_read = (read - experts * routed).max(0.0);
+        let rest_bytes = (file - expert_bytes) * (always_read / rest_params).clamp(0.0, 1.0);
+        rest_bytes + expert_bytes * routed
     }
 
     /// Bytes the KV cache holds for `context_tokens` tokens.
@@ -116,9 +148,10 @@ impl LoadedModel<'_> {
             + ub * context_tokens as f64 * F16_BYTES
     }
 
-    /// FLOPs of the weight matmuls for one token: two per active parameter.
+    /// FLOPs of the weight matmuls for one token: two per active parameter that multiplies
+    /// (the input embedding is a lookup).
     pub fn weight_flops_per_token(&self) -> f64 {
-        2.0 * self.model.params_active_b * 1e9
+        2.0 * self.multiplied_params()
     }
 
     /// FLOPs of attention (QK^T and AV) for one token attending over `depth` earlier tokens.

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::catalog::raw::{Attention, ErrorBand, FitPrior, Moe, RetiredBuildFlag, Sourced};
+pub use crate::catalog::raw::{
+    Attention, Embeddings, ErrorBand, FitPrior, Moe, RetiredBuildFlag, Sourced,
+};
 
 /// Bytes in one GiB; memory capacities are sold in binary gigabytes.
 pub const GIB: f64 = 1_073_741_824.0;
@@ -192,6 +194,7 @@ pub struct Model {
     pub context_extended: Option<u64>,
     pub attention: Attention,
     pub moe: Option<Moe>,
+    pub embeddings: Embeddings,
     pub gguf_files: Vec<GgufFile>,
     pub sources: Vec<String>,
     pub notes: String,
