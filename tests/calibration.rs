@@ -198,9 +198,9 @@ fn the_stored_profiles_are_the_fit() {
 }
 
 /// The leave-one-machine-out targets the shipped data meets today (`headroom validate`),
-/// held so that a change to the engine or the data cannot quietly lose them. The ones it
-/// misses (decode at depth within 25%, prefill within 30%, prefill at depth) are in the
-/// README with their reasons; they are held where they are so they cannot quietly get worse.
+/// held so that a change to the engine or the data cannot quietly lose them. The one it
+/// misses (decode at depth within 25%) is in the README with its reasons; it is held where
+/// it is so it cannot quietly get worse.
 #[test]
 fn leave_one_machine_out_keeps_the_targets_it_meets() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
@@ -218,18 +218,18 @@ fn leave_one_machine_out_keeps_the_targets_it_meets() {
     assert!(decode.share_within_25pct >= 0.85, "{decode:?}");
     let prefill = get("prefill");
     assert!(prefill.median_abs_pct_error <= 15.0, "{prefill:?}");
-    let deep_decode = get("decode, depth > 0");
-    assert!(deep_decode.median_abs_pct_error <= 10.0, "{deep_decode:?}");
-    // Missed (targets 80% within 30%, 15% and 80%, 85%): held at today's figures. The Strix
-    // Halo's ROCm prefill at depth (October 2025 build) runs 2-5x below its prediction, and
-    // MoE decode on ROCm and Metal pays more per layer than the prior's 40 µs.
-    assert!(prefill.share_within_30pct >= 0.77, "{prefill:?}");
+    assert!(prefill.share_within_30pct >= 0.80, "{prefill:?}");
     let deep_prefill = get("prefill, depth > 0");
     assert!(
-        deep_prefill.median_abs_pct_error <= 16.0,
+        deep_prefill.median_abs_pct_error <= 15.0,
         "{deep_prefill:?}"
     );
-    assert!(deep_prefill.share_within_30pct >= 0.77, "{deep_prefill:?}");
+    assert!(deep_prefill.share_within_30pct >= 0.80, "{deep_prefill:?}");
+    let deep_decode = get("decode, depth > 0");
+    assert!(deep_decode.median_abs_pct_error <= 10.0, "{deep_decode:?}");
+    // Missed (target 85% within 25%): held at today's figure. MoE decode on ROCm and Metal
+    // pays more per layer than the prior's 40 µs, and the M2 Ultra's 2026 build reads the
+    // KV cache at about half the rate it streams weights.
     assert!(deep_decode.share_within_25pct >= 0.83, "{deep_decode:?}");
 }
 
@@ -278,6 +278,11 @@ fn superseded_rows_are_shown_but_neither_fitted_nor_counted() {
         count(Superseded::RetiredBuildFlag),
         18,
         "rows on a retired flag"
+    );
+    assert_eq!(
+        count(Superseded::ReplacedKernel),
+        10,
+        "rows measured before their kernel was replaced"
     );
     assert!(catalog
         .benchmarks
@@ -387,16 +392,6 @@ fn a_row_built_with_a_retired_flag_is_superseded() {
         .expect("a 7900 XTX ROCm row");
     let original = catalog.benchmarks[index].clone();
     assert_eq!(superseded(&catalog)[index], None);
-    let rocm_fit = |c: &Catalog| {
-        fit_all(c)
-            .iter()
-            .find(|p| p.runtime == Runtime::Rocm)
-            .map(|p| {
-                headroom::engine::calibrate::fitted_params(p)
-                    .map(|(_, v)| v)
-                    .to_vec()
-            })
-    };
     // Thirty runs of the same case at a fifth of the speed, built with `flags`.
     let with_slow_runs = |flags: &[&str]| {
         let mut c = catalog.clone();
@@ -441,4 +436,121 @@ fn a_row_built_with_a_retired_flag_is_superseded() {
     );
     assert_eq!(shown(&catalog), Some(original.tokens_per_s));
     assert_eq!(shown(&alone), None);
+}
+
+/// A row measured before llama.cpp replaced the kernel that runs its case ran a kernel no
+/// current build runs for it: it is superseded when it meets every condition of the
+/// replacement (machine architecture, test kind, flash attention, head size) and is dated
+/// before it, and then it is not fitted. A row that misses any condition, or is undated,
+/// or is dated in or after the month of the change, is current.
+#[test]
+fn a_row_measured_before_its_kernel_was_replaced_is_superseded() {
+    use headroom::engine::calibrate::replaced_kernel;
+    use headroom::engine::types::{Runtime, TestKind};
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let rocm = catalog.runtime(Runtime::Rocm).expect("rocm profile");
+    let change = rocm
+        .replaced_kernels
+        .iter()
+        .find(|k| {
+            k.source
+                .starts_with("https://github.com/ggml-org/llama.cpp/pull/22880")
+        })
+        .expect("the RDNA3 flash-attention change");
+    assert_eq!(change.before, "2026-05");
+    let old = superseded(&catalog);
+    // The shipped rows it covers: the Strix Halo's October 2025 prefill runs with flash
+    // attention, and nothing else.
+    for (row, why) in catalog.benchmarks.iter().zip(&old) {
+        if *why == Some(Superseded::ReplacedKernel) {
+            assert_eq!(row.machine, "framework-desktop-ryzen-ai-max-395");
+            assert_eq!((row.runtime, row.kind), (Runtime::Rocm, TestKind::Prefill));
+            assert_eq!(row.date.as_deref(), Some("2025-10-28"));
+            assert_eq!(row.flash_attention, Some(true));
+        }
+    }
+    let index = catalog
+        .benchmarks
+        .iter()
+        .position(|b| {
+            b.machine == "framework-desktop-ryzen-ai-max-395"
+                && b.model == "llama-3.2-1b"
+                && b.kind == TestKind::Prefill
+                && b.depth == 16384
+        })
+        .expect("the Strix Halo's Llama 3.2 1B prefill at depth 16384");
+    assert_eq!(old[index], Some(Superseded::ReplacedKernel));
+    assert_eq!(
+        replaced_kernel(&catalog, &catalog.benchmarks[index]).map(|k| k.before.as_str()),
+        Some("2026-05")
+    );
+    // Each variation of the row that misses one condition is current.
+    let judged = |change: &dyn Fn(&mut headroom::engine::types::Benchmark)| {
+        let mut c = catalog.clone();
+        change(&mut c.benchmarks[index]);
+        superseded(&c)[index]
+    };
+    assert_eq!(judged(&|b| b.date = None), None, "undated");
+    assert_eq!(
+        judged(&|b| b.date = Some("2026-05-20".into())),
+        None,
+        "same month"
+    );
+    assert_eq!(judged(&|b| b.date = Some("2026-07".into())), None, "after");
+    assert_eq!(
+        judged(&|b| b.date = Some("2026-04-30".into())),
+        Some(Superseded::ReplacedKernel),
+        "the day before the month"
+    );
+    assert_eq!(judged(&|b| b.flash_attention = Some(false)), None, "FA off");
+    assert_eq!(judged(&|b| b.flash_attention = None), None, "FA unstated");
+    assert_eq!(judged(&|b| b.kind = TestKind::Decode), None, "decode");
+    assert_eq!(
+        judged(&|b| b.machine = "server-mi300x".into()),
+        None,
+        "CDNA3"
+    );
+    assert_eq!(
+        judged(&|b| b.machine = "pc-rx-7900-xtx".into()),
+        old[index],
+        "RDNA3"
+    );
+    assert_eq!(
+        judged(&|b| b.model = "gemma-3-12b".into()),
+        None,
+        "head size 256"
+    );
+    assert_eq!(
+        judged(&|b| b.runtime = Runtime::Vulkan),
+        None,
+        "another runtime"
+    );
+
+    // Superseded rows are not fitted: making them five times slower moves nothing.
+    let mut slower = catalog.clone();
+    for (row, why) in slower.benchmarks.iter_mut().zip(&old) {
+        if *why == Some(Superseded::ReplacedKernel) {
+            row.tokens_per_s *= 0.2;
+        }
+    }
+    assert_eq!(rocm_fit(&slower), rocm_fit(&catalog));
+    // Dated after the change, the same slow rows are current and move the fit.
+    for (row, why) in slower.benchmarks.iter_mut().zip(&old) {
+        if *why == Some(Superseded::ReplacedKernel) {
+            row.date = Some("2026-06-01".into());
+        }
+    }
+    assert_ne!(rocm_fit(&slower), rocm_fit(&catalog));
+}
+
+/// The ROCm profile's fitted parameters on `catalog`'s current rows.
+fn rocm_fit(catalog: &headroom::engine::types::Catalog) -> Option<Vec<f64>> {
+    fit_all(catalog)
+        .iter()
+        .find(|p| p.runtime == headroom::engine::types::Runtime::Rocm)
+        .map(|p| {
+            headroom::engine::calibrate::fitted_params(p)
+                .map(|(_, v)| v)
+                .to_vec()
+        })
 }

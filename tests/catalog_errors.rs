@@ -447,3 +447,58 @@ fn a_retired_build_flag_needs_a_cmake_name_and_a_source() {
     assert_eq!(vulkan.retired_build_flags.len(), 1);
     assert_eq!(vulkan.retired_build_flags[0].flag, "GGML_VULKAN_TEST");
 }
+
+#[test]
+fn a_benchmark_date_that_is_not_a_date_is_named_with_its_line() {
+    let text = benchmark_with(r#"            date: Some("2026-13"),"#);
+    check(&text, "must be a date like 2026-05 or 2026-05-09", 10);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("date"), "{all}");
+    for good in ["2026-05", "2026-05-09"] {
+        let mut sources = catalog::built_in_sources();
+        sources.push(user(&benchmark_with(&format!(
+            "            date: Some(\"{good}\"),"
+        ))));
+        let loaded =
+            catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+        assert_eq!(
+            loaded.benchmarks.last().and_then(|b| b.date.as_deref()),
+            Some(good)
+        );
+    }
+}
+
+#[test]
+fn a_machine_gpu_arch_must_be_a_compiler_target() {
+    // Line 20: the field after power_watts.
+    let text = machine_with(
+        "power_watts",
+        "(value: 400, source: \"estimate: test\"),\n            gpu_arch: Some(\"RDNA 3\")",
+    );
+    check(&text, "must be a compiler target like gfx1151", 20);
+}
+
+#[test]
+fn a_replaced_kernel_needs_a_date_compiler_targets_and_a_source() {
+    let text = runtime_profile_with(
+        r#"            replaced_kernels: [(kernel: "tile FA", before: "May 2026", gpu_archs: ["GFX1100"], source: "")],"#,
+    );
+    check(&text, "must be a date like", 13);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("replaced_kernels.before"), "{all}");
+    assert!(all.contains("replaced_kernels.gpu_archs"), "{all}");
+    assert!(all.contains("replaced_kernels.source"), "{all}");
+    // A well-formed one loads, with its conditions.
+    let good = runtime_profile_with(
+        r#"            replaced_kernels: [(kernel: "tile FA", before: "2026-05", gpu_archs: ["gfx1100"], test: Some(Prefill), flash_attention: Some(true), max_head_dim: Some(128), source: "assumed: test")],"#,
+    );
+    let vulkan = loaded_vulkan(&good);
+    assert_eq!(vulkan.replaced_kernels.len(), 1);
+    let kernel = &vulkan.replaced_kernels[0];
+    assert_eq!(kernel.before, "2026-05");
+    assert_eq!(
+        kernel.test,
+        Some(headroom::engine::types::TestKind::Prefill)
+    );
+    assert_eq!(kernel.max_head_dim, Some(128));
+}

@@ -281,6 +281,19 @@ fn validate_names_why_a_row_is_superseded() {
     let marked = |reason: &str| out.lines().filter(|l| l.ends_with(reason)).count();
     assert_eq!(marked("superseded: newer run"), 43, "{out}");
     assert_eq!(marked("superseded: retired build flag"), 18, "{out}");
+    assert_eq!(marked("superseded: replaced kernel"), 10, "{out}");
+    assert!(
+        out.lines().any(|l| l
+            .trim_start()
+            .starts_with("before 2026-05: flash-attention prefill")),
+        "{out}"
+    );
+    assert!(
+        out.lines().any(|l| l
+            .trim_start()
+            .starts_with("https://github.com/ggml-org/llama.cpp/pull/22880")),
+        "{out}"
+    );
     assert!(
         out.lines().any(
             |l| l.trim_start().starts_with("GGML_HIP_ROCWMMA_FATTN removed")

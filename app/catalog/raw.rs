@@ -68,6 +68,10 @@ pub struct RawMachine {
     pub idle_watts: Option<Sourced>,
     #[serde(default)]
     pub released: String,
+    /// The accelerator's compiler target, as llama.cpp's kernels select on it: an LLVM
+    /// AMDGPU target ("gfx1151"), a CUDA SM ("sm_89") or a Metal GPU family ("apple8").
+    #[serde(default)]
+    pub gpu_arch: Option<String>,
     #[serde(default)]
     pub sources: Vec<String>,
     #[serde(default)]
@@ -370,6 +374,10 @@ pub struct RawRuntimeProfile {
     /// measured a kernel no current build runs.
     #[serde(default)]
     pub retired_build_flags: Vec<RetiredBuildFlag>,
+    /// Kernels llama.cpp has since replaced for some cases: a benchmark row of such a case
+    /// measured before the change ran a kernel no current build runs for it.
+    #[serde(default)]
+    pub replaced_kernels: Vec<ReplacedKernel>,
     /// What the fit assumes before it sees a row: each parameter's typical value, and how
     /// hard the fit is pulled toward it.
     #[serde(default)]
@@ -395,6 +403,32 @@ pub struct AttentionMatmul {
 pub struct RetiredBuildFlag {
     pub flag: String,
     pub since: String,
+    pub source: String,
+}
+
+/// A kernel llama.cpp has replaced for the cases it names. A benchmark row is such a case
+/// when it matches every condition given (an empty list or `None` matches anything), and
+/// ran the old kernel when its date is before `before`. An undated row is never judged.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReplacedKernel {
+    /// What was replaced, by what, in words.
+    pub kernel: String,
+    /// The date of the change (`2026-05` or `2026-05-09`): rows dated before it ran the old
+    /// kernel. Compared on the precision both give, so a row of the same month is kept.
+    pub before: String,
+    /// The machines' `gpu_arch` values the change applies to.
+    #[serde(default)]
+    pub gpu_archs: Vec<String>,
+    /// The test kind it applies to: `Some(Prefill)` or `Some(Decode)`.
+    #[serde(default)]
+    pub test: Option<crate::engine::types::TestKind>,
+    /// Whether it applies only to rows run with flash attention on (`Some(true)`) or off.
+    #[serde(default)]
+    pub flash_attention: Option<bool>,
+    /// The largest attention head size it applies to.
+    #[serde(default)]
+    pub max_head_dim: Option<u32>,
     pub source: String,
 }
 

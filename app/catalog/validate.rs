@@ -773,6 +773,7 @@ impl<'a> Check<'a> {
             attention_source: "assumed: both products on FP16 matrix units with FP32 accumulation"
                 .to_owned(),
             retired_build_flags: raw.retired_build_flags.clone(),
+            replaced_kernels: raw.replaced_kernels.clone(),
             fit_prior: raw.fit_prior.as_ref().map(|p| self.fit_prior(p)),
             notes: raw.notes.clone(),
             origin: self.origin(),
@@ -789,7 +790,50 @@ impl<'a> Check<'a> {
             self.build_flag("retired_build_flags.flag", &retired.flag);
             self.source_text("retired_build_flags.source", &retired.source);
         }
+        for replaced in &raw.replaced_kernels {
+            if replaced.kernel.trim().is_empty() {
+                self.fail(
+                    "replaced_kernels.kernel",
+                    None,
+                    "say in words which kernel was replaced, and by what".to_owned(),
+                );
+            }
+            self.iso_date("replaced_kernels.before", &replaced.before);
+            for arch in &replaced.gpu_archs {
+                self.gpu_arch("replaced_kernels.gpu_archs", arch);
+            }
+            self.source_text("replaced_kernels.source", &replaced.source);
+        }
         self.done(p)
+    }
+
+    /// A date as the catalogue writes them: `2026-05` or `2026-05-09`.
+    fn iso_date(&mut self, field: &str, date: &str) {
+        if !is_iso_date(date) {
+            self.fail(
+                field,
+                Some(date),
+                format!("\"{date}\" must be a date like 2026-05 or 2026-05-09"),
+            );
+        }
+    }
+
+    /// A compiler target name: lower-case letters, digits, `_` and `.`.
+    fn gpu_arch(&mut self, field: &str, arch: &str) {
+        let ok = !arch.is_empty()
+            && arch
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+        if !ok {
+            self.fail(
+                field,
+                Some(arch),
+                format!(
+                    "\"{arch}\" must be a compiler target like gfx1151, sm_89 or apple8 \
+                     (lower-case letters, digits, '_' and '.')"
+                ),
+            );
+        }
     }
 
     /// A CMake option name as llama.cpp spells them: capitals, digits and underscores.
@@ -1051,6 +1095,9 @@ impl<'a> Check<'a> {
             );
             self.number("claims", claim.decode_tokens_per_s, 0.0, 1_000_000.0);
         }
+        if let Some(arch) = &raw.gpu_arch {
+            self.gpu_arch("gpu_arch", arch);
+        }
         let (Some(form_factor), Some(default_runtime), Some(memory_kind), Some(fp16)) =
             (form_factor, default_runtime, memory_kind, fp16)
         else {
@@ -1095,6 +1142,7 @@ impl<'a> Check<'a> {
             power_watts: power,
             idle_watts: idle,
             released: raw.released.clone(),
+            gpu_arch: raw.gpu_arch.clone(),
             sources: raw.sources.clone(),
             notes: raw.notes.clone(),
             claims: raw
@@ -1303,6 +1351,9 @@ impl<'a> Check<'a> {
         for flag in &raw.build_flags {
             self.build_flag("build_flags", flag);
         }
+        if let Some(date) = &raw.date {
+            self.iso_date("date", date);
+        }
         let (Some(runtime), Some((kind, tokens))) = (runtime, test) else {
             return None;
         };
@@ -1361,4 +1412,19 @@ pub fn benchmark_from_raw(catalog: &Catalog, raw: &RawBenchmark) -> Option<Bench
     };
     let mut errors = Vec::new();
     Check::new(&source, "benchmark", &raw.machine, "machine", &mut errors).benchmark(raw, catalog)
+}
+
+/// Whether `date` is `YYYY-MM` or `YYYY-MM-DD` with a real month and day number.
+fn is_iso_date(date: &str) -> bool {
+    let parts: Vec<&str> = date.split('-').collect();
+    let number = |s: &str, len: usize, lo: u32, hi: u32| {
+        s.len() == len
+            && s.chars().all(|c| c.is_ascii_digit())
+            && s.parse::<u32>().is_ok_and(|n| (lo..=hi).contains(&n))
+    };
+    match parts.as_slice() {
+        [y, m] => number(y, 4, 1970, 2999) && number(m, 2, 1, 12),
+        [y, m, d] => number(y, 4, 1970, 2999) && number(m, 2, 1, 12) && number(d, 2, 1, 31),
+        _ => false,
+    }
 }

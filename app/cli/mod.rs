@@ -1277,7 +1277,7 @@ fn validate(
     count_superseded: bool,
 ) -> Result<(), CliError> {
     use crate::engine::calibrate::{
-        leave_one_machine_out, predict_all, retired_flag, summaries, Superseded,
+        leave_one_machine_out, predict_all, replaced_kernel, retired_flag, summaries, Superseded,
     };
     let mut in_sample = predict_all(catalog);
     let mut lomo = leave_one_machine_out(catalog);
@@ -1319,7 +1319,7 @@ fn validate(
             "ratio",
             "LOMO ratio"
         );
-        let (mut newer, mut retired) = (0, Vec::new());
+        let (mut newer, mut retired, mut replaced) = (0, Vec::new(), Vec::new());
         for p in &in_sample {
             let lomo_ratio = lomo
                 .iter()
@@ -1330,6 +1330,7 @@ fn validate(
                 None => "",
                 Some(Superseded::NewerRun) => "  superseded: newer run",
                 Some(Superseded::RetiredBuildFlag) => "  superseded: retired build flag",
+                Some(Superseded::ReplacedKernel) => "  superseded: replaced kernel",
             };
             match p.superseded {
                 Some(Superseded::NewerRun) => newer += 1,
@@ -1338,6 +1339,12 @@ fn validate(
                         .benchmarks
                         .get(p.index)
                         .and_then(|row| retired_flag(catalog, row)),
+                ),
+                Some(Superseded::ReplacedKernel) => replaced.extend(
+                    catalog
+                        .benchmarks
+                        .get(p.index)
+                        .and_then(|row| replaced_kernel(catalog, row)),
                 ),
                 None => {}
             }
@@ -1357,7 +1364,7 @@ fn validate(
             );
         }
         println!();
-        let any_superseded = newer > 0 || !retired.is_empty();
+        let any_superseded = newer > 0 || !retired.is_empty() || !replaced.is_empty();
         if newer > 0 {
             println!(
                 "{newer} rows superseded by a newer run: the catalogue holds a newer measurement \
@@ -1375,6 +1382,19 @@ fn validate(
             retired.dedup_by(|a, b| a.flag == b.flag);
             for flag in retired {
                 println!("  {} removed {}: {}", flag.flag, flag.since, flag.source);
+            }
+        }
+        if !replaced.is_empty() {
+            println!(
+                "{} rows superseded by a replaced kernel: measured before llama.cpp replaced the \
+                 kernel that runs their case, so no current build runs the kernel they measured.",
+                replaced.len()
+            );
+            replaced.sort_by(|a, b| (&a.before, &a.kernel).cmp(&(&b.before, &b.kernel)));
+            replaced.dedup_by(|a, b| a.kernel == b.kernel && a.before == b.before);
+            for kernel in replaced {
+                println!("  before {}: {}", kernel.before, kernel.kernel);
+                println!("    {}", kernel.source);
             }
         }
         if any_superseded {

@@ -193,6 +193,7 @@ pub fn this_machine(
         power_watts: estimate(65.0, "a desktop CPU under load"),
         idle_watts: Some(estimate(15.0, "a desktop at idle")),
         released: String::new(),
+        gpu_arch: None,
         sources: Vec::new(),
         notes,
         claims: Vec::new(),
@@ -320,6 +321,7 @@ fn discrete_gpu_machine(
         ),
         idle_watts: Some(estimate(40.0 + 20.0 * f64::from(count), "a desktop with discrete GPUs at idle")),
         released: String::new(),
+        gpu_arch: None,
         sources: Vec::new(),
         notes: format!(
             "{notes} Built around {count} x {name} on {runtime_name}; speeds follow from the memory bandwidth and matrix rates above."

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::memory::{plan, LoadedModel};
 use super::speed::{decode, prefill, Hardware};
 use super::types::{
-    Benchmark, Catalog, FitPrior, RetiredBuildFlag, Runtime, RuntimeProfile, TestKind,
+    Benchmark, Catalog, FitPrior, ReplacedKernel, RetiredBuildFlag, Runtime, RuntimeProfile,
+    TestKind,
 };
 
 /// One row predicted.
@@ -40,6 +41,9 @@ pub enum Superseded {
     /// The build used an option whose code llama.cpp has since removed
     /// (`retired_build_flags` in `runtimes.ron`).
     RetiredBuildFlag,
+    /// It was measured before llama.cpp replaced the kernel that ran its case
+    /// (`replaced_kernels` in `runtimes.ron`).
+    ReplacedKernel,
 }
 
 /// Predicts one benchmark row with a given profile for its runtime.
@@ -96,8 +100,13 @@ fn older(a: &Benchmark, b: &Benchmark) -> bool {
     let (Some(a), Some(b)) = (a.date.as_deref(), b.date.as_deref()) else {
         return false;
     };
+    date_before(a, b)
+}
+
+/// Whether ISO date `a` is before `b` on the precision both give.
+fn date_before(a: &str, b: &str) -> bool {
     let n = a.len().min(b.len());
-    a[..n] < b[..n]
+    a.get(..n) < b.get(..n)
 }
 
 /// For each row, whether the catalogue holds a newer measurement of the same case.
@@ -122,12 +131,32 @@ pub fn retired_flag<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c Ret
         .find(|retired| row.build_flags.contains(&retired.flag))
 }
 
+/// The kernel replacement that makes `row` describe a kernel no current build runs for its
+/// case, if any: its runtime's profile lists one under `replaced_kernels` whose conditions
+/// the row meets (machine architecture, test kind, flash attention, head size), and the
+/// row is dated before the change. An undated row is never judged.
+pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c ReplacedKernel> {
+    let profile = catalog.runtime(row.runtime)?;
+    let date = row.date.as_deref()?;
+    let arch = catalog.machine(&row.machine)?.gpu_arch.as_deref();
+    let head_dim = catalog.model(&row.model)?.head_dim;
+    profile.replaced_kernels.iter().find(|k| {
+        date_before(date, &k.before)
+            && (k.gpu_archs.is_empty() || arch.is_some_and(|a| k.gpu_archs.iter().any(|g| g == a)))
+            && k.test.is_none_or(|t| t == row.kind)
+            && k.flash_attention
+                .is_none_or(|fa| row.flash_attention == Some(fa))
+            && k.max_head_dim.is_none_or(|max| head_dim <= max)
+    })
+}
+
 /// For each row, why it no longer describes llama.cpp as it is now, if it does not.
 ///
 /// headroom predicts the runtime as it is now. A row is superseded when the catalogue holds
-/// a newer run of the same case ([`older_runs`]), or when its build used an option whose
-/// code llama.cpp has since removed ([`retired_flag`]): no current build runs the kernel
-/// it measured. It stays in the catalogue, as published, and `headroom validate` lists it
+/// a newer run of the same case ([`older_runs`]), when its build used an option whose
+/// code llama.cpp has since removed ([`retired_flag`]), or when it was measured before
+/// llama.cpp replaced the kernel that runs its case ([`replaced_kernel`]): no current
+/// build runs the kernel it measured. It stays in the catalogue, as published, and `headroom validate` lists it
 /// with its error, but it is not fitted and not counted.
 pub fn superseded(catalog: &Catalog) -> Vec<Option<Superseded>> {
     let rows = &catalog.benchmarks;
@@ -137,6 +166,8 @@ pub fn superseded(catalog: &Catalog) -> Vec<Option<Superseded>> {
         .map(|(older, row)| {
             if retired_flag(catalog, row).is_some() {
                 Some(Superseded::RetiredBuildFlag)
+            } else if replaced_kernel(catalog, row).is_some() {
+                Some(Superseded::ReplacedKernel)
             } else {
                 older.then_some(Superseded::NewerRun)
             }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::catalog::raw::{
-    Attention, Embeddings, ErrorBand, FitPrior, Moe, RetiredBuildFlag, Sourced,
+    Attention, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, Sourced,
 };
 
 /// Bytes in one GiB; memory capacities are sold in binary gigabytes.
@@ -110,6 +110,8 @@ pub struct Machine {
     pub power_watts: Sourced,
     pub idle_watts: Option<Sourced>,
     pub released: String,
+    /// The accelerator's compiler target (`gfx1151`, `sm_89`, `apple8`), where known.
+    pub gpu_arch: Option<String>,
     pub sources: Vec<String>,
     pub notes: String,
     pub claims: Vec<Claim>,
@@ -266,6 +268,9 @@ pub struct RuntimeProfile {
     pub attention_source: String,
     /// Build options llama.cpp has since removed (rows built with one are superseded).
     pub retired_build_flags: Vec<RetiredBuildFlag>,
+    /// Kernels llama.cpp has since replaced for some cases (rows of such a case measured
+    /// before the change are superseded).
+    pub replaced_kernels: Vec<ReplacedKernel>,
     /// The calibration prior, when the catalogue gives one.
     pub fit_prior: Option<FitPrior>,
     pub notes: String,
