@@ -318,7 +318,7 @@ fn runtime_profile_with(extra: &str) -> String {
             attention_efficiency: (value: 0.5, source: "assumed: test"),
             moe_prefill_factor: (value: 0.8, source: "assumed: test"),
             moe_layer_overhead_us: (value: 0.8, source: "assumed: test"),
-            per_token_overhead_ms: (value: 1.0, source: "assumed: test"),
+            layer_overhead_us: (value: 30.0, source: "assumed: test"),
             overhead_gb: (value: 0.5, source: "assumed: test"),
             kv_read_efficiency: (value: 1.0, source: "assumed: test"),
 {extra}
@@ -371,7 +371,7 @@ fn an_unknown_attention_path_is_named_with_its_field() {
 #[test]
 fn a_fit_prior_out_of_range_is_rejected() {
     let text = runtime_profile_with(
-        r#"            fit_prior: (weight: 2.0, bandwidth_efficiency: 1.7, compute_efficiency: 0.5, attention_efficiency: 0.5, moe_prefill_factor: 0.8, moe_layer_overhead_us: 0.8, per_token_overhead_ms: 1.0, kv_read_efficiency: 1.0, source: "assumed: test"),"#,
+        r#"            fit_prior: (weight: 2.0, bandwidth_efficiency: 1.7, compute_efficiency: 0.5, attention_efficiency: 0.5, moe_prefill_factor: 0.8, moe_layer_overhead_us: 0.8, layer_overhead_us: 30.0, kv_read_efficiency: 1.0, source: "assumed: test"),"#,
     );
     let errors = errors_of(&text);
     let all = catalog::error::join(&errors);

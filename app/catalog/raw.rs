@@ -344,8 +344,9 @@ pub struct RawRuntimeProfile {
     /// matmuls leave the matrix units idle. Absent: no such loss.
     #[serde(default)]
     pub moe_half_batch_tokens: Option<Sourced>,
-    /// Fixed cost per decoded token (kernel launches, sampling), milliseconds.
-    pub per_token_overhead_ms: Sourced,
+    /// Fixed time each layer adds to a decoded token (its kernels' launches and the minimum
+    /// time each takes however little it reads), microseconds.
+    pub layer_overhead_us: Sourced,
     /// Memory the runtime itself takes per device (context, kernels), GB.
     pub overhead_gb: Sourced,
     /// Share of the KV cache read per decoded token that costs bandwidth like weights do.
@@ -438,7 +439,7 @@ pub struct ReplacedKernel {
 #[serde(deny_unknown_fields)]
 pub struct FitPrior {
     /// Pull toward the typical values: the loss added per parameter, per factor of two away
-    /// (per 10 ms for the per-token overhead, per 100 µs for the MoE routing time), in the
+    /// (per 300 µs for the per-layer time, per 100 µs for the MoE routing time), in the
     /// units of the fit's loss (the sum of |log(predicted / measured)| over the rows).
     pub weight: f64,
     pub bandwidth_efficiency: f64,
@@ -446,7 +447,7 @@ pub struct FitPrior {
     pub attention_efficiency: f64,
     pub moe_prefill_factor: f64,
     pub moe_layer_overhead_us: f64,
-    pub per_token_overhead_ms: f64,
+    pub layer_overhead_us: f64,
     pub kv_read_efficiency: f64,
     pub source: String,
 }

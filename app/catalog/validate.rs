@@ -744,11 +744,11 @@ impl<'a> Check<'a> {
                 .moe_half_batch_tokens
                 .as_ref()
                 .map(|s| self.sourced("moe_half_batch_tokens", s, 0.0, 4096.0)),
-            per_token_overhead_ms: self.sourced(
-                "per_token_overhead_ms",
-                &raw.per_token_overhead_ms,
+            layer_overhead_us: self.sourced(
+                "layer_overhead_us",
+                &raw.layer_overhead_us,
                 0.0,
-                1000.0,
+                100_000.0,
             ),
             overhead_gb: self.sourced("overhead_gb", &raw.overhead_gb, 0.0, 64.0),
             kv_read_efficiency: self.sourced(
@@ -878,7 +878,7 @@ impl<'a> Check<'a> {
         self.number(field, raw.attention_efficiency, 0.001, 3.0);
         self.number(field, raw.moe_prefill_factor, 0.01, 2.0);
         self.number(field, raw.moe_layer_overhead_us, 0.0, 10_000.0);
-        self.number(field, raw.per_token_overhead_ms, 0.0, 1000.0);
+        self.number(field, raw.layer_overhead_us, 0.0, 100_000.0);
         self.number(field, raw.kv_read_efficiency, 0.01, 10.0);
         self.source_text(field, &raw.source);
         raw.clone()

@@ -1236,12 +1236,12 @@ fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), 
         Section::Runtimes => {
             for r in &catalog.runtimes {
                 println!(
-                    "{:<7} bandwidth {:.2}  compute {:.2}  attention {:.2}  overhead {:.1} ms/token  ({})",
+                    "{:<7} bandwidth {:.2}  compute {:.2}  attention {:.2}  overhead {:.0} µs/layer  ({})",
                     r.runtime,
                     r.bandwidth_efficiency.value,
                     r.compute_efficiency.value,
                     r.attention_efficiency.value,
-                    r.per_token_overhead_ms.value,
+                    r.layer_overhead_us.value,
                     r.origin
                 );
             }
@@ -1458,7 +1458,7 @@ pub fn rewrite_runtimes(text: &str, calibration: &Calibration) -> String {
         let values = crate::engine::calibrate::fitted_params(p).map(|(name, v)| {
             let decimals = match name {
                 "attention_efficiency" => 4,
-                "per_token_overhead_ms" => 2,
+                "layer_overhead_us" => 1,
                 "moe_layer_overhead_us" => 2,
                 _ => 3,
             };
@@ -1542,14 +1542,14 @@ impl Calibration {
                 );
             }
             out += &format!(
-                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe routing {:.1} µs/layer, overhead {:.2} ms, kv_read {:.3}\n",
+                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe routing {:.1} µs/layer, overhead {:.1} µs/layer, kv_read {:.3}\n",
                 p.runtime,
                 p.bandwidth_efficiency.value,
                 p.compute_efficiency.value,
                 p.attention_efficiency.value,
                 p.moe_prefill_factor.value,
                 p.moe_layer_overhead_us.value,
-                p.per_token_overhead_ms.value,
+                p.layer_overhead_us.value,
                 p.kv_read_efficiency.value
             );
             for (name, kind) in [

@@ -227,16 +227,16 @@ const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("attention_efficiency", 0.005, 3.0, 0.5),
     ("moe_prefill_factor", 0.05, 1.5, 1.0),
     ("moe_layer_overhead_us", 0.0, 500.0, 0.0),
-    ("per_token_overhead_ms", 0.0, 30.0, 0.0),
+    ("layer_overhead_us", 0.0, 1000.0, 0.0),
     ("kv_read_efficiency", 0.2, 4.0, 1.0),
 ];
 
 /// Times (rather than shares) move in additive steps and are pulled toward the prior per
-/// this many units away: 10 ms per token, 100 µs per MoE layer.
+/// this many units away: 300 µs per layer, 100 µs per MoE layer.
 fn additive_scale(i: usize) -> Option<f64> {
     match i {
         4 => Some(100.0),
-        5 => Some(10.0),
+        5 => Some(300.0),
         _ => None,
     }
 }
@@ -254,7 +254,7 @@ fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
         prior.attention_efficiency,
         prior.moe_prefill_factor,
         prior.moe_layer_overhead_us,
-        prior.per_token_overhead_ms,
+        prior.layer_overhead_us,
         prior.kv_read_efficiency,
     ]
 }
@@ -271,7 +271,7 @@ fn get(p: &RuntimeProfile, i: usize) -> f64 {
         2 => p.attention_efficiency.value,
         3 => p.moe_prefill_factor.value,
         4 => p.moe_layer_overhead_us.value,
-        5 => p.per_token_overhead_ms.value,
+        5 => p.layer_overhead_us.value,
         _ => p.kv_read_efficiency.value,
     }
 }
@@ -283,7 +283,7 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
         2 => &mut p.attention_efficiency,
         3 => &mut p.moe_prefill_factor,
         4 => &mut p.moe_layer_overhead_us,
-        5 => &mut p.per_token_overhead_ms,
+        5 => &mut p.layer_overhead_us,
         _ => &mut p.kv_read_efficiency,
     };
     slot.value = v;
@@ -361,7 +361,7 @@ fn row_weights(rows: &[&Benchmark]) -> Vec<f64> {
 /// Fits a runtime's profile to `rows` (all of that runtime). The search starts from the
 /// profile's prior (its typical values) and is pulled toward it, so that a parameter few
 /// rows inform stays near what is typical instead of wandering along a flat valley (decode
-/// rows of one model size cannot tell bandwidth from per-token overhead), and a parameter
+/// rows of one model size cannot tell bandwidth from per-layer overhead), and a parameter
 /// no row informs stays at its typical value. Nothing from an earlier fit carries over.
 pub fn fit(catalog: &Catalog, rows: &[&Benchmark], template: &RuntimeProfile) -> RuntimeProfile {
     let mut start = template.clone();

@@ -30,7 +30,7 @@ impl Limit {
             Limit::Compute => "compute",
             Limit::Attention => "attention",
             Limit::Offload => "system-RAM offload",
-            Limit::Overhead => "per-token overhead",
+            Limit::Overhead => "per-layer overhead",
         }
     }
 }
@@ -51,16 +51,20 @@ impl Hardware<'_> {
             .max(1.0)
     }
 
-    /// Fixed seconds per decoded token: launches and sampling, the per-layer routing of a
-    /// mixture of experts (router, top-k, gather and scatter kernels that a dense layer does
-    /// not run), and the link between devices.
+    /// Fixed seconds per decoded token: each layer's kernel launches and the minimum time
+    /// each kernel takes however little it reads, the per-layer routing of a mixture of
+    /// experts (router, top-k, gather and scatter kernels that a dense layer does not run),
+    /// and the link between devices. Both layer terms grow with the model's depth: a
+    /// 48-layer model pays half again what a 32-layer one does.
     fn overhead_secs_per_token(&self, model: &LoadedModel<'_>) -> f64 {
+        let layers = f64::from(model.model.layers);
         let routing = if model.model.moe.is_some() {
-            self.profile.moe_layer_overhead_us.value * 1e-6 * f64::from(model.model.layers)
+            self.profile.moe_layer_overhead_us.value
         } else {
             0.0
         };
-        self.profile.per_token_overhead_ms.value * 1e-3 + routing + self.link_secs_per_token(model)
+        (self.profile.layer_overhead_us.value + routing) * 1e-6 * layers
+            + self.link_secs_per_token(model)
     }
 
     /// Effective dense throughput for the weight matmuls of `model`, FLOP/s: the peak of the

@@ -251,7 +251,8 @@ pub struct RuntimeProfile {
     pub moe_layer_overhead_us: Sourced,
     /// Tokens per expert at which a MoE prefill matmul reaches half its efficiency.
     pub moe_half_batch_tokens: Option<Sourced>,
-    pub per_token_overhead_ms: Sourced,
+    /// Fixed time each layer adds to a decoded token, microseconds.
+    pub layer_overhead_us: Sourced,
     pub overhead_gb: Sourced,
     pub kv_read_efficiency: Sourced,
     pub decode_error_band: ErrorBand,

@@ -191,9 +191,9 @@ pub fn details_ui(
                 );
                 sourced_row(
                     ui,
-                    &format!("{name} per-token overhead"),
-                    &profile.per_token_overhead_ms,
-                    "ms",
+                    &format!("{name} per-layer overhead"),
+                    &profile.layer_overhead_us,
+                    "µs",
                 );
                 sourced_row(
                     ui,
