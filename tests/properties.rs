@@ -153,9 +153,6 @@ proptest! {
     }
 }
 
-/// A MoE token reads every always-on tensor and its experts' share of the rest. gpt-oss
-/// ships its experts in MXFP4 (4.25 bits) and the rest at 8 bits or more, so splitting the
-/// file's bytes in proportion to parameters would undercount what a token reads.
 /// A decoded token looks up one row of its input embedding table and never streams the
 /// rest, unless the table is also the output head (tied), which it multiplies by whole.
 #[test]
@@ -185,6 +182,9 @@ fn a_dense_token_streams_all_but_its_input_embedding_table() {
     assert!((loaded.weight_flops_per_token() - 2.0 * tied.params_active_b * 1e9).abs() < 1.0);
 }
 
+/// A MoE token reads every always-on tensor and its experts' share of the rest. gpt-oss
+/// ships its experts in MXFP4 (4.25 bits) and the rest at 8 bits or more, so splitting the
+/// file's bytes in proportion to parameters would undercount what a token reads.
 #[test]
 fn a_moe_token_reads_all_dense_tensors_and_its_experts_share() {
     let c = catalog();
@@ -229,5 +229,41 @@ fn a_moe_token_reads_all_dense_tensors_and_its_experts_share() {
                 quant.id
             );
         }
+    }
+}
+
+/// A decoded token pays a fixed time in every layer (launches, and kernels that take a
+/// minimum time however little they read), so the fixed cost grows with depth: the same
+/// weights in 48 layers pay half again what they pay in 32, on every runtime.
+#[test]
+fn a_token_pays_the_fixed_time_of_every_layer() {
+    use headroom::engine::speed::decode_step;
+    let c = catalog();
+    let machine = c.machine("mac-studio-m2-ultra-76c").expect("in the catalogue");
+    let base = c.model("llama-2-7b").expect("in the catalogue");
+    let mut deeper = base.clone();
+    deeper.layers = base.layers * 3 / 2;
+    for runtime in [Runtime::Metal, Runtime::Cuda, Runtime::Rocm, Runtime::Vulkan] {
+        let profile = c.runtime(runtime).expect("a profile");
+        let hw = Hardware {
+            machine,
+            profile,
+            cpu_profile: c.runtime(Runtime::Cpu),
+        };
+        let overhead = |model| {
+            let loaded = LoadedModel {
+                model,
+                quant: c.quant("Q4_0").expect("in the catalogue"),
+                kv: c.kv_type("f16").expect("in the catalogue"),
+            };
+            let gb = machine.largest_memory_option().expect("memory").per_device_gb;
+            let mem = plan(machine, gb, profile, &[(loaded, 512)]);
+            decode_step(&hw, &loaded, &mem, 0.0).overhead_secs
+        };
+        let (shallow, deep) = (overhead(base), overhead(&deeper));
+        assert!(shallow > 0.0, "{runtime}");
+        assert!((deep / shallow - 1.5).abs() < 1e-9, "{runtime}: {deep} vs {shallow}");
+        let per_layer = profile.layer_overhead_us.value * 1e-6;
+        assert!((shallow - per_layer * f64::from(base.layers)).abs() < 1e-12);
     }
 }
