@@ -281,7 +281,7 @@ fn validate_names_why_a_row_is_superseded() {
     let marked = |reason: &str| out.lines().filter(|l| l.ends_with(reason)).count();
     assert_eq!(marked("superseded: newer run"), 43, "{out}");
     assert_eq!(marked("superseded: retired build flag"), 18, "{out}");
-    assert_eq!(marked("superseded: replaced kernel"), 10, "{out}");
+    assert_eq!(marked("superseded: replaced kernel"), 13, "{out}");
     assert!(
         out.lines().any(|l| l
             .trim_start()

@@ -239,11 +239,18 @@ fn a_moe_token_reads_all_dense_tensors_and_its_experts_share() {
 fn a_token_pays_the_fixed_time_of_every_layer() {
     use headroom::engine::speed::decode_step;
     let c = catalog();
-    let machine = c.machine("mac-studio-m2-ultra-76c").expect("in the catalogue");
+    let machine = c
+        .machine("mac-studio-m2-ultra-76c")
+        .expect("in the catalogue");
     let base = c.model("llama-2-7b").expect("in the catalogue");
     let mut deeper = base.clone();
     deeper.layers = base.layers * 3 / 2;
-    for runtime in [Runtime::Metal, Runtime::Cuda, Runtime::Rocm, Runtime::Vulkan] {
+    for runtime in [
+        Runtime::Metal,
+        Runtime::Cuda,
+        Runtime::Rocm,
+        Runtime::Vulkan,
+    ] {
         let profile = c.runtime(runtime).expect("a profile");
         let hw = Hardware {
             machine,
@@ -256,13 +263,19 @@ fn a_token_pays_the_fixed_time_of_every_layer() {
                 quant: c.quant("Q4_0").expect("in the catalogue"),
                 kv: c.kv_type("f16").expect("in the catalogue"),
             };
-            let gb = machine.largest_memory_option().expect("memory").per_device_gb;
+            let gb = machine
+                .largest_memory_option()
+                .expect("memory")
+                .per_device_gb;
             let mem = plan(machine, gb, profile, &[(loaded, 512)]);
             decode_step(&hw, &loaded, &mem, 0.0).overhead_secs
         };
         let (shallow, deep) = (overhead(base), overhead(&deeper));
         assert!(shallow > 0.0, "{runtime}");
-        assert!((deep / shallow - 1.5).abs() < 1e-9, "{runtime}: {deep} vs {shallow}");
+        assert!(
+            (deep / shallow - 1.5).abs() < 1e-9,
+            "{runtime}: {deep} vs {shallow}"
+        );
         let per_layer = profile.layer_overhead_us.value * 1e-6;
         assert!((shallow - per_layer * f64::from(base.layers)).abs() < 1e-12);
     }
