@@ -219,8 +219,8 @@ fn row_prediction(
 }
 
 /// The parameters the fit may move, with their physical bounds, and the start used when a
-/// runtime's profile gives no prior (half of peak, no MoE penalty, no per-token cost, KV
-/// read like weights).
+/// runtime's profile gives no prior (half of peak, no MoE penalty, no fixed time per layer,
+/// KV read like weights).
 const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("bandwidth_efficiency", 0.2, 1.0, 0.5),
     ("compute_efficiency", 0.02, 3.0, 0.5),

@@ -18,7 +18,8 @@ pub enum Limit {
     Attention,
     /// Layers that live in system RAM.
     Offload,
-    /// Fixed per-token cost (kernel launches, sampling, the link between devices).
+    /// Fixed time per token: each layer's kernel launches and minimum kernel times, MoE
+    /// routing, the link between devices.
     Overhead,
 }
 
