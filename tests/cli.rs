@@ -308,3 +308,31 @@ fn validate_names_why_a_row_is_superseded() {
             && l.contains(" rocm ")
             && !l.contains("superseded")));
 }
+
+/// `validate --json` gives every row its reason for being set aside (or `null`), in the
+/// same counts as the listing, and the summaries of both fits.
+#[test]
+fn validate_json_gives_each_row_its_reason() {
+    let (code, out, stderr) = headroom(&["validate", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    let rows = json["in_sample"].as_array().expect("in_sample rows");
+    let count = |reason: Option<&str>| {
+        rows.iter()
+            .filter(|r| r["superseded"].as_str() == reason)
+            .count()
+    };
+    assert_eq!(count(Some("newer-run")), 43);
+    assert_eq!(count(Some("retired-build-flag")), 18);
+    assert_eq!(count(Some("replaced-kernel")), 13);
+    assert_eq!(count(None) + 43 + 18 + 13, rows.len());
+    let summary = json["leave_one_machine_out_summary"]
+        .as_array()
+        .expect("held-out summary");
+    let decode = summary
+        .iter()
+        .find(|s| s["group"] == "decode")
+        .expect("a decode group");
+    assert!(decode["rows"].as_u64().is_some_and(|n| n > 100), "{decode}");
+    assert!(decode["median_abs_pct_error"].as_f64().is_some());
+}
