@@ -651,3 +651,60 @@ fn an_unknown_nvidia_card_is_ranked_on_cuda_at_its_detected_bandwidth() {
     assert!(h.query_all_by_label_contains("504 GB/s").count() >= 1);
     h.get_by_label("detected");
 }
+
+/// A click on a point of the price/performance chart selects that option, as a click on its
+/// card does; a click on empty plot leaves the selection alone.
+#[test]
+fn clicking_a_point_on_the_price_chart_selects_its_option() {
+    use headroom::ui::charts_panel::PRICE_PLOT_ID;
+    let mut h = on_m2_ultra();
+    // The fastest option that is not yours: top right, clear of the other points.
+    let (entry, x, y) = h
+        .state_mut()
+        .chart_series()
+        .expect("a ranking")
+        .price
+        .iter()
+        .filter(|p| !p.is_current)
+        .max_by(|a, b| a.decode_tokens_per_s.total_cmp(&b.decode_tokens_per_s))
+        .map(|p| (p.entry, p.price_usd, p.decode_tokens_per_s))
+        .expect("a point besides yours");
+    let (id, gb) = {
+        let e = &h.state_mut().ranking().expect("a ranking").entries[entry];
+        (e.machine_id.clone(), e.per_device_gb)
+    };
+    let before = h.state().state().selected.clone();
+    assert_ne!(
+        before.as_ref().map(|s| s.machine_id.as_str()),
+        Some(id.as_str()),
+        "{id} is selected already"
+    );
+    let transform = egui_plot::PlotMemory::load(&h.ctx, egui::Id::unique(PRICE_PLOT_ID))
+        .expect("the price chart is drawn")
+        .transform();
+    let click = |h: &mut Harness<'static, HeadroomApp>, pos: egui::Pos2| {
+        h.hover_at(pos);
+        h.run();
+        h.drag_at(pos);
+        h.run();
+        h.drop_at(pos);
+        h.run();
+    };
+
+    // Empty plot, halfway between the axes' origin and the point: nothing changes.
+    let empty = transform.position_from_point(&egui_plot::PlotPoint::new(x * 0.5, y * 0.02));
+    click(&mut h, empty);
+    assert_eq!(h.state().state().selected, before);
+
+    let point = transform.position_from_point(&egui_plot::PlotPoint::new(x, y));
+    click(&mut h, point);
+    let selected = h.state().state().selected.clone().expect("a selection");
+    assert_eq!(
+        (selected.machine_id.as_str(), selected.per_device_gb),
+        (id.as_str(), gb)
+    );
+    assert_eq!(
+        h.state().selected_entry().map(|e| e.machine_id.as_str()),
+        Some(id.as_str())
+    );
+}

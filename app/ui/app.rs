@@ -126,6 +126,12 @@ impl HeadroomApp {
         self.cache.ranking.as_ref()
     }
 
+    /// The charts' series for the current ranking, computing them if the inputs changed.
+    pub fn chart_series(&mut self) -> Option<&crate::engine::series::ChartSeries> {
+        self.refresh();
+        self.cache.ranking.as_ref().map(|_| &self.cache.series)
+    }
+
     /// Diagnoses only the Ollama store at `dir`, without asking a running Ollama (a test seam).
     pub fn with_ollama_store(mut self, dir: PathBuf) -> Self {
         self.diagnose_store = Some(dir);

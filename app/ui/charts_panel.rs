@@ -68,6 +68,9 @@ fn diagnose_ui(ui: &mut Ui, job: &super::jobs::DiagnoseJob) -> Command {
     command
 }
 
+/// The price/performance plot's global id: its `egui_plot::PlotMemory` is stored under it.
+pub const PRICE_PLOT_ID: &str = "price-performance";
+
 /// Height of the tab row above the charts.
 const TAB_ROW_HEIGHT: f32 = 30.0;
 
@@ -131,6 +134,9 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
     let series = view.series;
     let (min, max) = view.budget_usd;
     let response = Plot::new("price-performance")
+        // One price chart in the window: a global id keeps its memory (the transform from
+        // plot values to the screen) where a test can find it.
+        .id(egui::Id::unique(PRICE_PLOT_ID))
         .x_axis_label("price (USD)")
         .y_axis_label("mix decode (tok/s)")
         .include_x(0.0)
