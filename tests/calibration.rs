@@ -484,6 +484,18 @@ fn a_row_measured_before_its_kernel_was_replaced_is_superseded() {
         replaced_kernel(&catalog, &catalog.benchmarks[index]).map(|k| k.before.as_str()),
         Some("2026-05")
     );
+    // It is not shown as its case's measurement; dated after the change, it would be.
+    let case = |c: &headroom::engine::types::Catalog| {
+        headroom::engine::calibrate::measured(
+            c,
+            headroom::engine::calibrate::Case::of(&c.benchmarks[index]),
+        )
+        .map(|b| b.tokens_per_s)
+    };
+    assert_eq!(case(&catalog), None);
+    let mut later = catalog.clone();
+    later.benchmarks[index].date = Some("2026-06-01".into());
+    assert_eq!(case(&later), Some(catalog.benchmarks[index].tokens_per_s));
     // Each variation of the row that misses one condition is current.
     let judged = |change: &dyn Fn(&mut headroom::engine::types::Benchmark)| {
         let mut c = catalog.clone();

@@ -685,13 +685,15 @@ impl<'a> Case<'a> {
 }
 
 /// The measurement for exactly this case, when the catalogue has one; of several, the
-/// newest (see [`older_runs`]). A row built with a retired option measured a kernel no
-/// current build runs, so it is not this case's measurement.
+/// newest (see [`older_runs`]). A row built with a retired option, or measured before the
+/// kernel of its case was replaced, measured a kernel no current build runs, so it is not
+/// this case's measurement.
 pub fn measured<'c>(catalog: &'c Catalog, case: Case<'_>) -> Option<&'c Benchmark> {
-    let mut found = catalog
-        .benchmarks
-        .iter()
-        .filter(|b| case.matches(b) && retired_flag(catalog, b).is_none());
+    let mut found = catalog.benchmarks.iter().filter(|b| {
+        case.matches(b)
+            && retired_flag(catalog, b).is_none()
+            && replaced_kernel(catalog, b).is_none()
+    });
     let first = found.next()?;
     Some(found.fold(first, |newest, b| if older(newest, b) { b } else { newest }))
 }
