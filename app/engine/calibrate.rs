@@ -150,28 +150,31 @@ pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c 
     })
 }
 
+/// Why `row` measured a kernel no current build runs for its case, if it did: its build
+/// used an option llama.cpp has since removed ([`retired_flag`]), or it was measured before
+/// llama.cpp replaced the kernel of its case ([`replaced_kernel`]).
+fn gone_kernel(catalog: &Catalog, row: &Benchmark) -> Option<Superseded> {
+    if retired_flag(catalog, row).is_some() {
+        Some(Superseded::RetiredBuildFlag)
+    } else if replaced_kernel(catalog, row).is_some() {
+        Some(Superseded::ReplacedKernel)
+    } else {
+        None
+    }
+}
+
 /// For each row, why it no longer describes llama.cpp as it is now, if it does not.
 ///
-/// headroom predicts the runtime as it is now. A row is superseded when the catalogue holds
-/// a newer run of the same case ([`older_runs`]), when its build used an option whose
-/// code llama.cpp has since removed ([`retired_flag`]), or when it was measured before
-/// llama.cpp replaced the kernel that runs its case ([`replaced_kernel`]): no current
-/// build runs the kernel it measured. It stays in the catalogue, as published, and `headroom validate` lists it
-/// with its error, but it is not fitted and not counted.
+/// headroom predicts the runtime as it is now. A row is superseded when it measured a
+/// kernel no current build runs for its case ([`gone_kernel`]), or when the catalogue holds
+/// a newer run of the same case ([`older_runs`]). It stays in the catalogue, as published,
+/// and `headroom validate` lists it with its error, but it is not fitted and not counted.
 pub fn superseded(catalog: &Catalog) -> Vec<Option<Superseded>> {
     let rows = &catalog.benchmarks;
     older_runs(rows)
         .into_iter()
         .zip(rows)
-        .map(|(older, row)| {
-            if retired_flag(catalog, row).is_some() {
-                Some(Superseded::RetiredBuildFlag)
-            } else if replaced_kernel(catalog, row).is_some() {
-                Some(Superseded::ReplacedKernel)
-            } else {
-                older.then_some(Superseded::NewerRun)
-            }
-        })
+        .map(|(older, row)| gone_kernel(catalog, row).or(older.then_some(Superseded::NewerRun)))
         .collect()
 }
 
@@ -689,11 +692,10 @@ impl<'a> Case<'a> {
 /// kernel of its case was replaced, measured a kernel no current build runs, so it is not
 /// this case's measurement.
 pub fn measured<'c>(catalog: &'c Catalog, case: Case<'_>) -> Option<&'c Benchmark> {
-    let mut found = catalog.benchmarks.iter().filter(|b| {
-        case.matches(b)
-            && retired_flag(catalog, b).is_none()
-            && replaced_kernel(catalog, b).is_none()
-    });
+    let mut found = catalog
+        .benchmarks
+        .iter()
+        .filter(|b| case.matches(b) && gone_kernel(catalog, b).is_none());
     let first = found.next()?;
     Some(found.fold(first, |newest, b| if older(newest, b) { b } else { newest }))
 }
