@@ -7,5 +7,7 @@ pub mod detect;
 pub mod diagnose;
 pub mod engine;
 pub mod local;
+pub mod present;
 pub mod report;
+pub mod scenario;
 pub mod ui;

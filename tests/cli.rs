@@ -125,7 +125,12 @@ fn report_writes_markdown_and_nothing_on_error() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     let md = std::fs::read_to_string(&out).expect("written");
-    assert!(md.contains("**Buy nothing.**"), "{md}");
+    assert!(
+        md.contains(
+            "**Buy nothing, change settings: raise the client timeout for multi-file edits"
+        ),
+        "{md}"
+    );
     assert!(md.contains("| weights | KV cache |"));
     let bad = dir.path().join("bad.md");
     let (code, _, _) = headroom(&[
@@ -335,4 +340,85 @@ fn validate_json_gives_each_row_its_reason() {
         .expect("a decode group");
     assert!(decode["rows"].as_u64().is_some_and(|n| n > 100), "{decode}");
     assert!(decode["median_abs_pct_error"].as_f64().is_some());
+}
+
+/// The founding story's `rank` arguments with the cloud off.
+const FOUNDING_NO_CLOUD: &[&str] = &[
+    "--workload",
+    "agentic-coding",
+    "--have",
+    "mac-studio-m2-ultra-60c@64",
+    "--no-cloud",
+    "--objective",
+    "cheapest",
+    "--budget-max",
+    "10000",
+];
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+#[test]
+fn rank_opens_with_the_verdict_a_timeout_to_raise_or_a_machine_when_the_wait_is_limited() {
+    let mut args = vec!["rank"];
+    args.extend_from_slice(FOUNDING_NO_CLOUD);
+    let (code, stdout, stderr) = headroom(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let line = first_line(&stdout);
+    assert!(line.starts_with("Buy nothing, change settings: raise the client timeout for multi-file edits from 300 s to at least "), "{line}");
+    let secs: u64 = line
+        .split("to at least ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.replace(',', "").parse().ok())
+        .unwrap_or_else(|| panic!("no timeout value in {line}"));
+    assert!(secs > 300, "{line}");
+
+    args.extend_from_slice(&["--max-wait", "300"]);
+    let (code, stdout, stderr) = headroom(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let line = first_line(&stdout);
+    assert!(line.starts_with("Buy the "), "{line}");
+    assert!(line.contains(" for $"), "{line}");
+
+    // The same verdict opens the decision summary.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("decision.md");
+    let mut report = vec!["report"];
+    report.extend_from_slice(FOUNDING_NO_CLOUD);
+    report.extend_from_slice(&["--out", out.to_str().expect("utf8")]);
+    let (code, _, stderr) = headroom(&report);
+    assert_eq!(code, 0, "{stderr}");
+    let md = std::fs::read_to_string(&out).expect("written");
+    let first_paragraph = md
+        .split("\n\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no paragraph in {md}"));
+    let (_, stdout, _) = headroom(&{
+        let mut a = vec!["rank"];
+        a.extend_from_slice(FOUNDING_NO_CLOUD);
+        a
+    });
+    assert_eq!(first_paragraph, format!("**{}**", first_line(&stdout)));
+}
+
+#[test]
+fn rank_json_carries_the_verdict_object_and_bad_limits_are_refused() {
+    let mut args = vec!["rank", "--json"];
+    args.extend_from_slice(FOUNDING_NO_CLOUD);
+    let (code, stdout, stderr) = headroom(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(json["verdict"]["kind"], "change-settings");
+    assert_eq!(json["verdict"]["settings"][0]["kind"], "client-timeout");
+    for bad in [["--max-wait", "0"], ["--seen-decode=-1", ""]] {
+        let mut a = vec!["rank"];
+        a.extend_from_slice(FOUNDING_NO_CLOUD);
+        a.extend(bad.iter().filter(|s| !s.is_empty()));
+        let (code, _, stderr) = headroom(&a);
+        assert_eq!(code, 2, "{bad:?}");
+        let flag = bad[0].split('=').next().unwrap_or_default();
+        assert!(stderr.contains(flag), "{stderr}");
+    }
 }

@@ -79,6 +79,7 @@ fn story_user() -> UserLimits {
         timeout_secs: Some(TIMEOUT_SECS),
         largest_prompt_tokens: Some(PROMPT_TOKENS),
         budget_max_usd: 10_000.0,
+        max_wait_secs: None,
     }
 }
 
@@ -711,7 +712,7 @@ fn cli_diagnose_json_and_bad_input() {
             &store_arg,
             "--timeout-secs=-5",
         ],
-        "--timeout-secs -5 must be a positive number",
+        "--timeout-secs: the timeout -5 must be a positive number",
     );
 }
 
@@ -738,6 +739,7 @@ fn diagnose_on_mini(kv: OllamaKvSettings) -> ModelDiagnosis {
             timeout_secs: None,
             largest_prompt_tokens: None,
             budget_max_usd: 10_000.0,
+            max_wait_secs: None,
         },
         ollama_default_context_tokens: None,
         ollama_kv: kv,

@@ -295,6 +295,17 @@ pub struct RawTask {
     #[serde(default)]
     pub context_tokens: Option<u64>,
     pub requests_per_day: f64,
+    /// The longest wait the user accepts for one request, in seconds (a requirement; the
+    /// timeout is a setting). Absent: no limit beyond the decode target.
+    #[serde(default)]
+    pub max_wait_secs: Option<f64>,
+    /// The client streams its answer (its timeout then covers the first token only).
+    #[serde(default = "default_streaming")]
+    pub streaming: bool,
+}
+
+fn default_streaming() -> bool {
+    true
 }
 
 fn default_kv_type() -> String {

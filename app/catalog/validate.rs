@@ -1247,6 +1247,9 @@ impl<'a> Check<'a> {
                 );
             }
             self.number("timeout_secs", task.timeout_secs, 0.001, 1e9);
+            if let Some(wait) = task.max_wait_secs {
+                self.number("max_wait_secs", wait, 0.001, 1e9);
+            }
             self.number("requests_per_day", task.requests_per_day, 0.0, 1e9);
             let known = catalog.model(&task.model).is_some();
             self.reference(
@@ -1305,6 +1308,8 @@ impl<'a> Check<'a> {
                     kv_type: t.kv_type.clone(),
                     context_tokens: t.context_tokens,
                     requests_per_day: t.requests_per_day,
+                    max_wait_secs: t.max_wait_secs,
+                    streaming: t.streaming,
                 })
                 .collect(),
             sources: raw.sources.clone(),

@@ -138,6 +138,10 @@ pub struct DiagnoseArgs {
     /// The most you would spend on a new machine, for the hardware finding.
     #[arg(long, value_name = "USD", default_value_t = 50_000.0)]
     pub budget_max: f64,
+    /// The longest you accept to wait for the first token, in seconds (a requirement): the
+    /// hardware finding looks for a machine within it instead of within the timeout.
+    #[arg(long, value_name = "SECS")]
+    pub max_wait: Option<f64>,
 }
 
 /// Catalogue sections.
@@ -189,8 +193,22 @@ pub struct EstimateArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RankArgs {
     /// Workload id from the catalogue, or a RON file with a `workloads` list (the first is used).
-    #[arg(long)]
-    pub workload: String,
+    #[arg(long, required_unless_present = "scenario")]
+    pub workload: Option<String>,
+    /// A scenario saved by the window (every input of a decision); it replaces the workload
+    /// and the ranking flags, except --top and --json.
+    #[arg(long, value_name = "FILE", conflicts_with = "workload")]
+    pub scenario: Option<PathBuf>,
+    /// The longest you accept to wait for any request, in seconds (to the first token when
+    /// the client streams): a requirement. The client timeout is a setting headroom raises.
+    #[arg(long, value_name = "SECS")]
+    pub max_wait: Option<f64>,
+    /// The decode speed you see on the machine you have (tokens/s): checked against physics.
+    #[arg(long, value_name = "TOK_S")]
+    pub seen_decode: Option<f64>,
+    /// The prompt reading (prefill) speed you see on the machine you have (tokens/s).
+    #[arg(long, value_name = "TOK_S")]
+    pub seen_prefill: Option<f64>,
     /// The machine you have, as ID@GB (memory per device), e.g. mac-studio-m2-ultra-60c@64,
     /// or `this` to detect it (a machine the catalogue lacks is ranked as "this machine").
     #[arg(long, value_name = "ID@GB|this")]
@@ -345,26 +363,37 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             out,
             diagnose,
         } => {
-            let (catalog, workload, options) = rank_inputs(cli, args)?;
-            let ranking = rank(&catalog, &workload, &options);
+            let (catalog, workload, mut options) = rank_inputs(cli, args)?;
             let diagnosis = if *diagnose {
                 let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
-                let diagnose_args = DiagnoseArgs {
-                    json: false,
-                    have: args.have.clone(),
+                let request = crate::diagnose::request::DiagnoseRequest {
+                    machine: match &options.have {
+                        Some(owned) => crate::diagnose::request::MachineChoice::Given {
+                            owned: owned.clone(),
+                            how: "given with --have".to_owned(),
+                        },
+                        None => crate::diagnose::request::MachineChoice::Detect,
+                    },
                     model_files: Vec::new(),
                     ollama_dir: None,
-                    client_limit: None,
-                    timeout_secs: largest.map(|t| t.timeout_secs),
-                    prompt_tokens: largest.map(|t| t.prompt_tokens),
-                    no_api: false,
-                    ollama_url: crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned(),
-                    budget_max: args.budget_max,
+                    ollama_url: Some(crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned()),
+                    user: crate::diagnose::UserLimits {
+                        client_limit_tokens: None,
+                        timeout_secs: largest.map(|t| t.timeout_secs),
+                        largest_prompt_tokens: largest.map(|t| t.prompt_tokens),
+                        budget_max_usd: options.budget_max_usd,
+                        max_wait_secs: options.mix.max_wait_secs,
+                    },
                 };
-                Some(run_diagnose(&catalog, &diagnose_args)?)
+                let d = crate::diagnose::request::run(&catalog, &request)
+                    .map_err(|e| CliError::Usage(format!("--diagnose: {e}")))?;
+                // What Diagnose found weighs in the verdict the summary opens with.
+                options.decision.found_settings = d.found_settings();
+                Some(d)
             } else {
                 None
             };
+            let ranking = rank(&catalog, &workload, &options);
             let md = crate::report::markdown_with_diagnosis(
                 &catalog,
                 &workload,
@@ -391,114 +420,51 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
     }
 }
 
-/// The machine to diagnose on: `--have`, else the detected one; an unknown machine is a usage
-/// error that asks for `--have`.
-fn diagnose_machine(catalog: &Catalog, have: Option<&str>) -> Result<(Owned, String), CliError> {
-    if let Some(text) = have.filter(|t| *t != "this") {
-        return Ok((parse_have(catalog, text)?, "given with --have".to_owned()));
-    }
-    let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
-    let refs = crate::detect::machine_refs(catalog);
-    match crate::detect::match_machine(&detection, &refs) {
-        crate::detect::MachineMatch::Exact { id, memory_gb, why } => Ok((
-            Owned { machine: id, per_device_gb: memory_gb },
-            format!("detected: {why}"),
-        )),
-        crate::detect::MachineMatch::Family { id, memory_gb, why, differences } => Ok((
-            Owned { machine: id, per_device_gb: memory_gb },
-            format!("detected, nearest catalogue machine: {why}; differs in: {}", differences.join(", ")),
-        )),
-        crate::detect::MachineMatch::Unknown { guessed } => Err(CliError::Usage(format!(
-            "this machine ({}) is not in the catalogue, so it cannot be diagnosed from detection alone: pass --have ID@GB with the closest machine (see `headroom catalog machines`)",
-            guessed.name
-        ))),
-    }
-}
-
-/// Validates `diagnose` arguments, reads the local setup and diagnoses it.
+/// Resolves `diagnose` arguments into a library request and runs it.
 pub fn run_diagnose(
     catalog: &Catalog,
     args: &DiagnoseArgs,
 ) -> Result<crate::diagnose::Diagnosis, CliError> {
-    use crate::diagnose::{diagnose, gather, DiagnoseInput, MachineSetup, UserLimits};
-    use crate::local::scan::ScanRoots;
-    if let Some(t) = args.timeout_secs {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(CliError::Usage(format!(
-                "--timeout-secs {t} must be a positive number of seconds"
-            )));
-        }
-    }
-    for (flag, value) in [
-        ("--client-limit", args.client_limit),
-        ("--prompt-tokens", args.prompt_tokens),
-    ] {
-        if value == Some(0) {
-            return Err(CliError::Usage(format!(
-                "{flag} 0 must be at least 1 token"
-            )));
-        }
-    }
-    if !(args.budget_max.is_finite() && args.budget_max >= 0.0) {
-        return Err(CliError::Usage(format!(
-            "--budget-max {} must be a non-negative number",
-            args.budget_max
-        )));
-    }
-    for path in &args.model_files {
-        if !path.is_file() {
-            return Err(CliError::Usage(format!(
-                "--model-file: no such file: {}",
-                path.display()
-            )));
-        }
-    }
-    if let Some(dir) = &args.ollama_dir {
-        if !dir.join("manifests").is_dir() {
-            return Err(CliError::Usage(format!(
-                "--ollama-dir: no Ollama model store (no manifests/ folder) in {}",
-                dir.display()
-            )));
-        }
-    }
-    let (owned, how) = diagnose_machine(catalog, args.have.as_deref())?;
-    let Some(machine) = catalog.machine(&owned.machine) else {
-        return Err(CliError::Usage(format!(
-            "unknown machine \"{}\"",
-            owned.machine
-        )));
-    };
-    let roots = if args.ollama_dir.is_some() || !args.model_files.is_empty() {
-        ScanRoots {
-            ollama_models: args.ollama_dir.clone(),
-            files: args.model_files.clone(),
-            ..ScanRoots::default()
-        }
-    } else {
-        ScanRoots::from_env()
-    };
-    let client = (!args.no_api).then(|| crate::local::ollama::OllamaClient::new(&args.ollama_url));
-    let found = gather::gather(&roots, client.as_ref());
-    let input = DiagnoseInput {
-        models: &found.models,
-        loaded_context_tokens: found.loaded_context_tokens.clone(),
-        setup: MachineSetup {
-            machine,
-            per_device_gb: owned.per_device_gb,
-            runtime: machine.default_runtime,
+    use crate::diagnose::request::{run, DiagnoseRequest, MachineChoice};
+    let machine = match args.have.as_deref().filter(|t| *t != "this") {
+        Some(text) => MachineChoice::Given {
+            owned: parse_have(catalog, text)?,
+            how: "given with --have".to_owned(),
         },
-        machine_how: how,
-        user: UserLimits {
+        None => MachineChoice::Detect,
+    };
+    let request = DiagnoseRequest {
+        machine,
+        model_files: args.model_files.clone(),
+        ollama_dir: args.ollama_dir.clone(),
+        ollama_url: (!args.no_api).then(|| args.ollama_url.clone()),
+        user: crate::diagnose::UserLimits {
             client_limit_tokens: args.client_limit,
             timeout_secs: args.timeout_secs,
             largest_prompt_tokens: args.prompt_tokens,
             budget_max_usd: args.budget_max,
+            max_wait_secs: args.max_wait,
         },
-        ollama_default_context_tokens: crate::local::ollama::env_context_length_tokens(),
-        ollama_kv: crate::local::ollama::OllamaKvSettings::from_env(),
-        notes: found.notes.clone(),
     };
-    Ok(diagnose(catalog, &input))
+    run(catalog, &request).map_err(|e| {
+        use crate::diagnose::request::DiagnoseError as E;
+        let flag = match &e {
+            E::BadTimeout(_) => "--timeout-secs",
+            E::BadMaxWait(_) => "--max-wait",
+            E::ZeroTokens("client context limit") => "--client-limit",
+            E::ZeroTokens(_) => "--prompt-tokens",
+            E::BadBudget(_) => "--budget-max",
+            E::NoSuchModelFile(_) => "--model-file",
+            E::NoOllamaStore(_) => "--ollama-dir",
+            E::UnknownMachine(_) | E::UndetectedMachine(_) => "--have",
+        };
+        let hint = if matches!(e, E::UndetectedMachine(_)) {
+            " (pass --have ID@GB; see `headroom catalog machines`)"
+        } else {
+            ""
+        };
+        CliError::Usage(format!("{flag}: {e}{hint}"))
+    })
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, CliError> {
@@ -603,8 +569,12 @@ pub fn rank_inputs(
     cli: &Cli,
     args: &RankArgs,
 ) -> Result<(Catalog, Workload, RankOptions), CliError> {
-    let path = PathBuf::from(&args.workload);
-    let is_file = args.workload.ends_with(".ron") || path.is_file();
+    if let Some(path) = &args.scenario {
+        return scenario_inputs(cli, path);
+    }
+    let workload_arg = args.workload.clone().unwrap_or_default();
+    let path = PathBuf::from(&workload_arg);
+    let is_file = workload_arg.ends_with(".ron") || path.is_file();
     let extra = if is_file {
         vec![path.clone()]
     } else {
@@ -622,12 +592,12 @@ pub fn rank_inputs(
         };
         catalog.workload(&first.id).cloned()
     } else {
-        catalog.workload(&args.workload).cloned()
+        catalog.workload(&workload_arg).cloned()
     }
     .ok_or_else(|| {
         unknown(
             "workload",
-            &args.workload,
+            &workload_arg,
             catalog.workloads.iter().map(|w| w.id.clone()),
         )
     })?;
@@ -679,6 +649,15 @@ pub fn rank_inputs(
             "--electricity and --years must be non-negative numbers".to_owned(),
         ));
     }
+    let positive = |flag: &str, x: Option<f64>| match x {
+        Some(v) if !(v.is_finite() && v > 0.0) => Err(CliError::Usage(format!(
+            "{flag} {v} must be a positive number"
+        ))),
+        _ => Ok(()),
+    };
+    positive("--max-wait", args.max_wait)?;
+    positive("--seen-decode", args.seen_decode)?;
+    positive("--seen-prefill", args.seen_prefill)?;
     let have = match args.have.as_deref() {
         Some("this") => Some(have_this(&mut catalog)),
         Some(text) => Some(parse_have(&catalog, text)?),
@@ -700,10 +679,39 @@ pub fn rank_inputs(
         mix: MixOptions {
             allow_cloud: !args.no_cloud,
             electricity_usd_per_kwh: args.electricity,
+            max_wait_secs: args.max_wait,
         },
         have,
+        decision: crate::engine::DecisionInputs {
+            found_settings: Vec::new(),
+            seen: crate::engine::SeenSpeeds {
+                decode_tokens_per_s: args.seen_decode,
+                prefill_tokens_per_s: args.seen_prefill,
+            },
+        },
     };
     Ok((catalog, workload, options))
+}
+
+/// `--scenario FILE`: the workload and every option as the window saved them.
+fn scenario_inputs(
+    cli: &Cli,
+    path: &std::path::Path,
+) -> Result<(Catalog, Workload, RankOptions), CliError> {
+    let catalog = load_catalog(cli, &[])?;
+    let source = catalog::files::read_source(path).map_err(|e| CliError::Catalog(vec![e]))?;
+    let scenario = crate::scenario::Scenario::from_ron(&source.text)
+        .map_err(|e| CliError::Usage(format!("--scenario {}: {e}", path.display())))?;
+    if let Some(have) = &scenario.options.have {
+        if catalog.machine(&have.machine).is_none() {
+            return Err(CliError::Usage(format!(
+                "--scenario {}: the machine you have, \"{}\", is not in the catalogue",
+                path.display(),
+                have.machine
+            )));
+        }
+    }
+    Ok((catalog, scenario.workload, scenario.options))
 }
 
 /// The `estimate` answer; its JSON keys are a stable interface.
@@ -945,7 +953,6 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             args.prompt.max(1),
             args.depth,
             args.r#gen.max(1),
-            f64::INFINITY,
         )
     });
     let calibrated_from_your_runs = match speed.as_mut() {
@@ -958,7 +965,6 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             },
             req,
             args.r#gen.max(1),
-            f64::INFINITY,
         ),
         None => false,
     };
@@ -1074,9 +1080,11 @@ fn measured_case(
 /// The ranking as a text table.
 pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
     let mut s = String::new();
-    if ranking.buy_nothing {
-        s += "Buy nothing: the machine you have meets the targets.\n\n";
+    for line in crate::present::verdict_lines(&ranking.verdict) {
+        s += &line;
+        s.push('\n');
     }
+    s.push('\n');
     s += &format!(
         "{:>3}  {:<48} {:>7} {:>8} {:>6} {:>6} {:>6} {:>9} {:>8}  {}\n",
         "#",
@@ -1117,8 +1125,11 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
         for reason in &e.reasons {
             s += &format!("        {reason}\n");
         }
-        if let Some(fix) = &e.setting_fix {
-            s += &format!("        setting to change: {fix}\n");
+        for setting in &e.settings {
+            s += &format!(
+                "        setting to change: {}\n",
+                crate::present::setting_words(setting)
+            );
         }
     }
     s += &format!(

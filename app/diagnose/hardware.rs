@@ -44,6 +44,14 @@ pub struct HardwareFinding {
     pub sentence: String,
 }
 
+fn holds_everything(entry: &RankEntry) -> bool {
+    entry
+        .mix
+        .peak_memory
+        .as_ref()
+        .is_some_and(crate::engine::mix::on_accelerator)
+}
+
 fn better(entry: &RankEntry) -> BetterMachine {
     BetterMachine {
         machine_id: entry.machine_id.clone(),
@@ -124,6 +132,9 @@ pub fn find(
             kv_type: resolved.kv.id.clone(),
             context_tokens: Some(context.target_tokens.max(prompt)),
             requests_per_day: 1.0,
+            // "Beats the timeout" is the ranking's own rule: the wait the client sees.
+            max_wait_secs: user.max_wait_secs.or(user.timeout_secs),
+            streaming: true,
         }],
         sources: Vec::new(),
     };
@@ -147,10 +158,12 @@ pub fn find(
         .find(|e| e.is_current)
         .is_some_and(|e| e.mix.meets_targets);
     let after_fix = current_ok || prefill.fits_in_memory;
+    // Only a machine that holds the model and its whole context in accelerator memory is
+    // suggested: one that spills layers to system RAM is not a fix.
     let cheapest = ranking
         .entries
         .iter()
-        .find(|e| !e.is_current && e.mix.meets_targets)
+        .find(|e| !e.is_current && e.mix.meets_targets && holds_everything(e))
         .map(better);
     let name = &setup.machine.name;
     let timeout_words = user.timeout_secs.map_or_else(

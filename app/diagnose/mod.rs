@@ -12,6 +12,7 @@ pub mod hardware;
 pub mod identify;
 pub mod kv;
 pub mod render;
+pub mod request;
 pub mod timeout;
 
 #[cfg(test)]
@@ -43,6 +44,10 @@ pub struct UserLimits {
     pub largest_prompt_tokens: Option<u64>,
     /// The most the user would spend on a new machine.
     pub budget_max_usd: f64,
+    /// The longest the user accepts to wait for the first token (a requirement). When set,
+    /// the hardware finding looks for a machine within it; else within the timeout.
+    #[serde(default)]
+    pub max_wait_secs: Option<f64>,
 }
 
 /// The machine the diagnosis runs on.
@@ -186,6 +191,46 @@ pub struct Diagnosis {
     pub notes: Vec<String>,
     /// One sentence: what to do first.
     pub headline: String,
+}
+
+impl Diagnosis {
+    /// The settings this diagnosis found to change, as inputs of the verdict: the ranking
+    /// then weighs them with the cloud and the hardware in one decision.
+    pub fn found_settings(&self) -> Vec<crate::engine::Setting> {
+        use crate::engine::Setting;
+        let mut out = Vec::new();
+        for m in self
+            .models
+            .iter()
+            .filter(|m| m.verdict == Verdict::Settings)
+        {
+            if let (Some(_), Some(context)) = (&m.fix.modelfile, &m.context) {
+                out.push(Setting::ContextWindow {
+                    model: m.name.clone(),
+                    current_tokens: context.effective_limit_tokens,
+                    new_tokens: context.target_tokens,
+                });
+            }
+            if let Some(tokens) = m.fix.client_limit_tokens {
+                out.push(Setting::ClientContextLimit {
+                    at_least_tokens: tokens,
+                });
+            }
+            if let (Some(secs), Some(prefill)) = (m.fix.timeout_secs, &m.prefill) {
+                out.push(Setting::ClientTimeout {
+                    task: format!("{} (your largest prompt)", m.name),
+                    current_secs: self.user.timeout_secs.unwrap_or(0.0),
+                    at_least_secs: secs,
+                    predicted_wait_secs: prefill.predicted_secs.unwrap_or(0.0),
+                });
+            }
+            if let Some(how) = &m.fix.memory_setting {
+                out.push(Setting::GpuMemoryLimit { how: how.clone() });
+            }
+        }
+        out.dedup();
+        out
+    }
 }
 
 /// The KV cache type Ollama and llama.cpp use unless told otherwise.

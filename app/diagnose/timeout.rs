@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::engine::memory::{plan, LoadedModel, MemoryPlan};
-use crate::engine::mix::request;
+use crate::engine::mix::{correct_from_user_runs, request, Setup};
 use crate::engine::rank::thousands;
 use crate::engine::speed::Hardware;
 use crate::engine::types::{Catalog, Runtime, RuntimeProfile};
@@ -13,12 +13,7 @@ use crate::engine::types::{Catalog, Runtime, RuntimeProfile};
 use super::context::ContextFinding;
 use super::{Fix, MachineSetup, UserLimits};
 
-/// The suggested timeout covers the predicted time plus this share, for the variance of real
-/// runs around the engine's prediction.
-pub const TIMEOUT_MARGIN_SHARE: f64 = 0.2;
-
-/// Suggested timeouts are rounded up to a multiple of this many seconds.
-pub const TIMEOUT_ROUNDING_SECS: f64 = 60.0;
+pub use crate::engine::mix::{suggested_timeout_secs, TIMEOUT_MARGIN_SHARE, TIMEOUT_ROUNDING_SECS};
 
 /// The prefill finding for the largest prompt.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -51,21 +46,7 @@ pub struct PrefillFinding {
     pub sentences: Vec<String>,
 }
 
-/// Seconds as words: "about 6.1 minutes (367 s)" or "about 42 s".
-pub fn duration_words(secs: f64) -> String {
-    if secs >= 90.0 {
-        format!("about {:.1} minutes ({:.0} s)", secs / 60.0, secs)
-    } else {
-        format!("about {secs:.0} s")
-    }
-}
-
-/// A timeout that covers `predicted_secs` with [`TIMEOUT_MARGIN_SHARE`], rounded up to
-/// [`TIMEOUT_ROUNDING_SECS`].
-pub fn suggested_timeout_secs(predicted_secs: f64) -> u64 {
-    let with_margin = predicted_secs.max(1.0) * (1.0 + TIMEOUT_MARGIN_SHARE);
-    ((with_margin / TIMEOUT_ROUNDING_SECS).ceil() * TIMEOUT_ROUNDING_SECS) as u64
-}
+pub use crate::present::duration_words;
 
 /// The largest prompt in `1..=upper_tokens` whose predicted time is within `timeout_secs`,
 /// by bisection (time grows with the prompt); 0 when even one token is too slow.
@@ -101,13 +82,23 @@ fn round_down_tokens(tokens: u64) -> u64 {
     }
 }
 
+/// The time to the first token, through the engine's one prediction path: the user's own
+/// runs on this machine correct it here exactly as they do the ranking's cards.
 fn time_to_first_token(
+    catalog: &Catalog,
+    setup: MachineSetup<'_>,
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
     memory: &MemoryPlan,
     prompt: u64,
 ) -> (f64, f64, String) {
-    let r = request(hw, model, memory, prompt.max(1), 0, 1, f64::INFINITY);
+    let mut r = request(hw, model, memory, prompt.max(1), 0, 1);
+    let setup = Setup {
+        machine: setup.machine,
+        per_device_gb: setup.per_device_gb,
+        runtime: setup.runtime,
+    };
+    correct_from_user_runs(catalog, setup, &mut r, 1);
     (
         r.time_to_first_token_secs,
         r.prefill.tokens_per_s,
@@ -188,7 +179,7 @@ pub fn find(
         profile,
         cpu_profile: catalog.runtime(Runtime::Cpu),
     };
-    let (secs, rate, limit) = time_to_first_token(&hw, &loaded, &memory, prompt);
+    let (secs, rate, limit) = time_to_first_token(catalog, setup, &hw, &loaded, &memory, prompt);
     let suggested = suggested_timeout_secs(secs);
     finding.predicted_secs = Some(secs);
     finding.prefill_tokens_per_s = Some(rate);
@@ -203,7 +194,7 @@ pub fn find(
     match user.timeout_secs {
         Some(timeout) if secs > timeout => {
             let max_prompt = max_prompt_within(prompt, timeout, |p| {
-                time_to_first_token(&hw, &loaded, &memory, p).0
+                time_to_first_token(catalog, setup, &hw, &loaded, &memory, p).0
             });
             let max_prompt = round_down_tokens(max_prompt);
             finding.cut_off = Some(true);

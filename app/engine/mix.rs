@@ -24,6 +24,20 @@ pub struct MixOptions {
     /// Send non-private tasks the machine cannot serve to the cheapest cloud offer that can.
     pub allow_cloud: bool,
     pub electricity_usd_per_kwh: f64,
+    /// The longest wait the user accepts for any request, on top of each task's own
+    /// `max_wait_secs` (the smaller applies). A requirement, unlike the client timeout.
+    #[serde(default)]
+    pub max_wait_secs: Option<f64>,
+}
+
+impl MixOptions {
+    /// The longest wait accepted for `task`: its own limit or the mix's, whichever is smaller.
+    pub fn max_wait_secs(&self, task: &Task) -> Option<f64> {
+        match (task.max_wait_secs, self.max_wait_secs) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl Default for MixOptions {
@@ -31,6 +45,7 @@ impl Default for MixOptions {
         Self {
             allow_cloud: true,
             electricity_usd_per_kwh: 0.30,
+            max_wait_secs: None,
         }
     }
 }
@@ -42,7 +57,33 @@ pub struct RequestResult {
     pub decode: Decode,
     pub time_to_first_token_secs: f64,
     pub total_secs: f64,
-    pub beats_timeout: bool,
+}
+
+impl RequestResult {
+    /// The wait a client sees: the time to the first token when it streams, the whole
+    /// request when it does not. The one rule behind the client timeout (a setting) and the
+    /// longest acceptable wait (a requirement), in the ranking, the charts and Diagnose.
+    pub fn client_wait_secs(&self, streaming: bool) -> f64 {
+        if streaming {
+            self.time_to_first_token_secs
+        } else {
+            self.total_secs
+        }
+    }
+}
+
+/// The suggested client timeout covers the predicted wait plus this share, for the variance
+/// of real runs around the prediction.
+pub const TIMEOUT_MARGIN_SHARE: f64 = 0.2;
+
+/// Suggested timeouts are rounded up to a multiple of this many seconds.
+pub const TIMEOUT_ROUNDING_SECS: f64 = 60.0;
+
+/// A client timeout that covers `predicted_secs` with [`TIMEOUT_MARGIN_SHARE`], rounded up
+/// to [`TIMEOUT_ROUNDING_SECS`].
+pub fn suggested_timeout_secs(predicted_secs: f64) -> u64 {
+    let with_margin = predicted_secs.max(1.0) * (1.0 + TIMEOUT_MARGIN_SHARE);
+    ((with_margin / TIMEOUT_ROUNDING_SECS).ceil() * TIMEOUT_ROUNDING_SECS) as u64
 }
 
 /// Simulates one request: prefill of the uncached prompt, then decoding the output.
@@ -53,7 +94,6 @@ pub fn request(
     prompt_tokens: u64,
     cached_tokens: u64,
     output_tokens: u64,
-    timeout_secs: f64,
 ) -> RequestResult {
     let prefill = prefill(
         hw,
@@ -77,29 +117,17 @@ pub fn request(
         decode,
         time_to_first_token_secs: prefill.secs + first_token,
         total_secs,
-        beats_timeout: total_secs <= timeout_secs,
     }
 }
 
-/// Scales a simulated request by measured-over-predicted factors.
-fn apply_correction(req: &mut RequestResult, prefill_factor: f64, decode_factor: f64, task: &Task) {
-    correct(
-        req,
-        prefill_factor,
-        decode_factor,
-        task.output_tokens,
-        task.timeout_secs,
-    );
-}
-
 /// Applies the user's own runs on this machine, if any, to a simulated request; returns
-/// whether anything changed ("calibrated from your runs").
+/// whether anything changed ("calibrated from your runs"). Every prediction of a request
+/// that a front end shows passes through here (the ranking, the charts, `estimate`, Diagnose).
 pub fn correct_from_user_runs(
     catalog: &Catalog,
     setup: Setup<'_>,
     req: &mut RequestResult,
     output_tokens: u64,
-    timeout_secs: f64,
 ) -> bool {
     let decode = catalog
         .correction(&setup.machine.id, setup.runtime, TestKind::Decode)
@@ -115,18 +143,11 @@ pub fn correct_from_user_runs(
         prefill.unwrap_or(1.0),
         decode.unwrap_or(1.0),
         output_tokens,
-        timeout_secs,
     );
     true
 }
 
-fn correct(
-    req: &mut RequestResult,
-    prefill_factor: f64,
-    decode_factor: f64,
-    output_tokens: u64,
-    timeout_secs: f64,
-) {
+fn correct(req: &mut RequestResult, prefill_factor: f64, decode_factor: f64, output_tokens: u64) {
     let (pf, df) = (prefill_factor.max(1e-6), decode_factor.max(1e-6));
     req.prefill.tokens_per_s *= pf;
     req.prefill.secs /= pf;
@@ -135,7 +156,6 @@ fn correct(
     let first_token = req.decode.secs / output_tokens.max(1) as f64;
     req.time_to_first_token_secs = req.prefill.secs + first_token;
     req.total_secs = req.prefill.secs + req.decode.secs;
-    req.beats_timeout = req.total_secs <= timeout_secs;
 }
 
 /// Where a task was served.
@@ -157,11 +177,29 @@ pub enum LocalProblem {
         needed_bytes: f64,
         usable_bytes: f64,
     },
-    Timeout {
-        secs: f64,
-        timeout_secs: f64,
+    /// The client waits longer than the user accepts (`max_wait_secs`): a requirement.
+    TooSlow {
+        /// The wait the client sees (first token when streaming, else the whole request).
+        wait_secs: f64,
+        max_wait_secs: f64,
         prefill_secs: f64,
+        streaming: bool,
     },
+}
+
+/// A client timeout shorter than the predicted wait: a setting to raise, at no cost.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct TimeoutFix {
+    /// The task's name.
+    pub task: String,
+    /// The timeout set now.
+    pub timeout_secs: f64,
+    /// The predicted wait the timeout must cover.
+    pub wait_secs: f64,
+    /// The timeout to set: the wait plus a margin, rounded up to a minute.
+    pub suggested_secs: u64,
+    /// The wait is to the first token (the client streams) or to the whole answer.
+    pub streaming: bool,
 }
 
 /// One task of the mix on one machine.
@@ -185,6 +223,10 @@ pub struct TaskResult {
     pub secs_range: Option<(f64, f64)>,
     /// Speeds were corrected by the user's own llama-bench runs on this machine.
     pub calibrated_from_your_runs: bool,
+    /// The wait the client sees here (first token when streaming, else the whole request).
+    pub wait_secs: Option<f64>,
+    /// The client timeout is shorter than that wait: raise it (a setting, not hardware).
+    pub timeout_fix: Option<TimeoutFix>,
 }
 
 /// A whole mix on one machine.
@@ -208,6 +250,8 @@ pub struct MixResult {
     pub meets_targets: bool,
     /// Some task fits only after changing the machine's memory setting.
     pub needs_setting: bool,
+    /// Client timeouts to raise for the local tasks to finish (settings, at no cost).
+    pub timeout_fixes: Vec<TimeoutFix>,
     /// Peak memory plan over the mix (the largest total).
     pub peak_memory: Option<MemoryPlan>,
     /// What limits this machine most on this mix.
@@ -233,7 +277,7 @@ impl Bottleneck {
     pub fn describe(self) -> String {
         match self {
             Bottleneck::Capacity => "memory capacity".to_owned(),
-            Bottleneck::Prefill => "prefill compute (timeouts)".to_owned(),
+            Bottleneck::Prefill => "prefill (longer than the wait you accept)".to_owned(),
             Bottleneck::Decode(limit) => format!("decode {}", limit.as_str()),
             Bottleneck::None => "none".to_owned(),
         }
@@ -270,6 +314,17 @@ fn cloud_usd_per_request(offer: &CloudOffer, task: &Task) -> f64 {
     (input * offer.input_usd_per_mtok.value
         + task.output_tokens as f64 * offer.output_usd_per_mtok.value)
         / 1e6
+}
+
+/// The wait a client sees from the cloud: the first token, or the whole answer.
+fn cloud_wait_secs(offer: &CloudOffer, task: &Task) -> f64 {
+    if task.streaming {
+        offer.time_to_first_token_secs.value
+            + (task.prompt_tokens + task.cached_tokens) as f64
+                / offer.prefill_tokens_per_s.value.max(1.0)
+    } else {
+        cloud_secs(offer, task)
+    }
 }
 
 fn cloud_secs(offer: &CloudOffer, task: &Task) -> f64 {
@@ -358,6 +413,8 @@ fn evaluate_task(
         prefill_range_tokens_per_s: None,
         secs_range: None,
         calibrated_from_your_runs: false,
+        wait_secs: None,
+        timeout_fix: None,
     };
     let local = match (loaded(catalog, task), profile) {
         (Ok(model), Some(profile)) => {
@@ -371,42 +428,39 @@ fn evaluate_task(
                 cpu_profile,
             };
             if memory.fits() {
-                let req = request(
+                let mut req = request(
                     &hw,
                     &model,
                     &memory,
                     task.prompt_tokens,
                     task.cached_tokens,
                     task.output_tokens,
-                    task.timeout_secs,
                 );
-                let mut req = req;
-                let decode_fix = catalog
-                    .correction(&setup.machine.id, setup.runtime, TestKind::Decode)
-                    .map(|c| c.factor);
-                let prefill_fix = catalog
-                    .correction(&setup.machine.id, setup.runtime, TestKind::Prefill)
-                    .map(|c| c.factor);
-                if decode_fix.is_some() || prefill_fix.is_some() {
-                    apply_correction(
-                        &mut req,
-                        prefill_fix.unwrap_or(1.0),
-                        decode_fix.unwrap_or(1.0),
-                        task,
-                    );
-                    result.calibrated_from_your_runs = true;
-                }
-                if !req.beats_timeout {
-                    result.problem = Some(LocalProblem::Timeout {
-                        secs: req.total_secs,
-                        timeout_secs: task.timeout_secs,
+                result.calibrated_from_your_runs =
+                    correct_from_user_runs(catalog, setup, &mut req, task.output_tokens);
+                let wait = req.client_wait_secs(task.streaming);
+                result.wait_secs = Some(wait);
+                let too_slow = options.max_wait_secs(task).filter(|&limit| wait > limit);
+                if let Some(limit) = too_slow {
+                    result.problem = Some(LocalProblem::TooSlow {
+                        wait_secs: wait,
+                        max_wait_secs: limit,
                         prefill_secs: req.prefill.secs,
+                        streaming: task.streaming,
+                    });
+                } else if wait > task.timeout_secs {
+                    result.timeout_fix = Some(TimeoutFix {
+                        task: task.name.clone(),
+                        timeout_secs: task.timeout_secs,
+                        wait_secs: wait,
+                        suggested_secs: suggested_timeout_secs(wait),
+                        streaming: task.streaming,
                     });
                 }
                 result.below_decode_target = workload
                     .min_decode_tokens_per_s
                     .is_some_and(|min| req.decode.tokens_per_s < min);
-                let ok = req.beats_timeout;
+                let ok = too_slow.is_none();
                 let secs = req.total_secs;
                 let prefill_band = profile.prefill_error_band;
                 let bound = super::speed::decode_bound_tokens_per_s(setup.machine, &model);
@@ -449,7 +503,12 @@ fn evaluate_task(
             result.secs = Some(secs);
         }
         None if options.allow_cloud && !task.private => {
-            if let Some((offer, usd)) = cheapest_cloud(catalog, task) {
+            let in_time = |offer: &CloudOffer| {
+                options
+                    .max_wait_secs(task)
+                    .is_none_or(|limit| cloud_wait_secs(offer, task) <= limit)
+            };
+            if let Some((offer, usd)) = cheapest_cloud(catalog, task).filter(|(o, _)| in_time(o)) {
                 result.served = Served::Cloud {
                     offer: offer.id.clone(),
                     usd_per_request: usd,
@@ -544,6 +603,11 @@ fn summarize(
     let below_target = tasks
         .iter()
         .any(|t| t.served == Served::Local && t.below_decode_target);
+    let timeout_fixes = tasks
+        .iter()
+        .filter(|t| t.served == Served::Local)
+        .filter_map(|t| t.timeout_fix.clone())
+        .collect();
     let peak_memory = tasks
         .iter()
         .filter_map(|t| t.memory.clone())
@@ -562,6 +626,7 @@ fn summarize(
         local_decode_tokens_per_s: local_decode,
         meets_targets: share_failed < 1e-9 && !below_target,
         needs_setting,
+        timeout_fixes,
         peak_memory,
         bottleneck,
         tasks,
@@ -577,7 +642,7 @@ fn bottleneck(tasks: &[TaskResult]) -> Bottleneck {
     }
     if tasks
         .iter()
-        .any(|t| matches!(t.problem, Some(LocalProblem::Timeout { .. })))
+        .any(|t| matches!(t.problem, Some(LocalProblem::TooSlow { .. })))
     {
         return Bottleneck::Prefill;
     }

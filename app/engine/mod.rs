@@ -11,8 +11,10 @@ pub mod rank;
 pub mod series;
 pub mod speed;
 pub mod types;
+pub mod verdict;
 
 pub use memory::{LoadedModel, MemoryPlan, Placement};
 pub use mix::{evaluate, MixOptions, MixResult, Setup};
 pub use rank::{rank, Objective, Owned, RankEntry, RankOptions, Ranking};
 pub use types::*;
+pub use verdict::{decide, Decision, DecisionInputs, SeenSpeeds, Setting, VerdictKind};

@@ -6,6 +6,7 @@ use super::memory::{LoadedModel, Placement};
 use super::mix::{evaluate, gib, LocalProblem, MixOptions, MixResult, Served, Setup};
 use super::speed::{decode_bound_tokens_per_s, Limit};
 use super::types::{Catalog, FormFactor, Machine, Os, Runtime, Workload};
+use super::verdict::{decide, settings_of, Decision, DecisionInputs, Setting};
 
 /// What "best" means.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +52,8 @@ pub struct RankOptions {
     pub objective: Objective,
     pub mix: MixOptions,
     pub have: Option<Owned>,
+    /// What Diagnose found and the speeds the user sees: inputs of the verdict.
+    pub decision: DecisionInputs,
 }
 
 impl Default for RankOptions {
@@ -65,6 +68,7 @@ impl Default for RankOptions {
             objective: Objective::Fastest,
             mix: MixOptions::default(),
             have: None,
+            decision: DecisionInputs::default(),
         }
     }
 }
@@ -86,8 +90,10 @@ pub struct RankEntry {
     pub total_cost_usd: f64,
     pub bottleneck: String,
     pub reasons: Vec<String>,
-    /// A setting to change for the answer to hold.
+    /// The machine's memory setting to change for the answer to hold.
     pub setting_fix: Option<String>,
+    /// Every setting this option needs (memory limit, client timeouts), with values.
+    pub settings: Vec<Setting>,
     /// On the price/performance Pareto frontier.
     pub pareto: bool,
     /// Within the prediction error band of the entry above: shown as a tie.
@@ -97,11 +103,11 @@ pub struct RankEntry {
 /// The whole answer.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Ranking {
+    /// The answer every front end shows first.
+    pub verdict: Decision,
     pub workload_id: String,
     pub objective: Objective,
     pub entries: Vec<RankEntry>,
-    /// The current machine meets the targets: buy nothing.
-    pub buy_nothing: bool,
     /// Candidates dropped by the filters.
     pub filtered_out: usize,
 }
@@ -171,19 +177,19 @@ pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ra
     sort_entries(&mut entries, options.objective);
     mark_ties(&mut entries, options.objective);
     mark_pareto(&mut entries);
-    let buy_nothing = entries.iter().any(|e| e.is_current && e.mix.meets_targets);
-    if buy_nothing {
+    if entries.iter().any(|e| e.is_current && e.mix.meets_targets) {
         // "Buy nothing" is the answer whenever it meets the targets: put it first.
         if let Some(pos) = entries.iter().position(|e| e.is_current) {
             let current = entries.remove(pos);
             entries.insert(0, current);
         }
     }
+    let verdict = decide(catalog, workload, &entries, &options.decision, years);
     Ranking {
+        verdict,
         workload_id: workload.id.clone(),
         objective: options.objective,
         entries,
-        buy_nothing,
         filtered_out,
     }
 }
@@ -236,6 +242,7 @@ fn entry(
         None
     };
     let reasons = reasons(catalog, workload, machine, setup, &mix);
+    let settings = settings_of(setting_fix.as_ref(), &mix);
     let list_price_usd = machine
         .memory_option(per_device_gb)
         .and_then(|o| o.price_usd);
@@ -253,6 +260,7 @@ fn entry(
         total_cost_usd,
         reasons,
         setting_fix,
+        settings,
         pareto: false,
         tied_with_previous: false,
     }
@@ -295,23 +303,46 @@ fn reasons(
     }
     for (task, spec) in mix.tasks.iter().zip(&workload.tasks) {
         match (&task.problem, &task.local) {
-            (Some(LocalProblem::DoesNotFit { needed_bytes, usable_bytes }), _) => out.push(format!(
+            (
+                Some(LocalProblem::DoesNotFit {
+                    needed_bytes,
+                    usable_bytes,
+                }),
+                _,
+            ) => out.push(format!(
                 "{}: does not fit: needs {}, {} usable",
                 task.name,
                 gib(*needed_bytes),
                 gib(*usable_bytes)
             )),
-            (Some(LocalProblem::Timeout { secs, timeout_secs, prefill_secs }), _) => out.push(format!(
-                "{}: {:.0} s per request ({:.0} s prefill of {} tokens) is over the {:.0} s timeout",
+            (
+                Some(LocalProblem::TooSlow {
+                    wait_secs,
+                    max_wait_secs,
+                    prefill_secs,
+                    streaming,
+                }),
+                _,
+            ) => {
+                out.push(format!(
+                "{}: {} {:.0} s ({:.0} s prefill of {} tokens), longer than the {:.0} s you accept",
                 task.name,
-                secs,
+                if *streaming { "first token after" } else { "answer after" },
+                wait_secs,
                 prefill_secs,
                 thousands(spec.prompt_tokens),
-                timeout_secs
-            )),
-            (Some(LocalProblem::UnknownEntry { what }), _) => out.push(format!("{}: unknown {what}", task.name)),
+                max_wait_secs
+            ))
+            }
+            (Some(LocalProblem::UnknownEntry { what }), _) => {
+                out.push(format!("{}: unknown {what}", task.name))
+            }
             (None, Some(local)) => {
-                let model = match (catalog.model(&spec.model), catalog.quant(&spec.quant), catalog.kv_type(&spec.kv_type)) {
+                let model = match (
+                    catalog.model(&spec.model),
+                    catalog.quant(&spec.quant),
+                    catalog.kv_type(&spec.kv_type),
+                ) {
                     (Some(model), Some(quant), Some(kv)) => Some(LoadedModel { model, quant, kv }),
                     _ => None,
                 };
@@ -332,6 +363,20 @@ fn reasons(
                 ));
             }
             (None, None) => {}
+        }
+        if let (Some(fix), Served::Local) = (&task.timeout_fix, &task.served) {
+            out.push(format!(
+                "{}: {} {:.0} s, past the {:.0} s client timeout: a setting, raise it to {} s",
+                task.name,
+                if fix.streaming {
+                    "first token after"
+                } else {
+                    "answer after"
+                },
+                fix.wait_secs,
+                fix.timeout_secs,
+                fix.suggested_secs
+            ));
         }
         if let Served::Cloud {
             offer,

@@ -383,6 +383,20 @@ pub struct Task {
     pub kv_type: String,
     pub context_tokens: Option<u64>,
     pub requests_per_day: f64,
+    /// The longest wait the user accepts for one request (to the first token when the
+    /// client streams, else for the whole answer): a requirement. `None`: no limit beyond
+    /// the decode target. Unlike `timeout_secs`, which is a client setting that can be
+    /// raised at no cost, this is what the user actually needs.
+    #[serde(default)]
+    pub max_wait_secs: Option<f64>,
+    /// The client streams the answer, so its timeout covers the time to the first token;
+    /// a client that does not stream waits for the whole answer.
+    #[serde(default = "yes")]
+    pub streaming: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Task {

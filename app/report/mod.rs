@@ -31,26 +31,13 @@ pub fn markdown_with_diagnosis(
 ) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# headroom decision summary: {}\n", workload.name);
-    if let Some(first) = ranking.entries.first() {
-        if ranking.buy_nothing {
-            let _ = writeln!(
-                md,
-                "**Buy nothing.** Your {} ({:.0} GB) meets the targets of this mix{}.\n",
-                first.machine_name,
-                first.total_memory_gb,
-                first
-                    .setting_fix
-                    .as_ref()
-                    .map(|s| format!(" once you change one setting: `{s}`"))
-                    .unwrap_or_default()
-            );
-        } else {
-            let _ = writeln!(
-                md,
-                "**Top pick:** {} with {:.0} GB at ${:.0}; bottleneck: {}.\n",
-                first.machine_name, first.total_memory_gb, first.price_usd, first.bottleneck
-            );
-        }
+    // The verdict first, in the same words as the window's headline and `rank`'s first line.
+    let mut lines = crate::present::verdict_lines(&ranking.verdict).into_iter();
+    if let Some(line) = lines.next() {
+        let _ = writeln!(md, "**{line}**\n");
+    }
+    for line in lines {
+        let _ = writeln!(md, "{line}\n");
     }
     if let Some(d) = diagnosis {
         md.push_str(&crate::diagnose::markdown(d));

@@ -139,8 +139,11 @@ impl HeadroomApp {
     }
 
     /// The last diagnosis of the local setup, as shown in the Diagnose tab.
-    pub fn diagnosis(&self) -> Option<&Result<String, String>> {
-        self.diagnosis.last.as_ref()
+    pub fn diagnosis(&self) -> Option<Result<&str, &str>> {
+        self.diagnosis.last.as_ref().map(|r| match r {
+            Ok(done) => Ok(done.text.as_str()),
+            Err(e) => Err(e.as_str()),
+        })
     }
 
     /// How many times the ranking has been computed.
@@ -234,7 +237,10 @@ impl HeadroomApp {
             self.use_match(&matched, false);
         }
         self.bandwidth.poll();
-        self.diagnosis.poll();
+        if let Some(found) = self.diagnosis.poll() {
+            // What Diagnose found weighs in the one verdict the headline shows.
+            self.state.scenario.options.decision.found_settings = found;
+        }
         self.take_dropped_files(&ctx);
         let shortcut = shortcuts(ui);
         self.refresh();
@@ -438,24 +444,29 @@ impl HeadroomApp {
             Command::RunDiagnosis => {
                 let workload = &state.scenario.workload;
                 let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
-                let args = crate::cli::DiagnoseArgs {
-                    json: false,
-                    have: state
-                        .scenario
-                        .options
-                        .have
-                        .as_ref()
-                        .map(|h| format!("{}@{}", h.machine, h.per_device_gb)),
+                let request = crate::diagnose::request::DiagnoseRequest {
+                    machine: match &state.scenario.options.have {
+                        Some(owned) => crate::diagnose::request::MachineChoice::Given {
+                            owned: owned.clone(),
+                            how: "chosen in the window".to_owned(),
+                        },
+                        None => crate::diagnose::request::MachineChoice::Detect,
+                    },
                     model_files: Vec::new(),
                     ollama_dir: self.diagnose_store.clone(),
-                    client_limit: None,
-                    timeout_secs: largest.map(|t| t.timeout_secs),
-                    prompt_tokens: largest.map(|t| t.prompt_tokens),
-                    no_api: self.diagnose_store.is_some(),
-                    ollama_url: crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned(),
-                    budget_max: state.scenario.options.budget_max_usd,
+                    ollama_url: self
+                        .diagnose_store
+                        .is_none()
+                        .then(|| crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned()),
+                    user: crate::diagnose::UserLimits {
+                        client_limit_tokens: None,
+                        timeout_secs: largest.map(|t| t.timeout_secs),
+                        largest_prompt_tokens: largest.map(|t| t.prompt_tokens),
+                        budget_max_usd: state.scenario.options.budget_max_usd,
+                        max_wait_secs: state.scenario.options.mix.max_wait_secs,
+                    },
                 };
-                self.diagnosis.start(ctx, self.catalog.clone(), args);
+                self.diagnosis.start(ctx, self.catalog.clone(), request);
             }
             Command::CancelBandwidth => self.bandwidth.cancel(),
             Command::DismissNotices => self.notices.clear(),
@@ -644,6 +655,8 @@ fn default_task(catalog: &Catalog) -> Option<Task> {
             .map_or_else(String::new, |k| k.id.clone()),
         context_tokens: None,
         requests_per_day: 100.0,
+        max_wait_secs: None,
+        streaming: true,
     })
 }
 

@@ -26,8 +26,10 @@ pub fn filters_ui(ui: &mut Ui, options: &mut RankOptions) {
     let MixOptions {
         allow_cloud,
         electricity_usd_per_kwh,
+        max_wait_secs,
     } = mix;
     ui.checkbox(allow_cloud, "allow the cloud for non-private tasks");
+    max_wait_ui(ui, max_wait_secs);
 
     let years = match *objective {
         Objective::BestValue { years } => years,
@@ -93,4 +95,29 @@ fn any_of_ui<T: Copy + PartialEq>(
                 ui.selectable_value(value, Some(v), name(v));
             }
         });
+}
+
+/// The longest wait the user accepts for any request: a requirement, off by default. The
+/// client timeout is a setting (each task's), which headroom tells you to raise.
+fn max_wait_ui(ui: &mut Ui, max_wait_secs: &mut Option<f64>) {
+    let mut limited = max_wait_secs.is_some();
+    let response = ui
+        .checkbox(&mut limited, "limit how long I wait for an answer")
+        .on_hover_text(
+            "The longest you accept to wait for one request (for the first words when the \
+             answer streams). Without a limit, a slow request only means raising the \
+             client's timeout, which costs nothing.",
+        );
+    if response.changed() {
+        *max_wait_secs = limited.then_some(300.0);
+    }
+    if let Some(secs) = max_wait_secs {
+        ui.add(
+            Slider::new(secs, 5.0..=3600.0)
+                .logarithmic(true)
+                .suffix(" s")
+                .fixed_decimals(0)
+                .text("longest wait"),
+        );
+    }
 }

@@ -186,14 +186,26 @@ impl BandwidthJob {
 /// it reads files and asks a local server, so it runs on its own thread.
 #[derive(Debug, Default)]
 pub struct DiagnoseJob {
-    pub running: Option<Receiver<Result<String, String>>>,
-    /// The last diagnosis as text, or why it failed.
-    pub last: Option<Result<String, String>>,
+    pub running: Option<Receiver<Result<DiagnosisDone, String>>>,
+    /// The last diagnosis, or why it failed.
+    pub last: Option<Result<DiagnosisDone, String>>,
+}
+
+/// A finished diagnosis: the data (its settings feed the verdict) and its text, rendered once.
+#[derive(Debug, Clone)]
+pub struct DiagnosisDone {
+    pub diagnosis: crate::diagnose::Diagnosis,
+    pub text: String,
 }
 
 impl DiagnoseJob {
     /// Starts a diagnosis unless one is running.
-    pub fn start(&mut self, ctx: &egui::Context, catalog: Catalog, args: crate::cli::DiagnoseArgs) {
+    pub fn start(
+        &mut self,
+        ctx: &egui::Context,
+        catalog: Catalog,
+        request: crate::diagnose::request::DiagnoseRequest,
+    ) {
         if self.running.is_some() {
             return;
         }
@@ -202,8 +214,11 @@ impl DiagnoseJob {
         let spawned = std::thread::Builder::new()
             .name("headroom-diagnose".to_owned())
             .spawn(move || {
-                let result = crate::cli::run_diagnose(&catalog, &args)
-                    .map(|d| crate::diagnose::text(&d))
+                let result = crate::diagnose::request::run(&catalog, &request)
+                    .map(|diagnosis| DiagnosisDone {
+                        text: crate::diagnose::text(&diagnosis),
+                        diagnosis,
+                    })
                     .map_err(|e| e.to_string());
                 let _ = tx.send(result);
                 ctx.request_repaint();
@@ -214,20 +229,22 @@ impl DiagnoseJob {
         }
     }
 
-    /// Collects a finished diagnosis.
-    pub fn poll(&mut self) {
-        let Some(rx) = &self.running else {
-            return;
-        };
+    /// Collects a finished diagnosis; returns the settings it found (inputs of the verdict)
+    /// when one finished on this call.
+    pub fn poll(&mut self) -> Option<Vec<crate::engine::Setting>> {
+        let rx = self.running.as_ref()?;
         match rx.try_recv() {
             Ok(result) => {
+                let found = result.as_ref().ok().map(|d| d.diagnosis.found_settings());
                 self.last = Some(result);
                 self.running = None;
+                found
             }
-            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Empty) => None,
             Err(TryRecvError::Disconnected) => {
                 self.last = Some(Err("the diagnosis stopped without a result".to_owned()));
                 self.running = None;
+                None
             }
         }
     }

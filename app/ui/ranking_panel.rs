@@ -4,7 +4,7 @@
 use egui::{Color32, RichText, Ui};
 
 use crate::engine::mix::{gib, LocalProblem, Served};
-use crate::engine::rank::{thousands, RankEntry, Ranking};
+use crate::engine::rank::{RankEntry, Ranking};
 use crate::engine::types::Workload;
 
 use super::command::Command;
@@ -69,11 +69,7 @@ pub fn selection_of(entry: &RankEntry) -> Selection {
     }
 }
 
-/// Dollars with thousands separators: "$3,999".
-pub fn usd(amount: f64) -> String {
-    let sign = if amount < 0.0 { "-" } else { "" };
-    format!("{sign}${}", thousands(amount.abs().round() as u64))
-}
+pub use crate::present::usd;
 
 /// Green for good news, in both themes.
 pub fn good_color(ui: &Ui) -> Color32 {
@@ -85,38 +81,27 @@ pub fn good_color(ui: &Ui) -> Color32 {
 }
 
 fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
-    let Some(first) = ranking.entries.first() else {
-        ui.label(RichText::new("No machine passes the budget and filters.").heading());
-        return;
-    };
-    let text = if ranking.buy_nothing {
-        let fix = first
-            .setting_fix
-            .as_ref()
-            .map(|s| format!(" after changing one setting ({s})"))
-            .unwrap_or_default();
-        RichText::new(format!(
-            "Buy nothing: your {} with {:.0} GB meets the targets{fix}.",
-            first.machine_name, first.total_memory_gb
-        ))
-        .color(good_color(ui))
-    } else if first.mix.meets_targets {
-        RichText::new(format!(
-            "Top pick: {} with {:.0} GB at {}.",
-            first.machine_name,
-            first.total_memory_gb,
-            usd(first.price_usd)
-        ))
-    } else {
-        RichText::new(format!(
-            "No option meets every target; closest: {} with {:.0} GB at {}.",
-            first.machine_name,
-            first.total_memory_gb,
-            usd(first.price_usd)
-        ))
-        .color(ui.visuals().warn_fg_color)
+    use crate::engine::VerdictKind;
+    let verdict = &ranking.verdict;
+    if let Some(problem) = &verdict.setup_problem {
+        ui.label(
+            RichText::new(crate::present::setup_problem_words(problem))
+                .strong()
+                .color(ui.visuals().warn_fg_color),
+        );
+    }
+    let line = crate::present::verdict_line(verdict);
+    let text = match verdict.kind {
+        VerdictKind::BuyNothing | VerdictKind::ChangeSettings | VerdictKind::UseCloud => {
+            RichText::new(line).color(good_color(ui))
+        }
+        VerdictKind::Buy => RichText::new(line),
+        VerdictKind::NothingMeets => RichText::new(line).color(ui.visuals().warn_fg_color),
     };
     ui.label(text.heading().strong());
+    if let Some(upgrade) = &verdict.upgrade {
+        ui.label(crate::present::upgrade_words(verdict.kind, upgrade));
+    }
 }
 
 fn card_ui(
@@ -245,8 +230,8 @@ fn tasks_ui(ui: &mut Ui, workload: &Workload, entry: &RankEntry) {
                 let served = match (&task.served, &task.problem) {
                     (Served::Local, _) => RichText::new("local"),
                     (Served::Cloud { offer, .. }, _) => RichText::new(format!("cloud: {offer}")),
-                    (Served::Failed, Some(LocalProblem::Timeout { .. })) => {
-                        RichText::new("fails: timeout").color(ui.visuals().error_fg_color)
+                    (Served::Failed, Some(LocalProblem::TooSlow { .. })) => {
+                        RichText::new("fails: too slow").color(ui.visuals().error_fg_color)
                     }
                     (Served::Failed, Some(LocalProblem::DoesNotFit { .. })) => {
                         RichText::new("fails: does not fit").color(ui.visuals().error_fg_color)

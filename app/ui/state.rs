@@ -3,87 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::rank::RankOptions;
-use crate::engine::types::{Catalog, Workload};
+use crate::engine::types::Catalog;
 
 /// Bump when a change to [`PersistedState`] or [`Scenario`] cannot read old values.
-pub const STATE_VERSION: u32 = 1;
+pub const STATE_VERSION: u32 = crate::scenario::SCENARIO_VERSION;
 
 /// The eframe storage key of [`PersistedState`].
 pub const STORAGE_KEY: &str = "headroom.state";
 
-/// The preset every first run starts with: the founding story's mix.
-pub const DEFAULT_PRESET: &str = "agentic-coding";
-
-/// All inputs of a decision: the workload mix and every ranking option (including the machine
-/// you have). This is what "Save scenario" writes as RON.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Scenario {
-    pub version: u32,
-    /// The preset the workload started from; the tasks may since have been edited.
-    pub preset_id: String,
-    pub workload: Workload,
-    pub options: RankOptions,
-}
-
-impl Default for Scenario {
-    fn default() -> Self {
-        Self {
-            version: STATE_VERSION,
-            preset_id: String::new(),
-            workload: empty_workload(),
-            options: RankOptions::default(),
-        }
-    }
-}
-
-impl Scenario {
-    /// The catalogue's first preset (the founding story's mix when present).
-    pub fn first_run(catalog: &Catalog) -> Self {
-        let workload = catalog
-            .workload(DEFAULT_PRESET)
-            .or_else(|| catalog.workloads.first())
-            .cloned()
-            .unwrap_or_else(empty_workload);
-        Self {
-            preset_id: workload.id.clone(),
-            workload,
-            ..Self::default()
-        }
-    }
-
-    /// Parses a scenario file; the error names what is wrong and where.
-    pub fn from_ron(text: &str) -> Result<Self, String> {
-        let scenario: Scenario =
-            ron::from_str(text).map_err(|e| format!("not a headroom scenario: {e}"))?;
-        if scenario.version != STATE_VERSION {
-            return Err(format!(
-                "scenario version {} is not the version this headroom reads ({STATE_VERSION})",
-                scenario.version
-            ));
-        }
-        Ok(scenario)
-    }
-
-    /// The scenario as pretty RON.
-    pub fn to_ron(&self) -> Result<String, String> {
-        ron::ser::to_string_pretty(self, ron::ser::PrettyConfig::default())
-            .map_err(|e| e.to_string())
-    }
-}
-
-fn empty_workload() -> Workload {
-    Workload {
-        id: String::new(),
-        name: String::new(),
-        description: String::new(),
-        models_resident_together: false,
-        min_decode_tokens_per_s: None,
-        tasks: Vec::new(),
-        sources: Vec::new(),
-    }
-}
+pub use crate::scenario::{Scenario, DEFAULT_PRESET};
 
 /// The chart shown under the ranking.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -134,8 +134,17 @@ fn task_ui(
             .logarithmic(true)
             .suffix(" s")
             .fixed_decimals(0)
-            .text("timeout"),
+            .text("client timeout"),
+    )
+    .on_hover_text(
+        "Your client's request timeout: a setting. When a request needs longer, headroom \
+         tells you the value to set instead of counting it as a failure.",
     );
+    ui.checkbox(&mut task.streaming, "the client streams the answer")
+        .on_hover_text(
+            "A streaming client's timeout covers the wait for the first words; one that does \
+             not stream waits for the whole answer.",
+        );
     ui.add(
         Slider::new(&mut task.requests_per_day, 0.0..=10_000.0)
             .logarithmic(true)
@@ -204,6 +213,8 @@ mod tests {
             kv_type: String::new(),
             context_tokens: None,
             requests_per_day: 1.0,
+            max_wait_secs: None,
+            streaming: true,
         };
         Workload {
             id: String::new(),

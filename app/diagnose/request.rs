@@ -1,0 +1,155 @@
+//! Diagnose as a library call: a request struct in, a [`Diagnosis`] or a [`DiagnoseError`]
+//! out. The CLI and the window both call [`run`]; neither builds the other's arguments.
+
+use std::path::PathBuf;
+
+use crate::engine::rank::Owned;
+use crate::engine::types::Catalog;
+
+use super::{diagnose, gather, DiagnoseInput, Diagnosis, MachineSetup, UserLimits};
+
+/// Which machine to diagnose on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MachineChoice {
+    /// The machine the user has, already resolved against the catalogue, and how it was
+    /// chosen, in words ("given with --have", "chosen by you").
+    Given { owned: Owned, how: String },
+    /// Detect it (a machine the catalogue lacks cannot be diagnosed from detection alone).
+    Detect,
+}
+
+/// Everything a diagnosis needs besides the catalogue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagnoseRequest {
+    pub machine: MachineChoice,
+    /// GGUF files to diagnose; with these or `ollama_dir`, only these are read.
+    pub model_files: Vec<PathBuf>,
+    /// The Ollama model store (holds manifests/ and blobs/).
+    pub ollama_dir: Option<PathBuf>,
+    /// Ask this running Ollama (its base URL), or none.
+    pub ollama_url: Option<String>,
+    /// The user's limits: client context limit, timeout, largest prompt, budget.
+    pub user: UserLimits,
+}
+
+/// Why a diagnosis could not run; every variant names the input at fault.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DiagnoseError {
+    #[error("the timeout {0} must be a positive number of seconds")]
+    BadTimeout(f64),
+    #[error("the longest wait {0} must be a positive number of seconds")]
+    BadMaxWait(f64),
+    #[error("the {0} must be at least 1 token")]
+    ZeroTokens(&'static str),
+    #[error("the budget {0} must be a non-negative number")]
+    BadBudget(f64),
+    #[error("no such file: {}", .0.display())]
+    NoSuchModelFile(PathBuf),
+    #[error("no Ollama model store (no manifests/ folder) in {}", .0.display())]
+    NoOllamaStore(PathBuf),
+    #[error("unknown machine \"{0}\"")]
+    UnknownMachine(String),
+    #[error("this machine ({0}) is not in the catalogue, so it cannot be diagnosed from detection alone: choose the closest catalogue machine")]
+    UndetectedMachine(String),
+}
+
+/// The detected machine, matched to the catalogue, and how it was found.
+fn detected_machine(catalog: &Catalog) -> Result<(Owned, String), DiagnoseError> {
+    use crate::detect::MachineMatch;
+    let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
+    let refs = crate::detect::machine_refs(catalog);
+    match crate::detect::match_machine(&detection, &refs) {
+        MachineMatch::Exact { id, memory_gb, why } => Ok((
+            Owned {
+                machine: id,
+                per_device_gb: memory_gb,
+            },
+            format!("detected: {why}"),
+        )),
+        MachineMatch::Family {
+            id,
+            memory_gb,
+            why,
+            differences,
+        } => Ok((
+            Owned {
+                machine: id,
+                per_device_gb: memory_gb,
+            },
+            format!(
+                "detected, nearest catalogue machine: {why}; differs in: {}",
+                differences.join(", ")
+            ),
+        )),
+        MachineMatch::Unknown { guessed } => Err(DiagnoseError::UndetectedMachine(guessed.name)),
+    }
+}
+
+/// Checks the request, reads the local setup (files, a running Ollama) and diagnoses it.
+pub fn run(catalog: &Catalog, request: &DiagnoseRequest) -> Result<Diagnosis, DiagnoseError> {
+    use crate::local::scan::ScanRoots;
+    let user = &request.user;
+    if let Some(t) = user.timeout_secs {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(DiagnoseError::BadTimeout(t));
+        }
+    }
+    if user.client_limit_tokens == Some(0) {
+        return Err(DiagnoseError::ZeroTokens("client context limit"));
+    }
+    if user.largest_prompt_tokens == Some(0) {
+        return Err(DiagnoseError::ZeroTokens("largest prompt"));
+    }
+    if let Some(w) = user.max_wait_secs {
+        if !(w.is_finite() && w > 0.0) {
+            return Err(DiagnoseError::BadMaxWait(w));
+        }
+    }
+    if !(user.budget_max_usd.is_finite() && user.budget_max_usd >= 0.0) {
+        return Err(DiagnoseError::BadBudget(user.budget_max_usd));
+    }
+    if let Some(path) = request.model_files.iter().find(|p| !p.is_file()) {
+        return Err(DiagnoseError::NoSuchModelFile(path.clone()));
+    }
+    if let Some(dir) = &request.ollama_dir {
+        if !dir.join("manifests").is_dir() {
+            return Err(DiagnoseError::NoOllamaStore(dir.clone()));
+        }
+    }
+    let (owned, how) = match &request.machine {
+        MachineChoice::Given { owned, how } => (owned.clone(), how.clone()),
+        MachineChoice::Detect => detected_machine(catalog)?,
+    };
+    let machine = catalog
+        .machine(&owned.machine)
+        .ok_or_else(|| DiagnoseError::UnknownMachine(owned.machine.clone()))?;
+    let roots = if request.ollama_dir.is_some() || !request.model_files.is_empty() {
+        ScanRoots {
+            ollama_models: request.ollama_dir.clone(),
+            files: request.model_files.clone(),
+            ..ScanRoots::default()
+        }
+    } else {
+        ScanRoots::from_env()
+    };
+    let client = request
+        .ollama_url
+        .as_deref()
+        .map(crate::local::ollama::OllamaClient::new);
+    let found = gather::gather(&roots, client.as_ref());
+    let input = DiagnoseInput {
+        models: &found.models,
+        loaded_context_tokens: found.loaded_context_tokens.clone(),
+        setup: MachineSetup {
+            machine,
+            per_device_gb: owned.per_device_gb,
+            runtime: machine.default_runtime,
+        },
+        machine_how: how,
+        user: user.clone(),
+        ollama_default_context_tokens: crate::local::ollama::env_context_length_tokens(),
+        ollama_kv: crate::local::ollama::OllamaKvSettings::from_env(),
+        notes: found.notes.clone(),
+    };
+    Ok(diagnose(catalog, &input))
+}

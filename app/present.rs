@@ -1,0 +1,218 @@
+//! Words for the engine's data, shared by every front end (the CLI, the decision summary and
+//! the window), so the verdict reads the same everywhere. No egui, no files.
+
+use crate::engine::rank::thousands;
+use crate::engine::verdict::{Decision, Setting, SetupCause, SetupProblem, Upgrade, VerdictKind};
+use crate::engine::TestKind;
+
+/// Dollars with thousands separators: "$3,999".
+pub fn usd(amount: f64) -> String {
+    let sign = if amount < 0.0 { "-" } else { "" };
+    format!("{sign}${}", thousands(amount.abs().round() as u64))
+}
+
+/// Seconds as words: "about 6.1 minutes (367 s)" or "about 42 s".
+pub fn duration_words(secs: f64) -> String {
+    if secs >= 90.0 {
+        format!("about {:.1} minutes ({:.0} s)", secs / 60.0, secs)
+    } else {
+        format!("about {secs:.0} s")
+    }
+}
+
+/// A short duration: "17 min", "42 s", "1.5 h".
+pub fn short_duration(secs: f64) -> String {
+    if secs >= 5400.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else if secs >= 90.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{secs:.0} s")
+    }
+}
+
+/// One setting with its value, as an instruction.
+pub fn setting_words(setting: &Setting) -> String {
+    match setting {
+        Setting::ClientTimeout {
+            task,
+            current_secs,
+            at_least_secs,
+            predicted_wait_secs,
+        } => format!(
+            "raise the client timeout for {task} from {current_secs:.0} s to at least {} s ({} takes {} here)",
+            thousands(*at_least_secs),
+            task,
+            duration_words(*predicted_wait_secs)
+        ),
+        Setting::GpuMemoryLimit { how } => {
+            format!("let the GPU use more of the memory ({how})")
+        }
+        Setting::ContextWindow {
+            model,
+            current_tokens,
+            new_tokens,
+        } => format!(
+            "raise the context window of {model} from {} to {} tokens",
+            thousands(*current_tokens),
+            thousands(*new_tokens)
+        ),
+        Setting::ClientContextLimit { at_least_tokens } => format!(
+            "raise the context limit your client enforces to at least {} tokens",
+            thousands(*at_least_tokens)
+        ),
+    }
+}
+
+fn option_name(d: &Decision) -> String {
+    d.option.as_ref().map_or_else(String::new, |o| {
+        format!("{} with {:.0} GB", o.machine_name, o.total_memory_gb)
+    })
+}
+
+fn settings_list(settings: &[Setting]) -> String {
+    settings
+        .iter()
+        .map(setting_words)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The verdict's first line, the same in every front end.
+pub fn verdict_line(d: &Decision) -> String {
+    let settings = settings_list(&d.settings);
+    let name = option_name(d);
+    match d.kind {
+        VerdictKind::BuyNothing => {
+            format!("Buy nothing: your {name} meets every requirement as it is.")
+        }
+        VerdictKind::ChangeSettings => format!("Buy nothing, change settings: {settings}."),
+        VerdictKind::UseCloud => {
+            let mut s = format!(
+                "Buy nothing, use the cloud for {:.0}% of requests ({} a month)",
+                d.cloud_share * 100.0,
+                usd(d.cloud_usd_per_month)
+            );
+            if !settings.is_empty() {
+                s += &format!(" and change settings: {settings}");
+            }
+            s + "."
+        }
+        VerdictKind::Buy => {
+            let price = d.option.as_ref().map_or(0.0, |o| o.price_usd);
+            let mut s = format!(
+                "Buy the {name} for {}: no option at $0 meets every requirement",
+                usd(price)
+            );
+            if !settings.is_empty() {
+                s += &format!("; then {settings}");
+            }
+            s + "."
+        }
+        VerdictKind::NothingMeets => {
+            if d.option.is_some() {
+                format!("Nothing within your budget and filters meets every requirement; the closest is the {name}.")
+            } else {
+                "Nothing passes your budget and filters.".to_owned()
+            }
+        }
+    }
+}
+
+/// What the upgrade buys, in the user's terms.
+pub fn upgrade_words(kind: VerdictKind, u: &Upgrade) -> String {
+    let lead = match kind {
+        VerdictKind::Buy => "Against the machine you have, it",
+        VerdictKind::UseCloud => {
+            return format!(
+                "Buying the {} with {:.0} GB ({}) instead would keep {} on your machine at {} per request, against {} from the cloud.",
+                u.option.machine_name,
+                u.option.total_memory_gb,
+                usd(u.option.price_usd),
+                u.task,
+                short_duration(u.secs_then),
+                short_duration(u.secs_now)
+            )
+        }
+        _ => "",
+    };
+    let saved = if u.hours_saved_per_month >= 0.05 {
+        format!(
+            "; {:.1} hours of waiting saved per month at your request rates",
+            u.hours_saved_per_month
+        )
+    } else {
+        String::new()
+    };
+    if lead.is_empty() {
+        format!(
+            "The next purchase worth making: a {} with {:.0} GB ({}) would cut {} from {} to {}{saved}.",
+            u.option.machine_name,
+            u.option.total_memory_gb,
+            usd(u.option.price_usd),
+            u.task,
+            short_duration(u.secs_now),
+            short_duration(u.secs_then)
+        )
+    } else {
+        format!(
+            "{lead} cuts {} from {} to {}{saved}.",
+            u.task,
+            short_duration(u.secs_now),
+            short_duration(u.secs_then)
+        )
+    }
+}
+
+/// A cause of a setup problem and how to check it.
+pub fn cause_words(cause: SetupCause) -> &'static str {
+    match cause {
+        SetupCause::WeightsNotWiredOrPagedOut => {
+            "the weights are not held in GPU memory or were paged out (check memory pressure in Activity Monitor while it runs)"
+        }
+        SetupCause::CpuFallback => {
+            "the context's memory did not fit on the GPU, so the model runs on the CPU (check the server's log for the GPU it loaded on; try a smaller context)"
+        }
+        SetupCause::LayersOffTheGpu => {
+            "some layers run on the CPU (check how many layers the server put on the GPU)"
+        }
+        SetupCause::MappedWeightsSmallGtt => {
+            "the GPU's share of memory is too small for the weights (check the GPU memory size set for the integrated GPU)"
+        }
+        SetupCause::Swapping => "the system is swapping (check free memory while it runs)",
+    }
+}
+
+/// The setup problem in words: checked before any purchase.
+pub fn setup_problem_words(p: &SetupProblem) -> String {
+    let what = match p.kind {
+        TestKind::Decode => "generate",
+        TestKind::Prefill => "read prompts at",
+    };
+    format!(
+        "Your machine should {what} about {:.1} tokens/s on {} (at least {:.1} likely); {} {:.1}: this is a setup problem, not the hardware. Likely causes: {}.",
+        p.predicted_tokens_per_s,
+        p.task,
+        p.predicted_low_tokens_per_s,
+        if p.from_your_runs { "your own benchmark runs show" } else { "you see" },
+        p.seen_tokens_per_s,
+        p.causes
+            .iter()
+            .map(|c| cause_words(*c))
+            .collect::<Vec<_>>()
+            .join("; ")
+    )
+}
+
+/// The verdict in full: the setup problem first, then the line, then what a purchase buys.
+pub fn verdict_lines(d: &Decision) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(p) = &d.setup_problem {
+        out.push(setup_problem_words(p));
+    }
+    out.push(verdict_line(d));
+    if let Some(u) = &d.upgrade {
+        out.push(upgrade_words(d.kind, u));
+    }
+    out
+}
