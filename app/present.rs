@@ -40,9 +40,8 @@ pub fn setting_words(setting: &Setting) -> String {
             at_least_secs,
             predicted_wait_secs,
         } => format!(
-            "raise the client timeout for {task} from {current_secs:.0} s to at least {} s ({} takes {} here)",
+            "raise the client timeout for {task} from {current_secs:.0} s to at least {} s (its requests wait {} here)",
             thousands(*at_least_secs),
-            task,
             duration_words(*predicted_wait_secs)
         ),
         Setting::GpuMemoryLimit { how } => {

@@ -82,7 +82,10 @@ fn check_change_the_timeout(ranking: &Ranking) {
     let line = headroom::present::verdict_line(v);
     assert!(line.starts_with("Buy nothing, change settings:"), "{line}");
     assert!(
-        line.contains(&format!("at least {} s", timeout.0 as u64)),
+        line.contains(&format!(
+            "at least {} s",
+            headroom::engine::rank::thousands(timeout.0 as u64)
+        )),
         "{line}"
     );
 }
