@@ -63,9 +63,19 @@ pub fn setting_words(setting: &Setting) -> String {
     }
 }
 
+/// A machine and its memory: "Mac Studio (M2 Ultra) with 64 GB"; names that already state
+/// their memory ("... (2 x 24 GB)") are not repeated.
+pub fn machine_label(name: &str, total_memory_gb: f64) -> String {
+    if name.contains(" GB") {
+        name.to_owned()
+    } else {
+        format!("{name} with {total_memory_gb:.0} GB")
+    }
+}
+
 fn option_name(d: &Decision) -> String {
     d.option.as_ref().map_or_else(String::new, |o| {
-        format!("{} with {:.0} GB", o.machine_name, o.total_memory_gb)
+        machine_label(&o.machine_name, o.total_memory_gb)
     })
 }
 
@@ -88,8 +98,9 @@ pub fn verdict_line(d: &Decision) -> String {
         VerdictKind::ChangeSettings => format!("Buy nothing, change settings: {settings}."),
         VerdictKind::UseCloud => {
             let mut s = format!(
-                "Buy nothing, use the cloud for {:.0}% of requests ({} a month)",
+                "Buy nothing, use the cloud for {:.0}% of requests ({}, {} a month)",
                 d.cloud_share * 100.0,
+                d.cloud_tasks.join(", "),
                 usd(d.cloud_usd_per_month)
             );
             if !settings.is_empty() {
@@ -124,9 +135,8 @@ pub fn upgrade_words(kind: VerdictKind, u: &Upgrade) -> String {
         VerdictKind::Buy => "Against the machine you have, it",
         VerdictKind::UseCloud => {
             return format!(
-                "Buying the {} with {:.0} GB ({}) instead would keep {} on your machine at {} per request, against {} from the cloud.",
-                u.option.machine_name,
-                u.option.total_memory_gb,
+                "Buying the {} ({}) instead would keep {} on your machine at {} per request, against {} from the cloud.",
+                machine_label(&u.option.machine_name, u.option.total_memory_gb),
                 usd(u.option.price_usd),
                 u.task,
                 short_duration(u.secs_then),
@@ -145,9 +155,8 @@ pub fn upgrade_words(kind: VerdictKind, u: &Upgrade) -> String {
     };
     if lead.is_empty() {
         format!(
-            "The next purchase worth making: a {} with {:.0} GB ({}) would cut {} from {} to {}{saved}.",
-            u.option.machine_name,
-            u.option.total_memory_gb,
+            "The next purchase worth making: the {} ({}) would cut {} from {} to {}{saved}.",
+            machine_label(&u.option.machine_name, u.option.total_memory_gb),
             usd(u.option.price_usd),
             u.task,
             short_duration(u.secs_now),

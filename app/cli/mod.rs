@@ -1114,7 +1114,7 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
             if e.pareto { "*" } else { " " },
             truncate(&name, 48),
             e.total_memory_gb,
-            format!("${:.0}", e.price_usd),
+            crate::present::usd(e.price_usd),
             e.mix.share_local * 100.0,
             e.mix.share_cloud * 100.0,
             e.mix.share_failed * 100.0,

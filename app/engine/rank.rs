@@ -364,6 +364,16 @@ fn reasons(
             }
             (None, None) => {}
         }
+        if let (true, Some(local), Some(target)) = (
+            task.below_decode_target,
+            &task.local,
+            workload.min_decode_tokens_per_s,
+        ) {
+            out.push(format!(
+                "{}: decodes {:.1} tok/s, below the mix's {target:.0} tok/s target",
+                task.name, local.decode.tokens_per_s
+            ));
+        }
         if let (Some(fix), Served::Local) = (&task.timeout_fix, &task.served) {
             out.push(format!(
                 "{}: {} {:.0} s, past the {:.0} s client timeout: a setting, raise it to {} s",

@@ -175,8 +175,9 @@ pub struct Decision {
     pub option: Option<OptionRef>,
     /// Settings to change on that option, each with its value.
     pub settings: Vec<Setting>,
-    /// The share of requests the cloud takes, and its cost per month.
+    /// The share of requests the cloud takes, the tasks it takes, and its cost per month.
     pub cloud_share: f64,
+    pub cloud_tasks: Vec<String>,
     pub cloud_usd_per_month: f64,
     /// What the next purchase would buy you (for the $0 answers), or what buying instead of
     /// the cloud would (for `UseCloud`).
@@ -229,6 +230,14 @@ fn merge(settings: &mut Vec<Setting>, extra: &[Setting]) {
             settings.push(s.clone());
         }
     }
+}
+
+fn cloud_tasks(mix: &MixResult) -> Vec<String> {
+    mix.tasks
+        .iter()
+        .filter(|t| matches!(t.served, Served::Cloud { .. }))
+        .map(|t| t.name.clone())
+        .collect()
 }
 
 /// Every local task's request seconds, by task index.
@@ -371,6 +380,7 @@ pub fn decide(
             option: Some(OptionRef::of(entry)),
             settings,
             cloud_share: entry.mix.share_cloud,
+            cloud_tasks: cloud_tasks(&entry.mix),
             cloud_usd_per_month: entry.mix.cloud_usd_per_month,
             upgrade,
             setup_problem: setup_problem.clone(),
@@ -407,6 +417,7 @@ pub fn decide(
         option: closest.map(OptionRef::of),
         settings: closest.map_or_else(Vec::new, |c| settings_of(c.setting_fix.as_ref(), &c.mix)),
         cloud_share: closest.map_or(0.0, |c| c.mix.share_cloud),
+        cloud_tasks: closest.map_or_else(Vec::new, |c| cloud_tasks(&c.mix)),
         cloud_usd_per_month: closest.map_or(0.0, |c| c.mix.cloud_usd_per_month),
         upgrade: None,
         setup_problem,

@@ -588,8 +588,16 @@ impl eframe::App for HeadroomApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        if let Some(text) = self.state.to_stored() {
-            storage.set_string(STORAGE_KEY, text);
+        match self.state.to_stored() {
+            Ok(text) => storage.set_string(STORAGE_KEY, text),
+            Err(e) => {
+                // eframe saves on exit too, when nothing can be shown: say it on stderr as well.
+                eprintln!("headroom: {e}");
+                self.notices.push(Notice {
+                    text: e,
+                    is_error: true,
+                });
+            }
         }
     }
 }
@@ -616,7 +624,19 @@ fn shortcuts(ui: &mut Ui) -> Command {
 /// The catalogue at start: built-in plus the user's catalogue folder; when the folder has
 /// errors, the built-in catalogue alone and the errors to show.
 fn startup_catalog() -> (Catalog, Vec<SourceText>, Option<String>) {
-    let built_in = || catalog::built_in().unwrap_or_else(|_| Catalog::default());
+    // The built-in catalogue is embedded and tested, but if it ever fails to load, say so
+    // rather than open on an empty catalogue without a word.
+    let built_in = |user_errors: String| match catalog::built_in() {
+        Ok(c) => (c, Vec::new(), Some(user_errors)),
+        Err(errors) => (
+            Catalog::default(),
+            Vec::new(),
+            Some(format!(
+                "{user_errors}\nThe built-in catalogue did not load either: {}",
+                catalog::error::join(&errors)
+            )),
+        ),
+    };
     match catalog_files::all_sources(&[], true) {
         Ok(sources) => {
             let user: Vec<SourceText> = sources
@@ -626,10 +646,10 @@ fn startup_catalog() -> (Catalog, Vec<SourceText>, Option<String>) {
                 .collect();
             match catalog::load(&sources) {
                 Ok(catalog) => (catalog, user, None),
-                Err(errors) => (built_in(), Vec::new(), Some(catalog::error::join(&errors))),
+                Err(errors) => built_in(catalog::error::join(&errors)),
             }
         }
-        Err(errors) => (built_in(), Vec::new(), Some(catalog::error::join(&errors))),
+        Err(errors) => built_in(catalog::error::join(&errors)),
     }
 }
 

@@ -107,7 +107,7 @@ impl PersistedState {
     }
 
     /// The text stored by eframe.
-    pub fn to_stored(&self) -> Option<String> {
-        ron::to_string(self).ok()
+    pub fn to_stored(&self) -> Result<String, String> {
+        ron::to_string(self).map_err(|e| format!("Your settings could not be saved ({e})."))
     }
 }
