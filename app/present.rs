@@ -224,3 +224,21 @@ pub fn verdict_lines(d: &Decision) -> Vec<String> {
     }
     out
 }
+
+/// A published claim against the bandwidth bound, as a sentence.
+pub fn claim_words(c: &crate::engine::claims::ClaimCheck) -> String {
+    match c.bound_tokens_per_s {
+        Some(bound) if c.exceeds_bound => format!(
+            "claim check: {} says \"{}\" ({:.0} tok/s), but the bandwidth bound for {} {} is {:.1} tok/s: the claim breaks physics",
+            c.by, c.text, c.claimed_tokens_per_s, c.model, c.quant, bound
+        ),
+        Some(bound) => format!(
+            "claim check: {} says \"{}\" ({:.0} tok/s); the bandwidth bound for {} {} is {:.1} tok/s, so it is possible",
+            c.by, c.text, c.claimed_tokens_per_s, c.model, c.quant, bound
+        ),
+        None => format!(
+            "claim check: {} says \"{}\" ({:.0} tok/s); the catalogue lacks {} {}, so it cannot be checked",
+            c.by, c.text, c.claimed_tokens_per_s, c.model, c.quant
+        ),
+    }
+}

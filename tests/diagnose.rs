@@ -838,3 +838,68 @@ fn ollama_kv_settings_read_the_flag_as_ollama_does() {
         OllamaKvSettings::default()
     );
 }
+
+/// The user's runs (as `import-bench` leaves them) move the card, the prefill chart and
+/// Diagnose's prefill time together: every prediction shown passes through one correction.
+#[test]
+fn the_users_runs_move_the_card_the_chart_and_diagnose_together() {
+    use headroom::engine::rank::{rank, Owned, RankOptions};
+    use headroom::engine::series::chart_series;
+    use headroom::engine::types::{Correction, Runtime, TestKind};
+
+    let store = store_dir();
+    let found = gather::gather(&roots(store.path()), None);
+    let measure = |catalog: &Catalog| {
+        let workload = catalog.workload("agentic-coding").expect("seed mix");
+        let options = RankOptions {
+            have: Some(Owned {
+                machine: MACHINE.to_owned(),
+                per_device_gb: 64.0,
+            }),
+            ..RankOptions::default()
+        };
+        let ranking = rank(catalog, workload, &options);
+        let (index, mac) = ranking
+            .entries
+            .iter()
+            .enumerate()
+            .find(|(_, e)| e.is_current)
+            .expect("the Mac");
+        let card = mac.mix.tasks[1].local.as_ref().expect("local").prefill.secs;
+        let charts = chart_series(catalog, workload, &ranking);
+        let curve = charts
+            .prefill
+            .curves
+            .iter()
+            .find(|c| c.entry == index)
+            .expect("the Mac's prefill curve");
+        let chart = curve.points.last().expect("points")[1];
+        let d = run(catalog, &found.models, &[], Vec::new(), story_user());
+        let diagnosed = the_model(&d, MODEL_NAME)
+            .prefill
+            .as_ref()
+            .and_then(|p| p.predicted_secs)
+            .expect("predicted prefill");
+        (card, chart, diagnosed)
+    };
+    let plain = catalog();
+    let mut corrected = plain.clone();
+    corrected.corrections.push(Correction {
+        machine: MACHINE.to_owned(),
+        runtime: Runtime::Metal,
+        kind: TestKind::Prefill,
+        factor: 0.5,
+        rows: 3,
+    });
+    let before = measure(&plain);
+    let after = measure(&corrected);
+    for (name, b, a) in [
+        ("card", before.0, after.0),
+        ("chart", before.1, after.1),
+        ("diagnose", before.2, after.2),
+    ] {
+        // Half the measured speed: twice the time, within the first token's decode step.
+        let ratio = a / b;
+        assert!((ratio - 2.0).abs() < 0.01, "{name}: {b:.1} s -> {a:.1} s");
+    }
+}

@@ -832,7 +832,7 @@ impl Estimate {
             s += "  calibrated from your runs (headroom import-bench)\n";
         }
         for claim in &self.claims {
-            s += &format!("  {}\n", claim.sentence());
+            s += &format!("  {}\n", crate::present::claim_words(claim));
         }
         s
     }

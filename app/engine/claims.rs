@@ -15,51 +15,42 @@ pub struct ClaimCheck {
     pub model: String,
     pub quant: String,
     pub claimed_tokens_per_s: f64,
-    pub bound_tokens_per_s: f64,
+    /// Spec bandwidth over bytes read per token; `None` when the model or quant is unknown.
+    pub bound_tokens_per_s: Option<f64>,
     /// The claim exceeds what the memory bandwidth allows.
     pub exceeds_bound: bool,
 }
 
-impl ClaimCheck {
-    /// One sentence for people.
-    pub fn sentence(&self) -> String {
-        if self.exceeds_bound {
-            format!(
-                "claim check: {} says \"{}\" ({:.0} tok/s), but the bandwidth bound for {} {} is {:.1} tok/s: the claim breaks physics",
-                self.by, self.text, self.claimed_tokens_per_s, self.model, self.quant, self.bound_tokens_per_s
-            )
-        } else {
-            format!(
-                "claim check: {} says \"{}\" ({:.0} tok/s); the bandwidth bound for {} {} is {:.1} tok/s, so it is possible",
-                self.by, self.text, self.claimed_tokens_per_s, self.model, self.quant, self.bound_tokens_per_s
-            )
-        }
-    }
-}
-
-/// Checks every claim the catalogue records for `machine`.
+/// Checks every claim the catalogue records for `machine`: the one claims checker, used by
+/// the ranking's reasons, `estimate` and the window's details.
 pub fn check(catalog: &Catalog, machine: &Machine) -> Vec<ClaimCheck> {
     machine
         .claims
         .iter()
-        .filter_map(|claim| check_one(catalog, machine, claim))
+        .map(|claim| check_one(catalog, machine, claim))
         .collect()
 }
 
-fn check_one(catalog: &Catalog, machine: &Machine, claim: &Claim) -> Option<ClaimCheck> {
-    let loaded = LoadedModel {
-        model: catalog.model(&claim.model)?,
-        quant: catalog.quant(&claim.quant)?,
-        kv: catalog.kv_type("f16")?,
+fn check_one(catalog: &Catalog, machine: &Machine, claim: &Claim) -> ClaimCheck {
+    // The bound reads active weights only, so the KV type does not matter here.
+    let bound = match (
+        catalog.model(&claim.model),
+        catalog.quant(&claim.quant),
+        catalog.kv_types.first(),
+    ) {
+        (Some(model), Some(quant), Some(kv)) => Some(decode_bound_tokens_per_s(
+            machine,
+            &LoadedModel { model, quant, kv },
+        )),
+        _ => None,
     };
-    let bound = decode_bound_tokens_per_s(machine, &loaded);
-    Some(ClaimCheck {
+    ClaimCheck {
         by: claim.by.clone(),
         text: claim.text.clone(),
         model: claim.model.clone(),
         quant: claim.quant.clone(),
         claimed_tokens_per_s: claim.decode_tokens_per_s,
         bound_tokens_per_s: bound,
-        exceeds_bound: claim.decode_tokens_per_s > bound,
-    })
+        exceeds_bound: bound.is_some_and(|b| claim.decode_tokens_per_s > b),
+    }
 }

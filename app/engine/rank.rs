@@ -399,12 +399,17 @@ fn reasons(
             ));
         }
     }
-    out.extend(
-        super::claims::check(catalog, machine)
-            .into_iter()
-            .filter(|c| c.exceeds_bound)
-            .map(|c| c.sentence()),
-    );
+    // Published claims that break physics, for the models this mix runs only.
+    for c in super::claims::check(catalog, machine) {
+        if let (true, Some(bound)) = (c.exceeds_bound, c.bound_tokens_per_s) {
+            if workload.tasks.iter().any(|t| t.model == c.model) {
+                out.push(format!(
+                    "published claim: {} says \"{}\" ({:.0} tok/s), but memory bandwidth allows {} {} at most {bound:.1} tok/s",
+                    c.by, c.text, c.claimed_tokens_per_s, c.model, c.quant
+                ));
+            }
+        }
+    }
     if setup.machine.device_count > 1 {
         out.push(format!(
             "{} devices split the layers: capacity adds up, decode speed does not",

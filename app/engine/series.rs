@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::memory::{LoadedModel, MemoryPlan, UBATCH_TOKENS};
 use super::rank::{RankEntry, Ranking};
-use super::speed::{decode_bound_tokens_per_s, decode_step, prefill, Hardware};
-use super::types::{Catalog, Machine, Runtime, Task, Workload, GIB};
+use super::speed::{decode_step, prefill, Hardware};
+use super::types::{Catalog, Machine, Runtime, Task, TestKind, Workload, GIB};
 
 /// Points per curve: enough for a smooth line, few enough to recompute while dragging.
 pub const CURVE_POINTS: usize = 32;
@@ -101,20 +101,6 @@ pub struct ChartSeries {
     pub memory: Vec<MemoryStack>,
     pub prefill: PrefillChart,
     pub decode: DecodeChart,
-}
-
-/// A published speed claim next to the bandwidth bound.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct ClaimCheck {
-    pub by: String,
-    pub text: String,
-    pub model: String,
-    pub quant: String,
-    pub claimed_tokens_per_s: f64,
-    /// Spec bandwidth over bytes read per token; `None` when the model or quant is unknown.
-    pub bound_tokens_per_s: Option<f64>,
-    /// The claim is faster than physics allows.
-    pub exceeds_bound: bool,
 }
 
 /// The label charts and cards use for an entry: name and total memory.
@@ -216,6 +202,9 @@ fn longest_prompt_task(workload: &Workload) -> Option<(usize, &Task)> {
 struct CurveInputs<'c> {
     hw: Hardware<'c>,
     model: LoadedModel<'c>,
+    /// The user's own runs on this machine (measured over predicted), as the cards use them.
+    prefill_factor: f64,
+    decode_factor: f64,
 }
 
 fn curve_inputs<'c>(
@@ -237,7 +226,17 @@ fn curve_inputs<'c>(
             cpu_profile: catalog.runtime(Runtime::Cpu),
         },
         model,
+        prefill_factor: user_factor(catalog, entry, TestKind::Prefill),
+        decode_factor: user_factor(catalog, entry, TestKind::Decode),
     })
+}
+
+/// The correction from the user's imported runs, as [`super::mix::correct_from_user_runs`]
+/// applies it to the cards, so a chart and a card never disagree.
+fn user_factor(catalog: &Catalog, entry: &RankEntry, kind: TestKind) -> f64 {
+    catalog
+        .correction(&entry.machine_id, entry.runtime, kind)
+        .map_or(1.0, |c| c.factor.max(1e-6))
 }
 
 /// One curve per ranked entry whose task `index` fits, each point from `point(inputs, plan,
@@ -291,7 +290,8 @@ fn prefill_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> P
     let (curves, left_out) = curves_for(catalog, ranking, index, task, &lengths, |c, plan, n| {
         [
             n as f64,
-            prefill(&c.hw, &c.model, plan, task.cached_tokens, n, UBATCH_TOKENS).secs,
+            prefill(&c.hw, &c.model, plan, task.cached_tokens, n, UBATCH_TOKENS).secs
+                / c.prefill_factor,
         ]
     });
     let mut timeouts: Vec<TimeoutLine> = workload
@@ -326,7 +326,10 @@ fn decode_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> De
         .collect();
     let (curves, left_out) = curves_for(catalog, ranking, index, task, &depths, |c, plan, d| {
         let step = decode_step(&c.hw, &c.model, plan, d as f64);
-        [d as f64, 1.0 / step.total_secs.max(f64::MIN_POSITIVE)]
+        [
+            d as f64,
+            c.decode_factor / step.total_secs.max(f64::MIN_POSITIVE),
+        ]
     });
     DecodeChart {
         task: task.name.clone(),
@@ -335,37 +338,6 @@ fn decode_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> De
         target_tokens_per_s: workload.min_decode_tokens_per_s,
         left_out,
     }
-}
-
-/// Checks every published claim of a machine against its bandwidth bound.
-pub fn claim_checks(catalog: &Catalog, machine: &Machine) -> Vec<ClaimCheck> {
-    machine
-        .claims
-        .iter()
-        .map(|claim| {
-            // The bound reads active weights only, so the KV type does not matter here.
-            let bound = match (
-                catalog.model(&claim.model),
-                catalog.quant(&claim.quant),
-                catalog.kv_types.first(),
-            ) {
-                (Some(model), Some(quant), Some(kv)) => Some(decode_bound_tokens_per_s(
-                    machine,
-                    &LoadedModel { model, quant, kv },
-                )),
-                _ => None,
-            };
-            ClaimCheck {
-                by: claim.by.clone(),
-                text: claim.text.clone(),
-                model: claim.model.clone(),
-                quant: claim.quant.clone(),
-                claimed_tokens_per_s: claim.decode_tokens_per_s,
-                bound_tokens_per_s: bound,
-                exceeds_bound: bound.is_some_and(|b| claim.decode_tokens_per_s > b),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 use egui::{RichText, Ui};
 
 use crate::detect::BandwidthMeasurement;
+use crate::engine::claims::check as claim_checks;
 use crate::engine::mix::gib;
 use crate::engine::rank::RankEntry;
-use crate::engine::series::claim_checks;
 use crate::engine::types::{is_estimate, Catalog, MatmulPath, Sourced, Workload};
 
 use super::ranking_panel::usd;

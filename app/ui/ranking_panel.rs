@@ -183,9 +183,14 @@ fn card_ui(
 
 fn verdict_ui(ui: &mut Ui, entry: &RankEntry) {
     let meets = if entry.mix.meets_targets {
-        RichText::new("Meets the targets").color(good_color(ui))
+        let text = match entry.settings.len() {
+            0 => "Meets your requirements".to_owned(),
+            1 => "Meets your requirements after changing a setting".to_owned(),
+            n => format!("Meets your requirements after changing {n} settings"),
+        };
+        RichText::new(text).color(good_color(ui))
     } else {
-        RichText::new("Misses the targets").color(ui.visuals().warn_fg_color)
+        RichText::new("Misses your requirements").color(ui.visuals().warn_fg_color)
     };
     let memory = match &entry.mix.peak_memory {
         Some(peak) if peak.fits() && peak.headroom_bytes >= 0.0 => format!(
