@@ -242,3 +242,23 @@ pub fn claim_words(c: &crate::engine::claims::ClaimCheck) -> String {
         ),
     }
 }
+
+/// An option's place in the ranking as every front end numbers it: "3", or "=" when the
+/// prediction error cannot tell it from the option above.
+pub fn rank_number(index: usize, entry: &crate::engine::RankEntry) -> String {
+    if entry.tied_with_previous {
+        "=".to_owned()
+    } else {
+        (index + 1).to_string()
+    }
+}
+
+/// Whether an option meets the user's requirements, and at what cost in settings.
+pub fn meets_words(entry: &crate::engine::RankEntry) -> String {
+    match (entry.mix.meets_targets, entry.settings.len()) {
+        (false, _) => "no".to_owned(),
+        (true, 0) => "yes".to_owned(),
+        (true, 1) => "yes, after 1 setting".to_owned(),
+        (true, n) => format!("yes, after {n} settings"),
+    }
+}

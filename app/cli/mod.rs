@@ -1106,11 +1106,7 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
         };
         s += &format!(
             "{:>3}{} {:<48} {:>5.0}GB {:>8} {:>5.0}% {:>5.0}% {:>5.0}% {:>8.1}s {:>8.1}  {}\n",
-            if e.tied_with_previous {
-                "=".to_owned()
-            } else {
-                (i + 1).to_string()
-            },
+            crate::present::rank_number(i, e),
             if e.pareto { "*" } else { " " },
             truncate(&name, 48),
             e.total_memory_gb,

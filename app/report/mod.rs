@@ -7,6 +7,7 @@ use crate::diagnose::Diagnosis;
 use crate::engine::mix::{gib, Served};
 use crate::engine::rank::{thousands, RankOptions, Ranking};
 use crate::engine::types::{Catalog, Workload};
+use crate::present::{meets_words, rank_number, usd};
 
 /// Renders the decision summary as Markdown.
 pub fn markdown(
@@ -57,13 +58,19 @@ pub fn markdown_with_diagnosis(
     let _ = writeln!(md, "- Your machine: {have}");
     let _ = writeln!(
         md,
-        "- Budget: ${:.0} to ${:.0}; objective: {}; cloud for non-private tasks: {}; electricity ${:.2}/kWh",
-        options.budget_min_usd,
-        options.budget_max_usd,
+        "- Budget: {} to {}; objective: {}; cloud for non-private tasks: {}; electricity ${:.2}/kWh",
+        usd(options.budget_min_usd),
+        usd(options.budget_max_usd),
         options.objective.as_str(),
         if options.mix.allow_cloud { "allowed" } else { "not allowed" },
         options.mix.electricity_usd_per_kwh
     );
+    if let Some(wait) = options.mix.max_wait_secs {
+        let _ = writeln!(
+            md,
+            "- Longest wait you accept: {wait:.0} s per request (to the first token when the client streams)"
+        );
+    }
     if let Some(min) = workload.min_decode_tokens_per_s {
         let _ = writeln!(
             md,
@@ -90,7 +97,7 @@ pub fn markdown_with_diagnosis(
         );
     }
     let _ = writeln!(md, "\n## Ranking\n");
-    let _ = writeln!(md, "| # | machine | memory | price | meets targets | local | cloud | failed | mean request | decode tok/s | cloud $/month | bottleneck |");
+    let _ = writeln!(md, "| # | machine | memory | price | meets your requirements | local | cloud | failed | mean request | decode tok/s | cloud $/month | bottleneck |");
     let _ = writeln!(
         md,
         "|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"
@@ -98,13 +105,13 @@ pub fn markdown_with_diagnosis(
     for (i, e) in ranking.entries.iter().take(top).enumerate() {
         let _ = writeln!(
             md,
-            "| {} | {}{} | {:.0} GB | ${:.0} | {} | {:.0}% | {:.0}% | {:.0}% | {:.1} s | {:.1} | {:.2} | {} |",
-            i + 1,
+            "| {} | {}{} | {:.0} GB | {} | {} | {:.0}% | {:.0}% | {:.0}% | {:.1} s | {:.1} | {:.2} | {} |",
+            rank_number(i, e),
             e.machine_name,
             if e.is_current { " (yours)" } else { "" },
             e.total_memory_gb,
-            e.price_usd,
-            if e.mix.meets_targets { "yes" } else { "no" },
+            usd(e.price_usd),
+            meets_words(e),
             e.mix.share_local * 100.0,
             e.mix.share_cloud * 100.0,
             e.mix.share_failed * 100.0,

@@ -124,7 +124,11 @@ fn card_ui(
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
             ui.horizontal_wrapped(|ui| {
-                ui.label(RichText::new(format!("#{}", rank + 1)).strong());
+                ui.label(
+                    RichText::new(format!("#{}", crate::present::rank_number(rank, entry)))
+                        .strong(),
+                )
+                .on_hover_text("= : the prediction error cannot tell it from the option above");
                 ui.label(
                     RichText::new(format!(
                         "{} · {:.0} GB{}",
