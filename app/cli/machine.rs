@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{parse_have, to_json, CliError};
-use crate::catalog::raw::{RawBenchmark, RawFile};
+use crate::catalog::raw::RawBenchmark;
 use crate::detect::{self, BenchResult, MachineMatch};
 use crate::engine::types::{Catalog, Model, Runtime, TestKind};
 
@@ -158,8 +158,17 @@ struct ImportedRow {
     predicted_tokens_per_s: Option<f64>,
 }
 
+/// Largest llama-bench output read: its JSON is about 1 KB a row.
+pub const MAX_IMPORT_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How far above the machine's physical bound an imported speed may be: the catalogue's own
+/// rule, so what is imported always loads.
+pub const IMPORT_BOUND_MARGIN: f64 = crate::catalog::validate::PHYSICAL_BOUND_MARGIN;
+
 /// `headroom import-bench FILE`.
+#[allow(clippy::too_many_arguments)]
 pub fn import_bench_command(
+    cli: &super::Cli,
     catalog: &Catalog,
     file: &Path,
     have: Option<&str>,
@@ -167,8 +176,9 @@ pub fn import_bench_command(
     dry_run: bool,
     json: bool,
 ) -> Result<(), CliError> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let text =
+        crate::fsio::read_text_bounded(file, MAX_IMPORT_BYTES, "a llama-bench result file")
+            .map_err(|e| CliError::Usage(e.to_string()))?;
     let results = detect::parse_llama_bench(&text)
         .map_err(|e| CliError::Usage(format!("{e} in {}", file.display())))?;
     let machine_id = match have {
@@ -186,18 +196,31 @@ pub fn import_bench_command(
             }
         }
     };
+    let Some(machine) = catalog.machine(&machine_id) else {
+        return Err(CliError::Usage(format!("unknown machine \"{machine_id}\"")));
+    };
     let mut raw_rows = Vec::new();
     let mut shown = Vec::new();
     let mut skipped = Vec::new();
-    for r in &results {
+    for (index, r) in results.iter().enumerate() {
         let (Some(model), Some(quant), Some(runtime)) = (
             match_model(catalog, r),
             detect::guess_quant(&r.model_type),
             runtime_of(&r.backend),
         ) else {
-            skipped.push(format!("{} on {}", r.model_type, r.backend));
+            skipped.push(format!(
+                "{} on {} (no catalogue model, quant or runtime matches)",
+                r.model_type, r.backend
+            ));
             continue;
         };
+        if !machine.runtimes.contains(&runtime) {
+            skipped.push(format!(
+                "{} on {}: {machine_id} does not run {runtime}",
+                r.model_type, r.backend
+            ));
+            continue;
+        }
         let (kind, tokens) = if r.n_prompt > 0 && r.n_gen == 0 {
             (TestKind::Prefill, u64::from(r.n_prompt))
         } else if r.n_gen > 0 && r.n_prompt == 0 {
@@ -209,6 +232,35 @@ pub fn import_bench_command(
             ));
             continue;
         };
+        let row = index + 1;
+        let measured = r.avg_tokens_per_s;
+        if !(measured.is_finite() && measured > 0.0) {
+            return Err(CliError::Usage(format!(
+                "{} row {row}: avg_ts {measured} must be a positive number of tokens/s; nothing imported",
+                file.display()
+            )));
+        }
+        if let Some(bound) = catalog
+            .quant(quant)
+            .zip(catalog.kv_type("f16").or(catalog.kv_types.first()))
+            .map(|(q, kv)| {
+                let loaded = crate::engine::memory::LoadedModel {
+                    model,
+                    quant: q,
+                    kv,
+                };
+                crate::engine::speed::physical_bound_tokens_per_s(machine, runtime, &loaded, kind)
+            })
+        {
+            if measured > bound * IMPORT_BOUND_MARGIN {
+                return Err(CliError::Usage(format!(
+                    "{} row {row}: avg_ts {measured} tok/s for {} {} on {machine_id} ({runtime}) is more than {IMPORT_BOUND_MARGIN} times the machine's physical bound of {bound:.1} tok/s; nothing imported",
+                    file.display(),
+                    model.id,
+                    quant
+                )));
+            }
+        }
         let test = format!(
             "{}{tokens}",
             if kind == TestKind::Prefill {
@@ -224,9 +276,9 @@ pub fn import_bench_command(
             quant: quant.to_owned(),
             test: test.clone(),
             depth: u64::from(r.n_depth),
-            tokens_per_s: r.avg_tokens_per_s,
+            tokens_per_s: measured,
             build: r.build_commit.clone(),
-            date: None,
+            date: r.test_date(),
             flash_attention: r.flash_attn,
             ubatch: r.n_ubatch.map(u64::from),
             // llama-bench's JSON does not record the CMake options.
@@ -275,7 +327,7 @@ pub fn import_bench_command(
             );
         }
         for s in &skipped {
-            println!("  skipped: {s} (no catalogue model, quant or runtime matches)");
+            println!("  skipped: {s}");
         }
     }
     if dry_run || raw_rows.is_empty() {
@@ -287,32 +339,150 @@ pub fn import_bench_command(
             .ok_or_else(|| anyhow::anyhow!("no config directory on this system; use --save-to"))?
             .join("my-benchmarks.ron"),
     };
-    // Keep what was imported before: read, append, write atomically.
-    let mut file_rows = RawFile::default();
-    if path.exists() {
-        let source =
-            crate::catalog::files::read_source(&path).map_err(|e| CliError::Catalog(vec![e]))?;
-        file_rows =
-            crate::catalog::validate::parse(&source).map_err(|e| CliError::Catalog(vec![e]))?;
-    }
-    file_rows.benchmarks.extend(raw_rows);
-    let text = ron::ser::to_string_pretty(&file_rows, ron::ser::PrettyConfig::default())
-        .map_err(|e| anyhow::anyhow!("cannot write RON: {e}"))?;
-    if let Some(dir) = path.parent() {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     }
-    crate::report::write_atomic(
-        &path,
-        format!("// Your own llama-bench runs, imported by `headroom import-bench`.\n{text}\n")
-            .as_bytes(),
-    )
-    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    let saved = crate::fsio::with_lock(&path, || save_rows(cli, &path, &raw_rows))?;
     if !json {
+        let dupes = if saved.duplicates > 0 {
+            format!(
+                "; {} already there, skipped as exact duplicates",
+                saved.duplicates
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "saved to {}: predictions for {machine_id} are now calibrated from your runs",
+            "saved {} rows to {}{dupes}: predictions for {machine_id} are now calibrated from your runs",
+            saved.added,
+            path.display()
+        );
+    } else if saved.duplicates > 0 {
+        eprintln!(
+            "{} rows already in {} were skipped as exact duplicates",
+            saved.duplicates,
             path.display()
         );
     }
     Ok(())
+}
+
+impl From<crate::fsio::FsError> for CliError {
+    fn from(e: crate::fsio::FsError) -> Self {
+        super::write_error(e)
+    }
+}
+
+/// What [`save_rows`] did.
+struct Saved {
+    added: usize,
+    duplicates: usize,
+}
+
+/// The fields that make two rows the same measurement (the source text names the import
+/// file, so it is left out).
+fn row_key(r: &RawBenchmark) -> impl PartialEq + '_ {
+    (
+        (&r.machine, &r.runtime, &r.model, &r.quant, &r.test, r.depth),
+        (
+            r.tokens_per_s.to_bits(),
+            &r.build,
+            &r.date,
+            r.flash_attention,
+            r.ubatch,
+        ),
+    )
+}
+
+/// Appends `rows` to the file at `path` (the caller holds its lock): the file's text is
+/// kept as it is, exact duplicates are skipped, and the whole catalogue as it would be
+/// afterwards must load before the file is replaced; otherwise nothing changes.
+fn save_rows(cli: &super::Cli, path: &Path, rows: &[RawBenchmark]) -> Result<Saved, CliError> {
+    use crate::catalog::files::MAX_FILE_BYTES;
+    let existing = match crate::fsio::read_text_bounded(path, MAX_FILE_BYTES, "a catalogue file") {
+        Ok(text) => Some(text),
+        Err(e) if e.is_not_found() => None,
+        Err(e) => return Err(CliError::Usage(e.to_string())),
+    };
+    let label = path.display().to_string();
+    let old_rows = match &existing {
+        Some(text) => {
+            let source = crate::catalog::SourceText {
+                origin: crate::engine::types::Origin::User(label.clone()),
+                label: label.clone(),
+                text: text.clone(),
+            };
+            crate::catalog::validate::parse(&source)
+                .map_err(|e| CliError::Catalog(vec![e]))?
+                .benchmarks
+        }
+        None => Vec::new(),
+    };
+    let mut fresh: Vec<&RawBenchmark> = Vec::new();
+    let mut duplicates = 0;
+    for r in rows {
+        let key = row_key(r);
+        if old_rows.iter().any(|o| row_key(o) == key) || fresh.iter().any(|o| row_key(o) == key) {
+            duplicates += 1;
+        } else {
+            fresh.push(r);
+        }
+    }
+    if fresh.is_empty() {
+        return Ok(Saved {
+            added: 0,
+            duplicates,
+        });
+    }
+    let lines = fresh
+        .iter()
+        .map(|r| ron::ser::to_string(r).map_err(|e| anyhow::anyhow!("cannot write RON: {e}")))
+        .collect::<Result<Vec<String>, _>>()?;
+    let text = match &existing {
+        Some(text) => crate::catalog::span::append_to_list(text, "benchmarks", &lines)
+            .map_err(|e| CliError::Usage(format!("{label}: {e}; nothing saved")))?,
+        None => {
+            let mut t = "// Your own llama-bench runs, imported by `headroom import-bench`.\n(\n    benchmarks: [\n".to_owned();
+            for l in &lines {
+                t += &format!("        {l},\n");
+            }
+            t + "    ],\n)\n"
+        }
+    };
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(CliError::Usage(format!(
+            "{label}: with these rows the file would pass the {MAX_FILE_BYTES} byte limit for a catalogue file and no longer load; nothing saved"
+        )));
+    }
+    // The catalogue as every later command will load it, with the new text in place.
+    let mut sources = crate::catalog::files::all_sources(&cli.catalogs, !cli.no_user_catalog)
+        .map_err(CliError::Catalog)?;
+    let same = |l: &str| {
+        let canon = |p: &Path| std::fs::canonicalize(p).ok();
+        l == label || (canon(Path::new(l)).is_some() && canon(Path::new(l)) == canon(path))
+    };
+    let new_source = crate::catalog::SourceText {
+        origin: crate::engine::types::Origin::User(label.clone()),
+        label: label.clone(),
+        text: text.clone(),
+    };
+    match sources.iter_mut().find(|s| same(&s.label)) {
+        Some(s) => *s = new_source,
+        None => sources.push(new_source),
+    }
+    if let Err(errors) = crate::catalog::load(&sources) {
+        let mut all = errors;
+        all.push(crate::catalog::CatalogError::Io {
+            path: label,
+            reason: "with the imported rows the catalogue would not load (above); nothing saved"
+                .to_owned(),
+        });
+        return Err(CliError::Catalog(all));
+    }
+    crate::fsio::write_file(path, text.as_bytes())?;
+    Ok(Saved {
+        added: fresh.len(),
+        duplicates,
+    })
 }

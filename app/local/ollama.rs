@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -192,28 +191,7 @@ pub fn blob_path(models_dir: &Path, digest: &str) -> Option<PathBuf> {
 
 /// Reads at most `max_bytes` of a file; larger files are an error naming the path.
 pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let len = file
-        .metadata()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .len();
-    if len > max_bytes {
-        return Err(format!(
-            "{}: {len} bytes, over the {max_bytes}-byte limit; skipped",
-            path.display()
-        ));
-    }
-    let mut buf = Vec::new();
-    file.take(max_bytes + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if buf.len() as u64 > max_bytes {
-        return Err(format!(
-            "{}: over the {max_bytes}-byte limit; skipped",
-            path.display()
-        ));
-    }
-    Ok(buf)
+    crate::fsio::read_bounded(path, max_bytes, "this Ollama file").map_err(|e| format!("{e}; skipped"))
 }
 
 /// The display name Ollama uses for a manifest path's parts.

@@ -1,0 +1,696 @@
+//! Hostile input: special files, symlinks, read-only targets, absurd numbers, concurrent
+//! writers. Each test pins one defect of issue 17; none may hang (every run has a deadline).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_headroom");
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs headroom (without the user's config catalogue) and gives up after `secs`: a hang
+/// is a failure with exit code -9 and "TIMEOUT" in stderr.
+fn headroom_within(secs: u64, args: &[&str]) -> (i32, String, String) {
+    let mut child = Command::new(BIN)
+        .arg("--no-user-catalog")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run headroom");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let err_thread = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stderr.read_to_string(&mut s);
+        s
+    });
+    let start = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code().unwrap_or(-1);
+        }
+        if start.elapsed() > Duration::from_secs(secs) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break -9;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = out_thread.join().unwrap_or_default();
+    let mut err = err_thread.join().unwrap_or_default();
+    if code == -9 {
+        err.push_str("TIMEOUT");
+    }
+    (code, out, err)
+}
+
+fn headroom(args: &[&str]) -> (i32, String, String) {
+    headroom_within(120, args)
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).expect("path");
+    // SAFETY: a valid NUL-terminated path.
+    let rc = unsafe { libc::mkfifo(c.as_ptr(), 0o644) };
+    assert_eq!(rc, 0, "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+fn is_fifo(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_fifo())
+}
+
+const REPORT: &[&str] = &["report", "--workload", "chat", "--top", "3", "--out"];
+
+fn report_to(out: &Path) -> (i32, String, String) {
+    let mut args = REPORT.to_vec();
+    args.push(s(out));
+    headroom(&args)
+}
+
+// ---------------------------------------------------------------------------------------
+// 1. One writer: regular files only, symlinks written through, permissions kept
+// ---------------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn report_refuses_to_replace_a_fifo() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("out.md");
+    mkfifo(&fifo);
+    let (code, out, err) = report_to(&fifo);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("FIFO") && err.contains("out.md"), "{err}");
+    assert!(!out.contains("wrote"), "{out}");
+    assert!(is_fifo(&fifo), "the FIFO was replaced");
+}
+
+#[test]
+fn report_refuses_a_directory_naming_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let target = dir.path().join("a-folder");
+    std::fs::create_dir(&target).expect("mkdir");
+    let (code, _, err) = report_to(&target);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("directory") && err.contains("a-folder"), "{err}");
+    assert!(target.is_dir());
+}
+
+#[cfg(unix)]
+#[test]
+fn report_writes_through_a_symlink_and_keeps_the_link() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let real = dir.path().join("real.md");
+    std::fs::write(&real, "old").expect("write");
+    let link = dir.path().join("link.md");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let (code, _, err) = report_to(&link);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink(),
+        "the symlink was replaced by a file"
+    );
+    let text = std::fs::read_to_string(&real).expect("target");
+    assert!(text.starts_with("# headroom decision summary"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn report_keeps_a_private_files_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("private.md");
+    std::fs::write(&out, "old").expect("write");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let (code, _, err) = report_to(&out);
+    assert_eq!(code, 0, "{err}");
+    let mode = std::fs::metadata(&out).expect("meta").permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "mode changed to {mode:o}");
+    assert!(std::fs::read_to_string(&out)
+        .expect("read")
+        .starts_with("# headroom"));
+}
+
+#[test]
+fn report_refuses_a_read_only_file_and_leaves_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("locked.md");
+    std::fs::write(&out, "keep me").expect("write");
+    let mut perms = std::fs::metadata(&out).expect("meta").permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&out, perms).expect("chmod");
+    let (code, stdout, err) = report_to(&out);
+    assert_eq!(code, 2, "{stdout}{err}");
+    assert!(err.contains("read-only") && err.contains("locked.md"), "{err}");
+    assert!(!stdout.contains("wrote"), "{stdout}");
+    assert_eq!(std::fs::read_to_string(&out).expect("read"), "keep me");
+}
+
+#[cfg(unix)]
+#[test]
+fn calibrate_write_refuses_a_fifo_without_hanging() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("runtimes.ron");
+    mkfifo(&fifo);
+    let (code, _, err) = headroom_within(300, &["calibrate", "--write", s(&fifo)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    assert!(is_fifo(&fifo));
+}
+
+#[test]
+fn report_json_is_refused_rather_than_written_as_markdown() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("r.json");
+    let mut args = REPORT.to_vec();
+    args.push(s(&out));
+    args.push("--json");
+    let (code, _, err) = headroom(&args);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--json"), "{err}");
+    assert!(!out.exists());
+}
+
+// ---------------------------------------------------------------------------------------
+// 2. import-bench: validate before saving, append text, lock, skip duplicates
+// ---------------------------------------------------------------------------------------
+
+const HAVE: &str = "mac-studio-m2-ultra-76c@192";
+
+fn import(file: &str, save_to: &Path) -> (i32, String, String) {
+    headroom(&["import-bench", file, "--have", HAVE, "--save-to", s(save_to)])
+}
+
+fn rows_in(path: &Path) -> usize {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .matches("machine:")
+        .count()
+}
+
+#[test]
+fn import_refuses_a_zero_speed_and_saves_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("mine.ron");
+    let (code, _, err) = import(&fixture("hostile/bench_zero_ts.csv"), &saved);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("avg_ts") && err.contains("row 2"), "{err}");
+    assert!(!saved.exists());
+    // Every later command still runs.
+    let (code, _, err) = headroom(&["--catalog", s(&saved), "catalog", "machines"]);
+    assert_ne!(code, 2, "{err}");
+}
+
+#[test]
+fn import_refuses_a_speed_beyond_the_machines_physics() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("mine.ron");
+    for name in ["bench_huge_ts.csv", "bench_faster_than_bandwidth.csv"] {
+        let (code, _, err) = import(&fixture(&format!("hostile/{name}")), &saved);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("avg_ts") && err.contains("row "), "{err}");
+        assert!(err.contains("physical bound"), "{err}");
+        assert!(!saved.exists(), "{name} saved rows");
+    }
+}
+
+#[test]
+fn import_keeps_comments_skips_duplicates_and_keeps_the_test_date() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("mine.ron");
+    let hand = std::fs::read_to_string(fixture("hostile/commented_benchmarks.ron")).expect("fx");
+    std::fs::write(&saved, &hand).expect("copy");
+    let csv = fixture("llama_bench/m2_ultra_llama7b.csv");
+    let (code, out, err) = import(&csv, &saved);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("saved 2 rows"), "{out}");
+    let text = std::fs::read_to_string(&saved).expect("saved");
+    assert!(
+        text.starts_with(hand.trim_end_matches("    ],\n)\n")),
+        "the hand-written part changed:\n{text}"
+    );
+    assert!(text.contains("// the first run on the new build"), "{text}");
+    assert!(text.contains("2024-08-15"), "test_time dropped:\n{text}");
+    assert_eq!(rows_in(&saved), 3);
+    // The same runs again: nothing appended, and said so.
+    let (code, out, err) = import(&csv, &saved);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 already there"), "{out}");
+    assert_eq!(rows_in(&saved), 3);
+    // And the file loads.
+    let (code, _, err) = headroom(&["--catalog", s(&saved), "catalog", "benchmarks"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn import_refuses_to_pass_the_catalogue_size_limit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("mine.ron");
+    let limit = headroom::catalog::files::MAX_FILE_BYTES as usize;
+    let mut text = String::with_capacity(limit);
+    let line = format!("// {}\n", "x".repeat(96));
+    while text.len() + line.len() < limit - 200 {
+        text.push_str(&line);
+    }
+    text.push_str("(\n    benchmarks: [],\n)\n");
+    std::fs::write(&saved, &text).expect("write");
+    let (code, _, err) = import(&fixture("llama_bench/m2_ultra_llama7b.csv"), &saved);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("byte limit"), "{err}");
+    assert_eq!(std::fs::read_to_string(&saved).expect("read"), text);
+}
+
+#[test]
+fn parallel_imports_lose_no_rows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("mine.ron");
+    let csv = std::fs::read_to_string(fixture("llama_bench/m2_ultra_llama7b.csv")).expect("fx");
+    // Ten files of two rows each, every row a different measurement.
+    let files: Vec<PathBuf> = (0..10)
+        .map(|i| {
+            let p = dir.path().join(format!("run{i}.csv"));
+            let text = csv
+                .replace("\"1238.480000\"", &format!("\"{}.5\"", 1200 + i))
+                .replace("\"94.270000\"", &format!("\"{}.5\"", 80 + i));
+            std::fs::write(&p, text).expect("write");
+            p
+        })
+        .collect();
+    let children: Vec<_> = files
+        .iter()
+        .map(|f| {
+            Command::new(BIN)
+                .args(["--no-user-catalog", "import-bench", s(f), "--have", HAVE])
+                .args(["--save-to", s(&saved)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(rows_in(&saved), 20);
+}
+
+#[cfg(unix)]
+#[test]
+fn import_save_to_a_fifo_is_refused_without_hanging() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("mine.ron");
+    mkfifo(&fifo);
+    let (code, _, err) = headroom_within(
+        60,
+        &[
+            "import-bench",
+            &fixture("llama_bench/m2_ultra_llama7b.csv"),
+            "--have",
+            HAVE,
+            "--save-to",
+            s(&fifo),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    assert!(is_fifo(&fifo));
+}
+
+// ---------------------------------------------------------------------------------------
+// 5. One bounded reader: no device, FIFO or endless file is read
+// ---------------------------------------------------------------------------------------
+
+#[cfg(unix)]
+#[test]
+fn a_catalogue_that_is_a_device_is_refused_at_once() {
+    for dev in ["/dev/zero", "/dev/urandom"] {
+        let (code, _, err) = headroom_within(20, &["--catalog", dev, "catalog", "machines"]);
+        assert_eq!(code, 2, "{dev}: {err}");
+        assert!(err.contains(dev) && err.contains("device"), "{err}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_catalogue_or_import_that_is_a_fifo_does_not_hang() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("pipe.ron");
+    mkfifo(&fifo);
+    let (code, _, err) = headroom_within(20, &["--catalog", s(&fifo), "catalog", "machines"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    let (code, _, err) = headroom_within(
+        20,
+        &["import-bench", s(&fifo), "--have", HAVE, "--dry-run"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("FIFO"), "{err}");
+    let (code, _, err) = headroom_within(
+        20,
+        &["import-bench", "/dev/zero", "--have", HAVE, "--dry-run"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("device"), "{err}");
+}
+
+#[test]
+fn an_import_file_over_the_limit_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.json");
+    let f = std::fs::File::create(&big).expect("create");
+    f.set_len(headroom::cli::machine::MAX_IMPORT_BYTES + 1)
+        .expect("sparse");
+    let (code, _, err) = headroom_within(20, &["import-bench", s(&big), "--have", HAVE]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("byte limit") && err.contains("big.json"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_ollama_blob_that_is_a_fifo_is_skipped_not_waited_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fifo = dir.path().join("sha256-params");
+    mkfifo(&fifo);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(headroom::local::ollama::read_bounded(&fifo, 1 << 20));
+    });
+    let result = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("reading a FIFO blob hung");
+    let err = result.expect_err("a FIFO is not a blob");
+    assert!(err.contains("FIFO"), "{err}");
+}
+
+/// An Ollama that lists 20 models and never answers /api/show.
+fn silent_show_server() -> String {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                let n = stream.read(&mut buf).unwrap_or(0);
+                let request = String::from_utf8_lossy(&buf[..n]).into_owned();
+                if request.starts_with("GET /api/tags") {
+                    let models: Vec<String> = (0..20)
+                        .map(|i| format!("{{\"name\":\"m{i}:latest\",\"size\":1000}}"))
+                        .collect();
+                    let body = format!("{{\"models\":[{}]}}", models.join(","));
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                } else {
+                    std::thread::sleep(Duration::from_secs(30));
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn the_ollama_api_scan_has_an_overall_deadline() {
+    let url = silent_show_server();
+    let client = headroom::local::ollama::OllamaClient::new(&url);
+    let roots = headroom::local::scan::ScanRoots::default();
+    let start = Instant::now();
+    let found =
+        headroom::diagnose::gather::gather_within(&roots, Some(&client), Duration::from_secs(1));
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(8), "took {took:?}");
+    assert!(
+        found.notes.iter().any(|n| n.contains("gave up on")
+            && n.contains("models after")
+            && n.contains(" s")),
+        "{:?}",
+        found.notes
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// 3. The CPU runtime runs on system RAM and CPU cores
+// ---------------------------------------------------------------------------------------
+
+fn estimate_decode(machine: &str, runtime: &str) -> serde_json::Value {
+    let (code, out, err) = headroom(&[
+        "estimate",
+        "--machine",
+        machine,
+        "--runtime",
+        runtime,
+        "--model",
+        "llama-3.1-8b",
+        "--quant",
+        "Q4_K_M",
+        "--context",
+        "4096",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    serde_json::from_str(&out).expect("json")
+}
+
+#[test]
+fn a_gpu_box_on_the_cpu_runtime_is_bound_by_its_system_ram() {
+    let v = estimate_decode("pc-rtx-4090", "cpu");
+    let decode = v["decode_tokens_per_s"].as_f64().expect("decode");
+    let weights = v["memory"]["weights_bytes"].as_f64().expect("weights");
+    // 83 GB/s of dual-channel DDR5 (catalogue) over the weights read per token.
+    let ram_bound = 83e9 / weights;
+    assert!(
+        decode <= ram_bound,
+        "{decode} tok/s on CPU beats the RAM bound {ram_bound}"
+    );
+    assert!(
+        v["decode_bound_tokens_per_s"].as_f64().expect("bound") <= ram_bound * 1.01,
+        "{v}"
+    );
+    let gpu = estimate_decode("pc-rtx-4090", "cuda");
+    assert!(decode * 5.0 < gpu["decode_tokens_per_s"].as_f64().expect("gpu"));
+}
+
+#[test]
+fn a_mac_on_the_cpu_is_slower_than_on_metal() {
+    let cpu = estimate_decode("mac-studio-m2-ultra-76c", "cpu");
+    let metal = estimate_decode("mac-studio-m2-ultra-76c", "metal");
+    let (c, m) = (
+        cpu["decode_tokens_per_s"].as_f64().expect("cpu"),
+        metal["decode_tokens_per_s"].as_f64().expect("metal"),
+    );
+    assert!(c < m, "CPU {c} tok/s, Metal {m} tok/s");
+    let (c, m) = (
+        cpu["prefill_tokens_per_s"].as_f64().expect("cpu"),
+        metal["prefill_tokens_per_s"].as_f64().expect("metal"),
+    );
+    assert!(c * 3.0 < m, "CPU prefill {c} tok/s, Metal {m} tok/s");
+}
+
+#[test]
+fn rank_on_the_cpu_runtime_does_not_use_the_accelerators() {
+    let (code, out, err) = headroom(&[
+        "rank",
+        "--workload",
+        "chat",
+        "--runtime",
+        "cpu",
+        "--top",
+        "100",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let entries = v["entries"].as_array().expect("entries");
+    let first = &entries[0];
+    assert_ne!(first["machine"], "server-mi300x", "{first}");
+    for e in entries {
+        let decode = e["mix"]["local_decode_tokens_per_s"].as_f64().unwrap_or(0.0);
+        // No CPU in the catalogue streams an 8B model's weights faster than ~100 tok/s.
+        assert!(decode < 100.0, "{} decodes at {decode} on CPU", e["machine"]);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// 6. Inputs that gave confident wrong answers
+// ---------------------------------------------------------------------------------------
+
+fn estimate_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec![
+        "estimate",
+        "--machine",
+        "pc-rtx-4090",
+        "--model",
+        "llama-3.1-8b",
+        "--quant",
+        "Q4_K_M",
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn a_request_longer_than_its_context_is_refused() {
+    for extra in [
+        &["--prompt", "5000", "--context", "1000"][..],
+        &["--depth", "5000", "--context", "1000"][..],
+        &["--prompt", "18446744073709551615"][..],
+    ] {
+        let (code, out, err) = headroom(&estimate_args(extra));
+        assert_eq!(code, 2, "{extra:?}: {out}{err}");
+        assert!(err.contains("--context"), "{err}");
+    }
+}
+
+#[test]
+fn zero_prompt_or_generation_is_refused() {
+    for flag in ["--prompt", "--gen"] {
+        let (code, _, err) = headroom(&estimate_args(&[flag, "0"]));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(flag), "{err}");
+    }
+}
+
+#[test]
+fn have_without_a_size_lists_the_options() {
+    let (code, _, err) = headroom(&["rank", "--workload", "chat", "--have", "mac-studio-m2-ultra-76c"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("mac-studio-m2-ultra-76c@192"), "{err}");
+    // One option: nothing to choose.
+    let (code, _, err) = headroom(&["rank", "--workload", "chat", "--have", "pc-rtx-4090", "--top", "1"]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_catalogue_file_with_a_byte_order_mark_loads() {
+    let (code, _, err) = headroom(&[
+        "--catalog",
+        &fixture("hostile/bom_workload.ron"),
+        "catalog",
+        "cloud",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
+// ---------------------------------------------------------------------------------------
+// 4. calibrate --write edits spans, not lines
+// ---------------------------------------------------------------------------------------
+
+fn calibration() -> &'static headroom::cli::Calibration {
+    static CAL: std::sync::OnceLock<headroom::cli::Calibration> = std::sync::OnceLock::new();
+    CAL.get_or_init(|| {
+        let catalog = headroom::catalog::built_in().expect("built-in catalogue");
+        headroom::cli::Calibration::of(&catalog)
+    })
+}
+
+fn shipped_runtimes() -> String {
+    std::fs::read_to_string(fixture("../../catalog/runtimes.ron")).expect("runtimes.ron")
+}
+
+/// The first line of the shipped file that holds `field: (value:`, without its newline.
+fn first_line_of(text: &str, field: &str) -> String {
+    text.lines()
+        .find(|l| l.trim_start().starts_with(&format!("{field}: (value:")))
+        .expect("field")
+        .to_owned()
+}
+
+fn loads(text: &str) {
+    let source = headroom::catalog::SourceText {
+        origin: headroom::engine::types::Origin::User("test".to_owned()),
+        label: "test".to_owned(),
+        text: text.to_owned(),
+    };
+    headroom::catalog::validate::parse(&source).expect("the rewritten file parses");
+}
+
+#[test]
+fn calibrate_updates_two_fields_on_one_line() {
+    let shipped = shipped_runtimes();
+    let bw = first_line_of(&shipped, "bandwidth_efficiency");
+    let joined = shipped.replacen(&format!("{bw}\n            "), &format!("{bw} "), 1);
+    assert_ne!(joined, shipped);
+    // Scramble both values: the rewrite must restore each in place.
+    let scrambled = joined.replacen(
+        bw.trim_start(),
+        "bandwidth_efficiency: (value: 0.111, source: \"fitted: old\"),",
+        1,
+    );
+    let edit = headroom::cli::rewrite_runtimes(&scrambled, calibration(), false).expect("edit");
+    loads(&edit.text);
+    assert_eq!(edit.text, joined);
+}
+
+#[test]
+fn calibrate_updates_a_value_written_over_several_lines() {
+    let shipped = shipped_runtimes();
+    let bw = first_line_of(&shipped, "bandwidth_efficiency");
+    let indent = &bw[..bw.len() - bw.trim_start().len()];
+    let split = format!(
+        "{indent}bandwidth_efficiency: (\n{indent}    value: 0.111,\n{indent}    source: \"fitted: old\",\n{indent}),"
+    );
+    let text = shipped.replacen(&bw, &split, 1);
+    let edit = headroom::cli::rewrite_runtimes(&text, calibration(), false).expect("edit");
+    loads(&edit.text);
+    assert_eq!(edit.text, shipped);
+}
+
+#[test]
+fn calibrate_leaves_assumed_values_alone_unless_forced() {
+    let shipped = shipped_runtimes();
+    let ce = first_line_of(&shipped, "compute_efficiency");
+    let indent = &ce[..ce.len() - ce.trim_start().len()];
+    let mine = format!("{indent}compute_efficiency: (value: 0.5, source: \"assumed: my own guess\"),");
+    let text = shipped.replacen(&ce, &mine, 1);
+    let edit = headroom::cli::rewrite_runtimes(&text, calibration(), false).expect("edit");
+    assert!(edit.text.contains(&mine), "the assumed value was replaced");
+    assert_eq!(edit.kept_assumed.len(), 1, "{:?}", edit.kept_assumed);
+    assert!(edit.kept_assumed[0].ends_with(".compute_efficiency"));
+    let forced = headroom::cli::rewrite_runtimes(&text, calibration(), true).expect("edit");
+    assert_eq!(forced.text, shipped);
+}
+
+#[test]
+fn calibrate_refuses_a_file_without_runtimes() {
+    for text in ["(runtimes: [])", "(\n    machines: [],\n)\n", "// nothing\n"] {
+        let e = headroom::cli::rewrite_runtimes(text, calibration(), false);
+        assert!(e.is_err(), "{text:?} was accepted");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("empty.ron");
+    std::fs::write(&file, "(runtimes: [])\n").expect("write");
+    let (code, _, err) = headroom_within(300, &["calibrate", "--write", s(&file)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(!err.contains("wrote"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).expect("read"), "(runtimes: [])\n");
+}
