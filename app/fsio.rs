@@ -62,6 +62,9 @@ impl FsError {
 
     /// The message without the path, for callers that name the file themselves.
     pub fn reason(&self) -> String {
+        if let FsError::Io { source, .. } = self {
+            return source.to_string();
+        }
         let full = self.to_string();
         let path = match self {
             FsError::NotRegular { path, .. }
