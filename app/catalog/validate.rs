@@ -1275,12 +1275,36 @@ impl<'a> Check<'a> {
                     ),
                 );
             }
-            if task.output_tokens > 10_000_000 || task.cached_tokens > 100_000_000 {
+            if task.output_tokens > 10_000_000 {
                 self.fail(
                     "output_tokens",
                     None,
                     format!(
-                        "token counts of task \"{}\" are implausibly large",
+                        "output_tokens {} of task \"{}\" must be at most 10,000,000",
+                        task.output_tokens, task.name
+                    ),
+                );
+            }
+            if task.cached_tokens > 100_000_000 {
+                self.fail(
+                    "cached_tokens",
+                    None,
+                    format!(
+                        "cached_tokens {} of task \"{}\" must be at most 100,000,000",
+                        task.cached_tokens, task.name
+                    ),
+                );
+            }
+            let needed = task
+                .cached_tokens
+                .saturating_add(task.prompt_tokens)
+                .saturating_add(task.output_tokens);
+            if let Some(context) = task.context_tokens.filter(|c| *c < needed) {
+                self.fail(
+                    "context_tokens",
+                    None,
+                    format!(
+                        "context_tokens {context} of task \"{}\" is smaller than its cached + prompt + output tokens ({needed}); the request cannot fit",
                         task.name
                     ),
                 );

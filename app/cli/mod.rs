@@ -448,8 +448,16 @@ pub fn run_diagnose(
         )));
     }
     for path in &args.model_files {
-        crate::fsio::open_regular(path)
-            .map_err(|e| CliError::Usage(format!("--model-file {e}")))?;
+        match crate::fsio::open_regular(path) {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {
+                return Err(CliError::Usage(format!(
+                    "--model-file: no such file: {}",
+                    path.display()
+                )))
+            }
+            Err(e) => return Err(CliError::Usage(format!("--model-file {e}"))),
+        }
     }
     check_ollama_url(&args.ollama_url)?;
     if let Some(dir) = &args.ollama_dir {

@@ -35,7 +35,7 @@ pub fn apply(
     }
     if !OLLAMA_KV_TYPES.contains(&wanted.as_str()) {
         return Some(format!(
-            "OLLAMA_KV_CACHE_TYPE={} is not a cache type Ollama accepts ({}); Ollama falls back to {DEFAULT_KV_TYPE}, so this model's cache stays {DEFAULT_KV_TYPE}",
+            "OLLAMA_KV_CACHE_TYPE={} is not a cache type Ollama accepts ({}); Ollama falls back to {DEFAULT_KV_TYPE} for it, so {DEFAULT_KV_TYPE} is assumed",
             crate::local::printable(&wanted),
             OLLAMA_KV_TYPES.join(", ")
         ));
