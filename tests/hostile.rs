@@ -692,3 +692,201 @@ fn calibrate_refuses_a_file_without_runtimes() {
     assert!(!err.contains("wrote"), "{err}");
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "(runtimes: [])\n");
 }
+
+/// Loads the built-in catalogue with `file`'s text changed by `edit`, plus `extra` as a
+/// user file; the errors, joined.
+fn load_edited(file: &str, edit: impl Fn(&str) -> String, extra: Option<&str>) -> String {
+    let mut sources = headroom::catalog::built_in_sources();
+    let source = sources
+        .iter_mut()
+        .find(|s| s.label.ends_with(file))
+        .expect("built-in file");
+    let edited = edit(&source.text);
+    assert_ne!(edited, source.text, "the edit changed nothing");
+    source.text = edited;
+    if let Some(text) = extra {
+        sources.push(headroom::catalog::SourceText {
+            origin: headroom::engine::types::Origin::User("extra.ron".to_owned()),
+            label: "extra.ron".to_owned(),
+            text: text.to_owned(),
+        });
+    }
+    match headroom::catalog::load(&sources) {
+        Ok(_) => String::new(),
+        Err(errors) => headroom::catalog::error::join(&errors),
+    }
+}
+
+/// The first line of `text` that contains `needle`, with its newline.
+fn line_with(text: &str, needle: &str) -> String {
+    text.split_inclusive('\n')
+        .find(|l| l.contains(needle))
+        .expect("line")
+        .to_owned()
+}
+
+#[test]
+fn the_catalogue_refuses_a_memory_option_twice() {
+    let errors = load_edited(
+        "machines.ron",
+        |t| {
+            let line = line_with(t, "(per_device_gb: 24, price_usd: Some(2599)");
+            t.replacen(&line, &format!("{line}{line}"), 1)
+        },
+        None,
+    );
+    assert!(errors.contains("two memory options of 24 GB"), "{errors}");
+    assert!(errors.contains("machines.ron:"), "{errors}");
+}
+
+#[test]
+fn the_catalogue_refuses_a_quant_twice_and_an_impossible_gguf_size() {
+    let errors = load_edited(
+        "models.ron",
+        |t| {
+            let line = line_with(t, "(quant: \"Q4_K_M\", bytes: 18556689568");
+            t.replacen(&line, &format!("{line}{line}"), 1)
+        },
+        None,
+    );
+    assert!(errors.contains("two GGUF files for quant \"Q4_K_M\""), "{errors}");
+    let errors = load_edited(
+        "models.ron",
+        |t| t.replacen("bytes: 18556689568", "bytes: 18446744073709551615", 1),
+        None,
+    );
+    assert!(errors.contains("GGUF size 18446744073709551615"), "{errors}");
+}
+
+#[test]
+fn the_catalogue_refuses_impossible_benchmark_rows_and_contexts() {
+    let keep = |t: &str| format!("{t}\n");
+    let row = |runtime: &str, tps: &str| {
+        format!(
+            "(benchmarks: [(machine: \"pc-rtx-4090\", runtime: \"{runtime}\", model: \"llama-3.1-8b\", quant: \"Q4_K_M\", test: \"tg128\", tokens_per_s: {tps}, source: \"measured: test\")])"
+        )
+    };
+    let errors = load_edited("benchmarks.ron", keep, Some(&row("metal", "50.0")));
+    assert!(errors.contains("does not run metal"), "{errors}");
+    let errors = load_edited("benchmarks.ron", keep, Some(&row("cuda", "1e9")));
+    assert!(errors.contains("physical bound") && errors.contains("tokens_per_s"), "{errors}");
+    // A row within physics loads.
+    let errors = load_edited("benchmarks.ron", keep, Some(&row("cuda", "150.0")));
+    assert!(errors.is_empty(), "{errors}");
+    let errors = load_edited(
+        "workloads.ron",
+        |t| t.replacen("context_tokens: Some(262144)", "context_tokens: Some(1)", 1),
+        None,
+    );
+    assert!(errors.contains("context_tokens 1"), "{errors}");
+}
+
+/// An Ollama store with one model whose manifest directory is `model` and whose params blob
+/// holds `params`.
+fn ollama_store(dir: &Path, model: &str, params: &[u8]) {
+    use headroom::local::testgguf::{write_test_gguf, TestGguf};
+    let blobs = dir.join("blobs");
+    std::fs::create_dir_all(&blobs).expect("blobs");
+    let gguf = dir.join("tmp.gguf");
+    write_test_gguf(&gguf, &TestGguf::qwen3_coder_30b_a3b()).expect("gguf");
+    let bytes = std::fs::read(&gguf).expect("read");
+    std::fs::remove_file(&gguf).expect("rm");
+    let put = |n: u8, content: &[u8]| {
+        let hex = format!("{n:02x}").repeat(32);
+        std::fs::write(blobs.join(format!("sha256-{hex}")), content).expect("blob");
+        format!("sha256:{hex}")
+    };
+    let model_digest = put(1, &bytes);
+    let params_digest = put(2, params);
+    let manifests = dir.join("manifests/registry.ollama.ai/library").join(model);
+    std::fs::create_dir_all(&manifests).expect("manifests");
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"{model_digest}","size":{}}},{{"mediaType":"application/vnd.ollama.image.params","digest":"{params_digest}","size":{}}}]}}"#,
+        bytes.len(),
+        params.len()
+    );
+    std::fs::write(manifests.join("latest"), manifest).expect("manifest");
+}
+
+fn diagnose_store(store: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(["--no-user-catalog", "diagnose", "--have", "mac-mini-m4-pro-20c@48"])
+        .args(["--no-api", "--ollama-dir", s(store)])
+        .env_remove("OLLAMA_KV_CACHE_TYPE")
+        .env_remove("OLLAMA_FLASH_ATTENTION")
+        .env_remove("OLLAMA_CONTEXT_LENGTH")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn unreadable_ollama_params_are_not_ollamas_default() {
+    for params in [&b"not json"[..], br#"{"num_ctx":"lots"}"#, br#"{"num_ctx":0}"#] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        ollama_store(dir.path(), "qwen3-coder", params);
+        let (code, out, err) = diagnose_store(dir.path(), &[]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("unreadable params"), "{out}");
+        assert!(!out.contains("Ollama's default, since the model's params set no num_ctx"), "{out}");
+    }
+}
+
+#[test]
+fn a_kv_type_ollama_does_not_accept_is_not_reported_in_use() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    ollama_store(dir.path(), "qwen3-coder", br#"{"num_ctx":131072}"#);
+    let (code, out, err) = diagnose_store(
+        dir.path(),
+        &[("OLLAMA_KV_CACHE_TYPE", "f32"), ("OLLAMA_FLASH_ATTENTION", "1")],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("cache as f32"), "{out}");
+    assert!(out.contains("not a cache type Ollama accepts"), "{out}");
+}
+
+#[test]
+fn terminal_escapes_in_model_names_are_not_printed_raw() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    ollama_store(dir.path(), "evil\u{1b}]0;owned\u{7}\u{1b}[2J", br#"{"num_ctx":131072}"#);
+    let (code, out, err) = diagnose_store(dir.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("evil"), "{out}");
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{7}'), "{out:?}");
+}
+
+#[test]
+fn diagnose_model_files_that_are_not_models_are_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junk = dir.path().join("junk.gguf");
+    std::fs::write(&junk, b"this is not a GGUF file at all").expect("write");
+    let base = ["diagnose", "--have", "mac-mini-m4-pro-20c@48", "--no-api"];
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend_from_slice(extra);
+        headroom_within(30, &args)
+    };
+    let (code, _, err) = run(&["--model-file", s(&junk)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("junk.gguf"), "{err}");
+    #[cfg(unix)]
+    {
+        let (code, _, err) = run(&["--model-file", "/dev/zero"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("character device") && !err.contains("no such file"), "{err}");
+    }
+    let (code, _, err) = run(&["--model-file", s(dir.path())]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("directory"), "{err}");
+    let (code, _, err) = headroom_within(
+        30,
+        &["diagnose", "--have", "mac-mini-m4-pro-20c@48", "--ollama-url", "notaurl"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--ollama-url"), "{err}");
+}
