@@ -890,3 +890,64 @@ fn diagnose_model_files_that_are_not_models_are_bad_input() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--ollama-url"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------
+// 7. The fuzz targets' bodies, run briefly on every `cargo test` (fuzz/ runs them for long)
+// ---------------------------------------------------------------------------------------
+
+mod fuzz_smoke {
+    use proptest::prelude::*;
+
+    /// Real text cut and spliced: mostly-valid input reaches deeper than random bytes.
+    fn mutated(base: &'static str) -> impl Strategy<Value = String> {
+        (0..base.len(), 0..base.len(), ".{0,12}").prop_map(move |(a, b, insert)| {
+            let (a, b) = (a.min(b), a.max(b));
+            let cut = |i: usize| (0..=i).rev().find(|j| base.is_char_boundary(*j)).unwrap_or(0);
+            format!("{}{insert}{}", &base[..cut(a)], &base[cut(b)..])
+        })
+    }
+
+    const USER_CATALOGUE: &str = include_str!("fixtures/hostile/commented_benchmarks.ron");
+    const BENCH_CSV: &str = include_str!("fixtures/llama_bench/m2_ultra_llama7b.csv");
+    const BENCH_JSON: &str = include_str!("fixtures/llama_bench/strix_halo_gpt_oss_20b.json");
+
+    fn catalogue_body(text: &str) {
+        let user = headroom::catalog::SourceText {
+            origin: headroom::engine::types::Origin::User("fuzz.ron".to_owned()),
+            label: "fuzz.ron".to_owned(),
+            text: text.to_owned(),
+        };
+        let _ = headroom::catalog::validate::parse(&user);
+        let _ = headroom::catalog::span::append_to_list(text, "benchmarks", &["(a: 1)".to_owned()]);
+    }
+
+    fn llama_bench_body(text: &str) {
+        if let Ok(rows) = headroom::detect::parse_llama_bench(text) {
+            for r in &rows {
+                assert!(r.avg_tokens_per_s.is_finite() && r.avg_tokens_per_s > 0.0);
+                let _ = headroom::detect::guess_quant(&r.model_type);
+                let _ = r.test_date();
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn catalogue_text_never_panics(text in mutated(USER_CATALOGUE)) {
+            catalogue_body(&text);
+        }
+
+        #[test]
+        fn arbitrary_catalogue_text_never_panics(text in "[()\\[\\]:,\"#!/*a-z0-9 \n\u{e9}\\\\r]{0,80}") {
+            catalogue_body(&text);
+        }
+
+        #[test]
+        fn llama_bench_text_never_panics(csv in mutated(BENCH_CSV), json in mutated(BENCH_JSON)) {
+            llama_bench_body(&csv);
+            llama_bench_body(&json);
+        }
+    }
+}

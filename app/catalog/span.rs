@@ -140,7 +140,9 @@ impl<'t> Scanner<'t> {
             j += 1;
         }
         if j == i {
-            return (i + 1).min(b.len());
+            // One unexpected character, whole (never half of a UTF-8 sequence).
+            let width = self.text[i..].chars().next().map_or(1, char::len_utf8);
+            return (i + width).min(b.len());
         }
         let k = self.skip_ws(j);
         if k < b.len() && b[k] == b'(' {
@@ -332,6 +334,16 @@ pub fn append_to_list(text: &str, field: &str, rows: &[String]) -> Result<String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_text_gives_errors_not_panics() {
+        for text in [
+            "", "(", "(é", "(a: é)", "(a: \"\\é\", benchmarks: [é, (", "(benchmarks: [(x: r#\"", "/*", "(a: 1, b",
+            "#![enable(x)] (benchmarks: [])", "(benchmarks: ]", "(benchmarks: [é",
+        ] {
+            let _ = append_to_list(text, "benchmarks", &["(a: 1)".to_owned()]);
+        }
+    }
 
     #[test]
     fn appends_rows_keeping_comments() {
