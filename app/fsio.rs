@@ -149,9 +149,7 @@ pub fn open_regular(path: &Path) -> Result<(File, Metadata), FsError> {
     let file = options
         .open(path)
         .map_err(|e| FsError::io(path, "open", e))?;
-    let meta = file
-        .metadata()
-        .map_err(|e| FsError::io(path, "read", e))?;
+    let meta = file.metadata().map_err(|e| FsError::io(path, "read", e))?;
     check_regular(path, &meta, "read")?;
     Ok((file, meta))
 }

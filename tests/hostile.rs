@@ -110,7 +110,10 @@ fn report_refuses_a_directory_naming_it() {
     std::fs::create_dir(&target).expect("mkdir");
     let (code, _, err) = report_to(&target);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("directory") && err.contains("a-folder"), "{err}");
+    assert!(
+        err.contains("directory") && err.contains("a-folder"),
+        "{err}"
+    );
     assert!(target.is_dir());
 }
 
@@ -162,7 +165,10 @@ fn report_refuses_a_read_only_file_and_leaves_it() {
     std::fs::set_permissions(&out, perms).expect("chmod");
     let (code, stdout, err) = report_to(&out);
     assert_eq!(code, 2, "{stdout}{err}");
-    assert!(err.contains("read-only") && err.contains("locked.md"), "{err}");
+    assert!(
+        err.contains("read-only") && err.contains("locked.md"),
+        "{err}"
+    );
     assert!(!stdout.contains("wrote"), "{stdout}");
     assert_eq!(std::fs::read_to_string(&out).expect("read"), "keep me");
 }
@@ -199,7 +205,14 @@ fn report_json_is_refused_rather_than_written_as_markdown() {
 const HAVE: &str = "mac-studio-m2-ultra-76c@192";
 
 fn import(file: &str, save_to: &Path) -> (i32, String, String) {
-    headroom(&["import-bench", file, "--have", HAVE, "--save-to", s(save_to)])
+    headroom(&[
+        "import-bench",
+        file,
+        "--have",
+        HAVE,
+        "--save-to",
+        s(save_to),
+    ])
 }
 
 fn rows_in(path: &Path) -> usize {
@@ -363,10 +376,8 @@ fn a_catalogue_or_import_that_is_a_fifo_does_not_hang() {
     let (code, _, err) = headroom_within(20, &["--catalog", s(&fifo), "catalog", "machines"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("FIFO"), "{err}");
-    let (code, _, err) = headroom_within(
-        20,
-        &["import-bench", s(&fifo), "--have", HAVE, "--dry-run"],
-    );
+    let (code, _, err) =
+        headroom_within(20, &["import-bench", s(&fifo), "--have", HAVE, "--dry-run"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("FIFO"), "{err}");
     let (code, _, err) = headroom_within(
@@ -386,7 +397,10 @@ fn an_import_file_over_the_limit_is_refused_unread() {
         .expect("sparse");
     let (code, _, err) = headroom_within(20, &["import-bench", s(&big), "--have", HAVE]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("byte limit") && err.contains("big.json"), "{err}");
+    assert!(
+        err.contains("byte limit") && err.contains("big.json"),
+        "{err}"
+    );
 }
 
 #[cfg(unix)]
@@ -448,9 +462,10 @@ fn the_ollama_api_scan_has_an_overall_deadline() {
     let took = start.elapsed();
     assert!(took < Duration::from_secs(8), "took {took:?}");
     assert!(
-        found.notes.iter().any(|n| n.contains("gave up on")
-            && n.contains("models after")
-            && n.contains(" s")),
+        found
+            .notes
+            .iter()
+            .any(|n| n.contains("gave up on") && n.contains("models after") && n.contains(" s")),
         "{:?}",
         found.notes
     );
@@ -532,9 +547,15 @@ fn rank_on_the_cpu_runtime_does_not_use_the_accelerators() {
     let first = &entries[0];
     assert_ne!(first["machine"], "server-mi300x", "{first}");
     for e in entries {
-        let decode = e["mix"]["local_decode_tokens_per_s"].as_f64().unwrap_or(0.0);
+        let decode = e["mix"]["local_decode_tokens_per_s"]
+            .as_f64()
+            .unwrap_or(0.0);
         // No CPU in the catalogue streams an 8B model's weights faster than ~100 tok/s.
-        assert!(decode < 100.0, "{} decodes at {decode} on CPU", e["machine"]);
+        assert!(
+            decode < 100.0,
+            "{} decodes at {decode} on CPU",
+            e["machine"]
+        );
     }
 }
 
@@ -580,11 +601,25 @@ fn zero_prompt_or_generation_is_refused() {
 
 #[test]
 fn have_without_a_size_lists_the_options() {
-    let (code, _, err) = headroom(&["rank", "--workload", "chat", "--have", "mac-studio-m2-ultra-76c"]);
+    let (code, _, err) = headroom(&[
+        "rank",
+        "--workload",
+        "chat",
+        "--have",
+        "mac-studio-m2-ultra-76c",
+    ]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("mac-studio-m2-ultra-76c@192"), "{err}");
     // One option: nothing to choose.
-    let (code, _, err) = headroom(&["rank", "--workload", "chat", "--have", "pc-rtx-4090", "--top", "1"]);
+    let (code, _, err) = headroom(&[
+        "rank",
+        "--workload",
+        "chat",
+        "--have",
+        "pc-rtx-4090",
+        "--top",
+        "1",
+    ]);
     assert_eq!(code, 0, "{err}");
 }
 
@@ -668,7 +703,8 @@ fn calibrate_leaves_assumed_values_alone_unless_forced() {
     let shipped = shipped_runtimes();
     let ce = first_line_of(&shipped, "compute_efficiency");
     let indent = &ce[..ce.len() - ce.trim_start().len()];
-    let mine = format!("{indent}compute_efficiency: (value: 0.5, source: \"assumed: my own guess\"),");
+    let mine =
+        format!("{indent}compute_efficiency: (value: 0.5, source: \"assumed: my own guess\"),");
     let text = shipped.replacen(&ce, &mine, 1);
     let edit = headroom::cli::rewrite_runtimes(&text, calibration(), false).expect("edit");
     assert!(edit.text.contains(&mine), "the assumed value was replaced");
@@ -680,7 +716,11 @@ fn calibrate_leaves_assumed_values_alone_unless_forced() {
 
 #[test]
 fn calibrate_refuses_a_file_without_runtimes() {
-    for text in ["(runtimes: [])", "(\n    machines: [],\n)\n", "// nothing\n"] {
+    for text in [
+        "(runtimes: [])",
+        "(\n    machines: [],\n)\n",
+        "// nothing\n",
+    ] {
         let e = headroom::cli::rewrite_runtimes(text, calibration(), false);
         assert!(e.is_err(), "{text:?} was accepted");
     }
@@ -690,7 +730,10 @@ fn calibrate_refuses_a_file_without_runtimes() {
     let (code, _, err) = headroom_within(300, &["calibrate", "--write", s(&file)]);
     assert_eq!(code, 2, "{err}");
     assert!(!err.contains("wrote"), "{err}");
-    assert_eq!(std::fs::read_to_string(&file).expect("read"), "(runtimes: [])\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).expect("read"),
+        "(runtimes: [])\n"
+    );
 }
 
 /// Loads the built-in catalogue with `file`'s text changed by `edit`, plus `extra` as a
@@ -749,13 +792,19 @@ fn the_catalogue_refuses_a_quant_twice_and_an_impossible_gguf_size() {
         },
         None,
     );
-    assert!(errors.contains("two GGUF files for quant \"Q4_K_M\""), "{errors}");
+    assert!(
+        errors.contains("two GGUF files for quant \"Q4_K_M\""),
+        "{errors}"
+    );
     let errors = load_edited(
         "models.ron",
         |t| t.replacen("bytes: 18556689568", "bytes: 18446744073709551615", 1),
         None,
     );
-    assert!(errors.contains("GGUF size 18446744073709551615"), "{errors}");
+    assert!(
+        errors.contains("GGUF size 18446744073709551615"),
+        "{errors}"
+    );
 }
 
 #[test]
@@ -769,7 +818,10 @@ fn the_catalogue_refuses_impossible_benchmark_rows_and_contexts() {
     let errors = load_edited("benchmarks.ron", keep, Some(&row("metal", "50.0")));
     assert!(errors.contains("does not run metal"), "{errors}");
     let errors = load_edited("benchmarks.ron", keep, Some(&row("cuda", "1e9")));
-    assert!(errors.contains("physical bound") && errors.contains("tokens_per_s"), "{errors}");
+    assert!(
+        errors.contains("physical bound") && errors.contains("tokens_per_s"),
+        "{errors}"
+    );
     // A row within physics loads.
     let errors = load_edited("benchmarks.ron", keep, Some(&row("cuda", "150.0")));
     assert!(errors.is_empty(), "{errors}");
@@ -810,7 +862,12 @@ fn ollama_store(dir: &Path, model: &str, params: &[u8]) {
 
 fn diagnose_store(store: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::new(BIN)
-        .args(["--no-user-catalog", "diagnose", "--have", "mac-mini-m4-pro-20c@48"])
+        .args([
+            "--no-user-catalog",
+            "diagnose",
+            "--have",
+            "mac-mini-m4-pro-20c@48",
+        ])
         .args(["--no-api", "--ollama-dir", s(store)])
         .env_remove("OLLAMA_KV_CACHE_TYPE")
         .env_remove("OLLAMA_FLASH_ATTENTION")
@@ -827,13 +884,20 @@ fn diagnose_store(store: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
 
 #[test]
 fn unreadable_ollama_params_are_not_ollamas_default() {
-    for params in [&b"not json"[..], br#"{"num_ctx":"lots"}"#, br#"{"num_ctx":0}"#] {
+    for params in [
+        &b"not json"[..],
+        br#"{"num_ctx":"lots"}"#,
+        br#"{"num_ctx":0}"#,
+    ] {
         let dir = tempfile::tempdir().expect("tempdir");
         ollama_store(dir.path(), "qwen3-coder", params);
         let (code, out, err) = diagnose_store(dir.path(), &[]);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("unreadable params"), "{out}");
-        assert!(!out.contains("Ollama's default, since the model's params set no num_ctx"), "{out}");
+        assert!(
+            !out.contains("Ollama's default, since the model's params set no num_ctx"),
+            "{out}"
+        );
     }
 }
 
@@ -843,7 +907,10 @@ fn a_kv_type_ollama_does_not_accept_is_not_reported_in_use() {
     ollama_store(dir.path(), "qwen3-coder", br#"{"num_ctx":131072}"#);
     let (code, out, err) = diagnose_store(
         dir.path(),
-        &[("OLLAMA_KV_CACHE_TYPE", "f32"), ("OLLAMA_FLASH_ATTENTION", "1")],
+        &[
+            ("OLLAMA_KV_CACHE_TYPE", "f32"),
+            ("OLLAMA_FLASH_ATTENTION", "1"),
+        ],
     );
     assert_eq!(code, 0, "{err}");
     assert!(!out.contains("cache as f32"), "{out}");
@@ -853,7 +920,11 @@ fn a_kv_type_ollama_does_not_accept_is_not_reported_in_use() {
 #[test]
 fn terminal_escapes_in_model_names_are_not_printed_raw() {
     let dir = tempfile::tempdir().expect("tempdir");
-    ollama_store(dir.path(), "evil\u{1b}]0;owned\u{7}\u{1b}[2J", br#"{"num_ctx":131072}"#);
+    ollama_store(
+        dir.path(),
+        "evil\u{1b}]0;owned\u{7}\u{1b}[2J",
+        br#"{"num_ctx":131072}"#,
+    );
     let (code, out, err) = diagnose_store(dir.path(), &[]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("evil"), "{out}");
@@ -878,14 +949,23 @@ fn diagnose_model_files_that_are_not_models_are_bad_input() {
     {
         let (code, _, err) = run(&["--model-file", "/dev/zero"]);
         assert_eq!(code, 2, "{err}");
-        assert!(err.contains("character device") && !err.contains("no such file"), "{err}");
+        assert!(
+            err.contains("character device") && !err.contains("no such file"),
+            "{err}"
+        );
     }
     let (code, _, err) = run(&["--model-file", s(dir.path())]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("directory"), "{err}");
     let (code, _, err) = headroom_within(
         30,
-        &["diagnose", "--have", "mac-mini-m4-pro-20c@48", "--ollama-url", "notaurl"],
+        &[
+            "diagnose",
+            "--have",
+            "mac-mini-m4-pro-20c@48",
+            "--ollama-url",
+            "notaurl",
+        ],
     );
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--ollama-url"), "{err}");
@@ -902,7 +982,12 @@ mod fuzz_smoke {
     fn mutated(base: &'static str) -> impl Strategy<Value = String> {
         (0..base.len(), 0..base.len(), ".{0,12}").prop_map(move |(a, b, insert)| {
             let (a, b) = (a.min(b), a.max(b));
-            let cut = |i: usize| (0..=i).rev().find(|j| base.is_char_boundary(*j)).unwrap_or(0);
+            let cut = |i: usize| {
+                (0..=i)
+                    .rev()
+                    .find(|j| base.is_char_boundary(*j))
+                    .unwrap_or(0)
+            };
             format!("{}{insert}{}", &base[..cut(a)], &base[cut(b)..])
         })
     }

@@ -91,7 +91,13 @@ impl<'t> Scanner<'t> {
             }
             i += 1; // the opening quote
             while i < b.len() {
-                if b[i] == b'"' && b[i + 1..].iter().take(hashes).filter(|c| **c == b'#').count() == hashes
+                if b[i] == b'"'
+                    && b[i + 1..]
+                        .iter()
+                        .take(hashes)
+                        .filter(|c| **c == b'#')
+                        .count()
+                        == hashes
                 {
                     return (i + 1 + hashes).min(b.len());
                 }
@@ -251,7 +257,6 @@ impl<'t> Scanner<'t> {
     }
 }
 
-
 /// Where rows go when appended to a list field of a catalogue file.
 impl Scanner<'_> {
     /// The `(` of the top-level struct, after any `#![...]` attributes.
@@ -270,7 +275,8 @@ pub fn append_to_list(text: &str, field: &str, rows: &[String]) -> Result<String
         .ok_or("not a RON catalogue file: no top-level ( ... )")?;
     let fields = ron.fields(open)?;
     let b = ron.bytes;
-    let mut out = String::with_capacity(text.len() + rows.iter().map(|r| r.len() + 12).sum::<usize>());
+    let mut out =
+        String::with_capacity(text.len() + rows.iter().map(|r| r.len() + 12).sum::<usize>());
     // (insert at, comma needed after the previous element at, close bracket index)
     let (items_end, close, indent) = match fields.iter().find(|f| f.name == field) {
         Some(f) => {
@@ -338,8 +344,17 @@ mod tests {
     #[test]
     fn hostile_text_gives_errors_not_panics() {
         for text in [
-            "", "(", "(é", "(a: é)", "(a: \"\\é\", benchmarks: [é, (", "(benchmarks: [(x: r#\"", "/*", "(a: 1, b",
-            "#![enable(x)] (benchmarks: [])", "(benchmarks: ]", "(benchmarks: [é",
+            "",
+            "(",
+            "(é",
+            "(a: é)",
+            "(a: \"\\é\", benchmarks: [é, (",
+            "(benchmarks: [(x: r#\"",
+            "/*",
+            "(a: 1, b",
+            "#![enable(x)] (benchmarks: [])",
+            "(benchmarks: ]",
+            "(benchmarks: [é",
         ] {
             let _ = append_to_list(text, "benchmarks", &["(a: 1)".to_owned()]);
         }
@@ -347,7 +362,8 @@ mod tests {
 
     #[test]
     fn appends_rows_keeping_comments() {
-        let text = "// mine\n(\n    benchmarks: [\n        (a: 1), // first\n        (a: 2)\n    ],\n)\n";
+        let text =
+            "// mine\n(\n    benchmarks: [\n        (a: 1), // first\n        (a: 2)\n    ],\n)\n";
         let out = append_to_list(text, "benchmarks", &["(a: 3)".to_owned()]).unwrap();
         assert_eq!(
             out,
@@ -361,6 +377,9 @@ mod tests {
         );
         let text = "(machines: [])";
         let out = append_to_list(text, "benchmarks", &["(a: 3)".to_owned()]).unwrap();
-        assert_eq!(out, "(machines: [],\n    benchmarks: [\n        (a: 3),\n    ],\n)");
+        assert_eq!(
+            out,
+            "(machines: [],\n    benchmarks: [\n        (a: 3),\n    ],\n)"
+        );
     }
 }

@@ -664,7 +664,10 @@ impl<'a> Check<'a> {
                 self.fail(
                     "gguf_files",
                     Some(&file.quant),
-                    format!("two GGUF files for quant \"{}\": each quant may appear once", file.quant),
+                    format!(
+                        "two GGUF files for quant \"{}\": each quant may appear once",
+                        file.quant
+                    ),
                 );
             }
             let known = catalog.quant(&file.quant).is_some();

@@ -179,10 +179,7 @@ pub fn rewrite_runtimes(
                 edits.push((
                     field.value.0,
                     field.value.1,
-                    format!(
-                        "(low: {:.3}, high: {:.3}, rows: {})",
-                        b.low, b.high, b.rows
-                    ),
+                    format!("(low: {:.3}, high: {:.3}, rows: {})", b.low, b.high, b.rows),
                 ));
             }
         }

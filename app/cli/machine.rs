@@ -176,9 +176,8 @@ pub fn import_bench_command(
     dry_run: bool,
     json: bool,
 ) -> Result<(), CliError> {
-    let text =
-        crate::fsio::read_text_bounded(file, MAX_IMPORT_BYTES, "a llama-bench result file")
-            .map_err(|e| CliError::Usage(e.to_string()))?;
+    let text = crate::fsio::read_text_bounded(file, MAX_IMPORT_BYTES, "a llama-bench result file")
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let results = detect::parse_llama_bench(&text)
         .map_err(|e| CliError::Usage(format!("{e} in {}", file.display())))?;
     let machine_id = match have {

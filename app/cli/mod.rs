@@ -491,7 +491,12 @@ pub fn run_diagnose(
             .models
             .iter()
             .filter(|m| args.model_files.contains(&m.path))
-            .filter_map(|m| m.gguf.as_ref().err().map(|e| format!("{}: {e}", m.path.display())))
+            .filter_map(|m| {
+                m.gguf
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{}: {e}", m.path.display()))
+            })
             .collect();
         if unreadable.len() == args.model_files.len() {
             return Err(CliError::Usage(format!(
@@ -905,7 +910,9 @@ fn measured_words(measured: Option<&Measured>) -> String {
 fn check_estimate_tokens(args: &EstimateArgs, context: u64) -> Result<(), CliError> {
     for (flag, value) in [("--prompt", args.prompt), ("--gen", args.r#gen)] {
         if value == 0 {
-            return Err(CliError::Usage(format!("{flag} 0 must be at least 1 token")));
+            return Err(CliError::Usage(format!(
+                "{flag} 0 must be at least 1 token"
+            )));
         }
     }
     let needed = args
@@ -1089,9 +1096,7 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         prefill_secs: speed.as_ref().map(|r| r.prefill.secs),
         decode_tokens_per_s: speed.as_ref().map(|r| r.decode.tokens_per_s),
         total_secs: speed.as_ref().map(|r| r.total_secs),
-        decode_bound_tokens_per_s: crate::engine::speed::decode_bound_on(
-            machine, runtime, &loaded,
-        ),
+        decode_bound_tokens_per_s: crate::engine::speed::decode_bound_on(machine, runtime, &loaded),
         bottleneck,
         calibrated_from_your_runs,
         prefill_tokens_per_s_range: speed

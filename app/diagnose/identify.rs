@@ -336,7 +336,9 @@ pub fn model_from_gguf(local: &LocalModel, g: &GgufInfo) -> Result<Model, String
     )?;
     let context_native = need(g.context_length_tokens, "context_length")?;
     let bad = |key: &str, v: u64, why: &str| {
-        format!("the GGUF header's {arch}.{key} is {v}: {why}, so the model cannot be sized ({path})")
+        format!(
+            "the GGUF header's {arch}.{key} is {v}: {why}, so the model cannot be sized ({path})"
+        )
     };
     if layers > MAX_GGUF_LAYERS {
         return Err(bad(

@@ -4,8 +4,7 @@
 use serde::Serialize;
 
 use super::types::{
-    Attention, Embeddings, KvType, Machine, MemoryKind, Model, Quant, Runtime, RuntimeProfile,
-    GIB,
+    Attention, Embeddings, KvType, Machine, MemoryKind, Model, Quant, Runtime, RuntimeProfile, GIB,
 };
 
 /// llama.cpp's default physical batch (`-ub 512`): prefill runs in chunks of this many tokens,
@@ -267,7 +266,13 @@ const RAM_USABLE_SHARE: f64 = 0.75;
 /// Bytes of RAM the CPU runtime may fill on `machine` (`Machine::cpu_side`); 0 when the
 /// catalogue does not say how much RAM the machine has.
 pub fn cpu_usable_bytes(machine: &Machine, per_device_gb: f64) -> f64 {
-    machine.cpu_side(per_device_gb).ram_gb.unwrap_or(0.0).max(0.0) * GIB * RAM_USABLE_SHARE
+    machine
+        .cpu_side(per_device_gb)
+        .ram_gb
+        .unwrap_or(0.0)
+        .max(0.0)
+        * GIB
+        * RAM_USABLE_SHARE
 }
 
 /// Plans memory for `models` (each with its context allocation) loaded together.

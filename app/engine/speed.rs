@@ -133,10 +133,7 @@ impl Hardware<'_> {
         } else {
             self.profile.attention_peak_tflops(self.machine)
         };
-        (peak
-            * 1e12
-            * self.profile.attention_efficiency.value)
-            .max(1.0)
+        (peak * 1e12 * self.profile.attention_efficiency.value).max(1.0)
     }
 
     fn system_ram_bytes_per_s(&self) -> f64 {

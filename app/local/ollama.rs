@@ -195,7 +195,8 @@ pub fn blob_path(models_dir: &Path, digest: &str) -> Option<PathBuf> {
 
 /// Reads at most `max_bytes` of a file; larger files are an error naming the path.
 pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    crate::fsio::read_bounded(path, max_bytes, "this Ollama file").map_err(|e| format!("{e}; skipped"))
+    crate::fsio::read_bounded(path, max_bytes, "this Ollama file")
+        .map_err(|e| format!("{e}; skipped"))
 }
 
 /// The display name Ollama uses for a manifest path's parts.
