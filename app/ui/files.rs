@@ -127,7 +127,8 @@ pub fn summary_files(
 pub fn write_files(files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
     for (path, bytes) in files {
-        crate::fsio::write_file(path, bytes).map_err(|e| format!("could not write: {e}"))?;
+        crate::fsio::write_file(path, bytes)
+            .map_err(|e| format!("could not write: {} ({})", e.reason(), path.display()))?;
         written.push(path.clone());
     }
     Ok(written)
@@ -139,6 +140,6 @@ const SCENARIO_MAX_BYTES: u64 = 16 * 1024 * 1024;
 /// Reads a scenario file.
 pub fn read_scenario(path: &Path) -> Result<Scenario, String> {
     let text = crate::fsio::read_text_bounded(path, SCENARIO_MAX_BYTES, "a scenario file")
-        .map_err(|e| format!("could not read: {}", e))?;
+        .map_err(|e| format!("could not read: {} ({})", e.reason(), path.display()))?;
     Scenario::from_ron(&text).map_err(|e| format!("{e} ({})", path.display()))
 }
