@@ -1036,3 +1036,67 @@ mod fuzz_smoke {
         }
     }
 }
+
+/// A sane GGUF header summary of a small dense model, to break one field at a time.
+fn sane_gguf() -> headroom::local::gguf::GgufInfo {
+    headroom::local::gguf::GgufInfo {
+        architecture: Some("llama".to_owned()),
+        context_length_tokens: Some(8192),
+        block_count: Some(32),
+        embedding_length: Some(4096),
+        head_count: Some(32),
+        head_count_kv: Some(8),
+        key_length: Some(128),
+        total_elements: 8_000_000_000,
+        total_tensor_bytes: 4_900_000_000,
+        ..Default::default()
+    }
+}
+
+fn model_from(
+    g: &headroom::local::gguf::GgufInfo,
+) -> Result<headroom::engine::types::Model, String> {
+    let local = headroom::local::scan::LocalModel {
+        source: headroom::local::scan::ModelSource::File,
+        name: "odd.gguf".to_owned(),
+        path: PathBuf::from("/models/odd.gguf"),
+        file_bytes: Some(g.total_tensor_bytes),
+        gguf: Ok(g.clone()),
+        configured_context_tokens: None,
+        context_label_tokens: None,
+        params: Default::default(),
+        problems: Vec::new(),
+    };
+    headroom::diagnose::identify::model_from_gguf(&local, g)
+}
+
+#[test]
+fn gguf_headers_that_cannot_describe_a_model_are_refused() {
+    assert!(model_from(&sane_gguf()).is_ok());
+    let cases: Vec<(&str, Box<dyn Fn(&mut headroom::local::gguf::GgufInfo)>)> = vec![
+        ("head_count_kv", Box::new(|g| g.head_count_kv = Some(0))),
+        ("head_count_kv", Box::new(|g| g.head_count_kv = Some(64))),
+        ("key_length", Box::new(|g| g.key_length = Some(0))),
+        (
+            "context_length",
+            Box::new(|g| g.context_length_tokens = Some(0)),
+        ),
+        (
+            "block_count",
+            Box::new(|g| g.block_count = Some(4_000_000_000)),
+        ),
+        (
+            "expert_used_count",
+            Box::new(|g| {
+                g.expert_count = Some(8);
+                g.expert_used_count = Some(9);
+            }),
+        ),
+    ];
+    for (field, break_it) in cases {
+        let mut g = sane_gguf();
+        break_it(&mut g);
+        let e = model_from(&g).expect_err(field);
+        assert!(e.contains(field) && e.contains("odd.gguf"), "{e}");
+    }
+}
