@@ -1073,7 +1073,8 @@ fn model_from(
 #[test]
 fn gguf_headers_that_cannot_describe_a_model_are_refused() {
     assert!(model_from(&sane_gguf()).is_ok());
-    let cases: Vec<(&str, Box<dyn Fn(&mut headroom::local::gguf::GgufInfo)>)> = vec![
+    type Break = Box<dyn Fn(&mut headroom::local::gguf::GgufInfo)>;
+    let cases: Vec<(&str, Break)> = vec![
         ("head_count_kv", Box::new(|g| g.head_count_kv = Some(0))),
         ("head_count_kv", Box::new(|g| g.head_count_kv = Some(64))),
         ("key_length", Box::new(|g| g.key_length = Some(0))),
