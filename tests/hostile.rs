@@ -393,7 +393,7 @@ fn an_import_file_over_the_limit_is_refused_unread() {
     let dir = tempfile::tempdir().expect("tempdir");
     let big = dir.path().join("big.json");
     let f = std::fs::File::create(&big).expect("create");
-    f.set_len(headroom::cli::machine::MAX_IMPORT_BYTES + 1)
+    f.set_len(headroom::cli::import::MAX_IMPORT_BYTES + 1)
         .expect("sparse");
     let (code, _, err) = headroom_within(20, &["import-bench", s(&big), "--have", HAVE]);
     assert_eq!(code, 2, "{err}");

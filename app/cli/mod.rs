@@ -1,6 +1,7 @@
 //! The command line: the same engine as the window, headless, with `--json` everywhere.
 
 pub mod calibrate;
+pub mod import;
 pub mod machine;
 
 pub use calibrate::{rewrite_runtimes, Calibration};
@@ -323,7 +324,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             json,
         } => {
             let catalog = load_catalog(cli, &[])?;
-            crate::cli::machine::import_bench_command(
+            crate::cli::import::import_bench_command(
                 cli,
                 &catalog,
                 file,
