@@ -363,7 +363,11 @@ fn save_rows(cli: &super::Cli, path: &Path, rows: &[RawBenchmark]) -> Result<Sav
         label: label.clone(),
         text: text.clone(),
     };
-    match sources.iter_mut().find(|s| same(&s.label)) {
+    // Only a user file can be the save file; built-in labels are not paths to compare.
+    let user_file = |s: &crate::catalog::SourceText| {
+        matches!(s.origin, crate::engine::types::Origin::User(_)) && same(&s.label)
+    };
+    match sources.iter_mut().find(|s| user_file(s)) {
         Some(s) => *s = new_source,
         None => sources.push(new_source),
     }
