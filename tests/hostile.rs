@@ -544,18 +544,25 @@ fn rank_on_the_cpu_runtime_does_not_use_the_accelerators() {
     assert_eq!(code, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     let entries = v["entries"].as_array().expect("entries");
+    assert!(!entries.is_empty(), "{out}");
     let first = &entries[0];
-    assert_ne!(first["machine"], "server-mi300x", "{first}");
+    assert_eq!(first["runtime"], "cpu", "{first}");
+    assert_ne!(
+        first["machine_id"], "server-mi300x",
+        "{}",
+        first["machine_name"]
+    );
     for e in entries {
         let decode = e["mix"]["local_decode_tokens_per_s"]
             .as_f64()
-            .unwrap_or(0.0);
+            .expect("decode");
         // No CPU in the catalogue streams an 8B model's weights faster than ~100 tok/s.
         assert!(
             decode < 100.0,
             "{} decodes at {decode} on CPU",
-            e["machine"]
+            e["machine_id"]
         );
+        assert_eq!(e["runtime"], "cpu", "{}", e["machine_id"]);
     }
 }
 
