@@ -845,7 +845,11 @@ impl Estimate {
             gib(m.overhead_bytes as f64),
             gib(m.total_bytes as f64),
             gib(m.usable_bytes as f64),
-            self.placement,
+            if self.runtime == Runtime::Cpu && self.placement == "accelerator" {
+                "all in system RAM (CPU runtime)"
+            } else {
+                self.placement
+            },
             gib(m.headroom_bytes as f64)
         );
         if let Some(setting) = &self.needs_setting {
@@ -1065,7 +1069,12 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
     };
     Ok(Estimate {
         machine: machine.id.clone(),
-        memory_gb: per_device_gb * f64::from(machine.device_count),
+        // The memory the runtime holds the model in: system RAM on the CPU runtime.
+        memory_gb: if runtime == Runtime::Cpu {
+            machine.cpu_side(per_device_gb).ram_gb.unwrap_or(0.0)
+        } else {
+            per_device_gb * f64::from(machine.device_count)
+        },
         runtime,
         model: model.id.clone(),
         quant: quant.id.clone(),
