@@ -6,6 +6,7 @@ pub mod cli;
 pub mod detect;
 pub mod diagnose;
 pub mod engine;
+pub mod fsio;
 pub mod local;
 pub mod present;
 pub mod report;

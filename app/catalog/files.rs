@@ -35,16 +35,8 @@ pub fn read_source(path: &Path) -> Result<SourceText, CatalogError> {
         path: label.clone(),
         reason,
     };
-    let meta = std::fs::metadata(path).map_err(|e| io(e.to_string()))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(io(format!(
-            "{} bytes is larger than the {} byte limit for a catalogue file",
-            meta.len(),
-            MAX_FILE_BYTES
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| io(e.to_string()))?;
-    let text = String::from_utf8(bytes).map_err(|e| io(format!("not UTF-8 text ({e})")))?;
+    let text = crate::fsio::read_text_bounded(path, MAX_FILE_BYTES, "a catalogue file")
+        .map_err(|e| io(e.reason()))?;
     Ok(SourceText {
         origin: Origin::User(label.clone()),
         label,

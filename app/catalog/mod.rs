@@ -8,6 +8,7 @@
 pub mod error;
 pub mod files;
 pub mod raw;
+pub mod span;
 pub mod validate;
 
 pub use error::{CatalogError, Location};

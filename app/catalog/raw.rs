@@ -60,6 +60,10 @@ pub struct RawMachine {
     pub system_ram_bandwidth_gb_per_s: Option<Sourced>,
     pub compute_tflops: RawCompute,
     pub cpu_cores: u32,
+    /// The CPU's dense FP32 matrix peak (all cores, FMA), for the CPU runtime; absent, it is
+    /// estimated from `cpu_cores` (`Machine::cpu_side`).
+    #[serde(default)]
+    pub cpu_tflops: Option<Sourced>,
     pub accelerator_memory: RawAcceleratorMemory,
     #[serde(default)]
     pub interconnect: Option<RawInterconnect>,

@@ -659,7 +659,17 @@ impl<'a> Check<'a> {
                 self.number("expert_bits_per_weight", bits, 1.0, 32.0);
             }
         }
-        for file in &raw.gguf_files {
+        for (i, file) in raw.gguf_files.iter().enumerate() {
+            if raw.gguf_files[..i].iter().any(|f| f.quant == file.quant) {
+                self.fail(
+                    "gguf_files",
+                    Some(&file.quant),
+                    format!(
+                        "two GGUF files for quant \"{}\": each quant may appear once",
+                        file.quant
+                    ),
+                );
+            }
             let known = catalog.quant(&file.quant).is_some();
             self.reference(
                 "gguf_files",
@@ -670,6 +680,18 @@ impl<'a> Check<'a> {
             );
             if file.bytes == 0 {
                 self.fail("gguf_files", None, "GGUF size 0 bytes".to_owned());
+            }
+            // No GGUF stores more than 32 bits a weight; allow a tenth more for metadata.
+            let most = raw.params_total_b.max(0.0) * 1e9 * 4.0 * 1.1 + 1e9;
+            if file.bytes as f64 > most {
+                self.fail(
+                    "gguf_files",
+                    Some(&file.quant),
+                    format!(
+                        "GGUF size {} bytes is more than 4 bytes for each of the model's {} B parameters",
+                        file.bytes, raw.params_total_b
+                    ),
+                );
             }
             self.source_text("gguf_files", &file.source);
         }
@@ -989,7 +1011,22 @@ impl<'a> Check<'a> {
                 "no memory options listed".to_owned(),
             );
         }
-        for option in &raw.memory_options {
+        for (i, option) in raw.memory_options.iter().enumerate() {
+            // `Machine::memory_option` matches sizes within half a GB, so two options that
+            // close are one option twice.
+            if raw.memory_options[..i]
+                .iter()
+                .any(|o| (o.per_device_gb - option.per_device_gb).abs() < 0.5)
+            {
+                self.fail(
+                    "per_device_gb",
+                    None,
+                    format!(
+                        "two memory options of {} GB: each size may appear once",
+                        option.per_device_gb
+                    ),
+                );
+            }
             self.number("per_device_gb", option.per_device_gb, 0.5, 100_000.0);
             if let Some(p) = option.price_usd {
                 self.number("price_usd", p, 0.0, 10_000_000.0);
@@ -1005,6 +1042,10 @@ impl<'a> Check<'a> {
             1.0,
             100_000.0,
         );
+        let cpu_tflops = raw
+            .cpu_tflops
+            .as_ref()
+            .map(|s| self.sourced("cpu_tflops", s, 0.001, 10_000.0));
         let ram_bw = raw
             .system_ram_bandwidth_gb_per_s
             .as_ref()
@@ -1133,6 +1174,7 @@ impl<'a> Check<'a> {
             fp4_tflops: fp4,
             matmul_achieved_share: achieved_share,
             cpu_cores: raw.cpu_cores,
+            cpu_tflops,
             accelerator_memory: AcceleratorMemory {
                 default_share,
                 tuned_reserve_gb: tuned_reserve,
@@ -1236,12 +1278,36 @@ impl<'a> Check<'a> {
                     ),
                 );
             }
-            if task.output_tokens > 10_000_000 || task.cached_tokens > 100_000_000 {
+            if task.output_tokens > 10_000_000 {
                 self.fail(
                     "output_tokens",
                     None,
                     format!(
-                        "token counts of task \"{}\" are implausibly large",
+                        "output_tokens {} of task \"{}\" must be at most 10,000,000",
+                        task.output_tokens, task.name
+                    ),
+                );
+            }
+            if task.cached_tokens > 100_000_000 {
+                self.fail(
+                    "cached_tokens",
+                    None,
+                    format!(
+                        "cached_tokens {} of task \"{}\" must be at most 100,000,000",
+                        task.cached_tokens, task.name
+                    ),
+                );
+            }
+            let needed = task
+                .cached_tokens
+                .saturating_add(task.prompt_tokens)
+                .saturating_add(task.output_tokens);
+            if let Some(context) = task.context_tokens.filter(|c| *c < needed) {
+                self.fail(
+                    "context_tokens",
+                    None,
+                    format!(
+                        "context_tokens {context} of task \"{}\" is smaller than its cached + prompt + output tokens ({needed}); the request cannot fit",
                         task.name
                     ),
                 );
@@ -1362,6 +1428,43 @@ impl<'a> Check<'a> {
         let (Some(runtime), Some((kind, tokens))) = (runtime, test) else {
             return None;
         };
+        if let Some(machine) = catalog.machine(&raw.machine) {
+            if !machine.runtimes.contains(&runtime) {
+                self.fail(
+                    "runtime",
+                    Some(&raw.runtime),
+                    format!(
+                        "machine \"{}\" does not run {runtime} (it runs: {})",
+                        machine.id,
+                        machine
+                            .runtimes
+                            .iter()
+                            .map(|r| r.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                );
+            }
+            let kv = catalog.kv_type("f16").or(catalog.kv_types.first());
+            if let (Some(model), Some(quant), Some(kv)) =
+                (catalog.model(&raw.model), catalog.quant(&raw.quant), kv)
+            {
+                let loaded = crate::engine::memory::LoadedModel { model, quant, kv };
+                let bound = crate::engine::speed::physical_bound_tokens_per_s(
+                    machine, runtime, &loaded, kind,
+                );
+                if raw.tokens_per_s > bound * PHYSICAL_BOUND_MARGIN {
+                    self.fail(
+                        "tokens_per_s",
+                        None,
+                        format!(
+                            "tokens_per_s {} is more than {PHYSICAL_BOUND_MARGIN} times the machine's physical bound of {bound:.1} tok/s for this test",
+                            raw.tokens_per_s
+                        ),
+                    );
+                }
+            }
+        }
         let b = Benchmark {
             machine: raw.machine.clone(),
             runtime,
@@ -1386,6 +1489,11 @@ impl<'a> Check<'a> {
         self.done(b)
     }
 }
+
+/// How far above the physical bound (`speed::physical_bound_tokens_per_s`: spec bandwidth
+/// for decode, the highest matrix peak for prefill, no losses) a measured speed may be:
+/// spec sheets round and boost clocks pass them a little; no run doubles them.
+pub const PHYSICAL_BOUND_MARGIN: f64 = 1.5;
 
 /// "pp512" -> (Prefill, 512); "tg128" -> (Decode, 128).
 pub fn parse_test(test: &str) -> Option<(TestKind, u64)> {

@@ -1,6 +1,10 @@
 //! The command line: the same engine as the window, headless, with `--json` everywhere.
 
+pub mod calibrate;
+pub mod import;
 pub mod machine;
+
+pub use calibrate::{rewrite_runtimes, Calibration};
 
 use std::path::PathBuf;
 
@@ -63,6 +67,9 @@ pub enum Command {
         /// to replace; its other lines are kept as they are.
         #[arg(long, value_name = "FILE")]
         write: Option<PathBuf>,
+        /// Also replace values whose source says "assumed:" (kept by default).
+        #[arg(long, requires = "write")]
+        force: bool,
     },
     /// Detect this machine's hardware and match it to the catalogue.
     Detect {
@@ -335,7 +342,8 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             json,
         } => {
             let catalog = load_catalog(cli, &[])?;
-            crate::cli::machine::import_bench_command(
+            crate::cli::import::import_bench_command(
+                cli,
                 &catalog,
                 file,
                 have.as_deref(),
@@ -344,25 +352,21 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 *json,
             )
         }
-        Command::Calibrate { write } => {
+        Command::Calibrate { write, force } => {
             let catalog = load_catalog(cli, &[])?;
-            let calibration = Calibration::of(&catalog);
-            print!("{}", calibration.summary());
-            if let Some(path) = write {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-                let updated = rewrite_runtimes(&text, &calibration);
-                crate::report::write_atomic(path, updated.as_bytes())
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-                eprintln!("wrote the fitted values into {}", path.display());
-            }
-            Ok(())
+            calibrate::calibrate_command(&catalog, write.as_deref(), *force)
         }
         Command::Report {
             rank: args,
             out,
             diagnose,
         } => {
+            if args.json {
+                return Err(CliError::Usage(
+                    "report --json: the report is Markdown; for JSON use `headroom rank --json`"
+                        .to_owned(),
+                ));
+            }
             let (catalog, workload, mut options) = rank_inputs(cli, args)?;
             let diagnosis = if *diagnose {
                 let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
@@ -402,8 +406,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 args.top,
                 diagnosis.as_ref(),
             );
-            crate::report::write_atomic(out, md.as_bytes())
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            crate::fsio::write_file(out, md.as_bytes()).map_err(write_error)?;
             println!("wrote {}", out.display());
             Ok(())
         }
@@ -425,6 +428,7 @@ pub fn run_diagnose(
     catalog: &Catalog,
     args: &DiagnoseArgs,
 ) -> Result<crate::diagnose::Diagnosis, CliError> {
+    check_ollama_url(&args.ollama_url)?;
     use crate::diagnose::request::{run, DiagnoseRequest, MachineChoice};
     let machine = match args.have.as_deref().filter(|t| *t != "this") {
         Some(text) => MachineChoice::Given {
@@ -454,7 +458,8 @@ pub fn run_diagnose(
             E::ZeroTokens("client context limit") => "--client-limit",
             E::ZeroTokens(_) => "--prompt-tokens",
             E::BadBudget(_) => "--budget-max",
-            E::NoSuchModelFile(_) => "--model-file",
+            E::NoSuchModelFile(_) | E::NoReadableModelFile(_) => "--model-file",
+            E::UnusableModelFile(_) => "--model-file",
             E::NoOllamaStore(_) => "--ollama-dir",
             E::UnknownMachine(_) | E::UndetectedMachine(_) => "--have",
         };
@@ -465,6 +470,33 @@ pub fn run_diagnose(
         };
         CliError::Usage(format!("{flag}: {e}{hint}"))
     })
+}
+
+/// `--ollama-url` must be an http(s) URL with a host: anything else cannot be asked.
+fn check_ollama_url(url: &str) -> Result<(), CliError> {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or_default());
+    match host {
+        Some(h) if !h.is_empty() && !h.starts_with(':') && !h.contains(char::is_whitespace) => {
+            Ok(())
+        }
+        _ => Err(CliError::Usage(format!(
+            "--ollama-url {}: not an http:// or https:// URL with a host (e.g. {})",
+            crate::local::printable(url),
+            crate::local::ollama::OLLAMA_DEFAULT_URL
+        ))),
+    }
+}
+
+/// A refused or failed write: a target that is not a regular file or is read-only is bad
+/// input (exit code 2), anything else a failure (exit code 1).
+pub(crate) fn write_error(e: crate::fsio::FsError) -> CliError {
+    match e {
+        crate::fsio::FsError::Io { .. } => CliError::Other(anyhow::anyhow!("{e}")),
+        _ => CliError::Usage(e.to_string()),
+    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, CliError> {
@@ -554,9 +586,19 @@ pub fn parse_have(catalog: &Catalog, text: &str) -> Result<Owned, CliError> {
             }
             gb
         }
-        None => machine
-            .largest_memory_option()
-            .map_or(0.0, |o| o.per_device_gb),
+        None => match machine.memory_options.as_slice() {
+            [only] => only.per_device_gb,
+            options => {
+                let options: Vec<String> = options
+                    .iter()
+                    .map(|o| format!("{id}@{}", o.per_device_gb))
+                    .collect();
+                return Err(CliError::Usage(format!(
+                    "--have {text}: say which memory option you have, as ID@GB: {}",
+                    options.join(", ")
+                )));
+            }
+        },
     };
     Ok(Owned {
         machine: machine.id.clone(),
@@ -789,7 +831,11 @@ impl Estimate {
             gib(m.overhead_bytes as f64),
             gib(m.total_bytes as f64),
             gib(m.usable_bytes as f64),
-            self.placement,
+            if self.runtime == Runtime::Cpu && self.placement == "accelerator" {
+                "all in system RAM (CPU runtime)"
+            } else {
+                self.placement
+            },
             gib(m.headroom_bytes as f64)
         );
         if let Some(setting) = &self.needs_setting {
@@ -848,6 +894,34 @@ fn measured_words(measured: Option<&Measured>) -> String {
     measured.map_or(String::new(), |m| {
         format!("; measured {:.1} tok/s ({})", m.tokens_per_s, m.source)
     })
+}
+
+/// `--prompt`, `--gen` and `--depth` against the context: a request that does not fit its
+/// context window is refused, not predicted.
+fn check_estimate_tokens(args: &EstimateArgs, context: u64) -> Result<(), CliError> {
+    for (flag, value) in [("--prompt", args.prompt), ("--gen", args.r#gen)] {
+        if value == 0 {
+            return Err(CliError::Usage(format!(
+                "{flag} 0 must be at least 1 token"
+            )));
+        }
+    }
+    let needed = args
+        .depth
+        .saturating_add(args.prompt)
+        .saturating_add(args.r#gen);
+    if needed > context {
+        return Err(CliError::Usage(format!(
+            "--depth {} + --prompt {} + --gen {} = {} tokens do not fit --context {} (the context window{}); raise --context or shorten the request",
+            args.depth,
+            args.prompt,
+            args.r#gen,
+            needed,
+            context,
+            if args.context.is_none() { ", the model's native context by default" } else { "" }
+        )));
+    }
+    Ok(())
 }
 
 /// Computes the `estimate` answer.
@@ -928,6 +1002,7 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             "--context {context} must be between 1 and 100,000,000"
         )));
     }
+    check_estimate_tokens(args, context)?;
     let loaded = LoadedModel { model, quant, kv };
     let memory = plan(machine, per_device_gb, profile, &[(loaded, context)]);
     let hw = Hardware {
@@ -978,7 +1053,12 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
     };
     Ok(Estimate {
         machine: machine.id.clone(),
-        memory_gb: per_device_gb * f64::from(machine.device_count),
+        // The memory the runtime holds the model in: system RAM on the CPU runtime.
+        memory_gb: if runtime == Runtime::Cpu {
+            machine.cpu_side(per_device_gb).ram_gb.unwrap_or(0.0)
+        } else {
+            per_device_gb * f64::from(machine.device_count)
+        },
         runtime,
         model: model.id.clone(),
         quant: quant.id.clone(),
@@ -1010,9 +1090,7 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         prefill_secs: speed.as_ref().map(|r| r.prefill.secs),
         decode_tokens_per_s: speed.as_ref().map(|r| r.decode.tokens_per_s),
         total_secs: speed.as_ref().map(|r| r.total_secs),
-        decode_bound_tokens_per_s: crate::engine::speed::decode_bound_tokens_per_s(
-            machine, &loaded,
-        ),
+        decode_bound_tokens_per_s: crate::engine::speed::decode_bound_on(machine, runtime, &loaded),
         bottleneck,
         calibrated_from_your_runs,
         prefill_tokens_per_s_range: speed
@@ -1021,7 +1099,7 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         decode_tokens_per_s_range: speed.as_ref().map(|r| {
             profile.decode_range(
                 r.decode.tokens_per_s,
-                crate::engine::speed::decode_bound_tokens_per_s(machine, &loaded),
+                crate::engine::speed::decode_bound_on(machine, runtime, &loaded),
             )
         }),
         measured_prefill: measured_case(
@@ -1434,143 +1512,4 @@ fn validate(
         }
     }
     Ok(())
-}
-
-/// Replaces, in the text of a runtimes file, each fitted runtime's seven fitted values
-/// (their sources become "fitted: ...") and its two error bands. Every other line (comments,
-/// assumed values, priors, notes) is kept byte for byte. A field on a line of its own, as
-/// `catalog/runtimes.ron` writes them, is what gets replaced.
-pub fn rewrite_runtimes(text: &str, calibration: &Calibration) -> String {
-    use crate::engine::calibrate::error_bands;
-    let Calibration {
-        fitted,
-        uninformed,
-        lomo,
-    } = calibration;
-    const SOURCE: &str = "fitted: `headroom calibrate` on catalog/benchmarks.ron";
-    let mut current: Option<&crate::engine::types::RuntimeProfile> = None;
-    let mut out = String::with_capacity(text.len());
-    for line in text.split_inclusive('\n') {
-        let trimmed = line.trim_start();
-        let indent = &line[..line.len() - trimmed.len()];
-        if let Some(rest) = trimmed.strip_prefix("runtime: \"") {
-            let name = rest.split('"').next().unwrap_or_default();
-            current = fitted.iter().find(|p| p.runtime.as_str() == name);
-        }
-        let Some(p) = current.filter(|p| p.runtime != Runtime::Cpu) else {
-            out += line;
-            continue;
-        };
-        // Three or four significant digits, as the file has always kept them.
-        let values = crate::engine::calibrate::fitted_params(p).map(|(name, v)| {
-            let decimals = match name {
-                "attention_efficiency" => 4,
-                "layer_overhead_us" => 1,
-                "moe_layer_overhead_us" => 2,
-                _ => 3,
-            };
-            (name, format!("{v:.decimals$}"))
-        });
-        let field = trimmed.split(':').next().unwrap_or_default();
-        let newline = if line.ends_with('\n') { "\n" } else { "" };
-        if let Some((name, value)) = values.iter().find(|(name, _)| *name == field) {
-            if trimmed.starts_with(&format!("{name}: (value:")) {
-                let prior_only = uninformed
-                    .iter()
-                    .any(|(r, names)| *r == p.runtime && names.contains(name));
-                let source = if prior_only {
-                    format!(
-                        "assumed: no {} row informs it, so it keeps the prior's typical value",
-                        p.runtime
-                    )
-                } else {
-                    SOURCE.to_owned()
-                };
-                out += &format!("{indent}{name}: (value: {value}, source: \"{source}\"),{newline}");
-                continue;
-            }
-        }
-        let band = match field {
-            "decode_error_band" => error_bands(lomo, p.runtime, TestKind::Decode),
-            "prefill_error_band" => error_bands(lomo, p.runtime, TestKind::Prefill),
-            _ => None,
-        };
-        match band {
-            Some(b) => {
-                out += &format!(
-                    "{indent}{field}: (low: {:.3}, high: {:.3}, rows: {}),{newline}",
-                    b.low, b.high, b.rows
-                );
-            }
-            None => out += line,
-        }
-    }
-    out
-}
-
-/// One calibration run: the profiles fitted on every row, the parameters no row of a
-/// runtime informs, and the leave-one-machine-out predictions the error bands come from.
-pub struct Calibration {
-    pub fitted: Vec<crate::engine::types::RuntimeProfile>,
-    pub uninformed: Vec<(Runtime, Vec<&'static str>)>,
-    pub lomo: Vec<crate::engine::calibrate::RowPrediction>,
-}
-
-impl Calibration {
-    pub fn of(catalog: &Catalog) -> Self {
-        use crate::engine::calibrate::{fit_all, leave_one_machine_out, uninformed_params};
-        let rows = crate::engine::calibrate::current_rows(catalog);
-        let fitted = fit_all(catalog);
-        let uninformed = fitted
-            .iter()
-            .map(|p| (p.runtime, uninformed_params(catalog, &rows, p.runtime)))
-            .collect();
-        Calibration {
-            fitted,
-            uninformed,
-            lomo: leave_one_machine_out(catalog),
-        }
-    }
-
-    /// Fitted profiles and error bands as lines for a reader.
-    fn summary(&self) -> String {
-        use crate::engine::calibrate::error_bands;
-        let mut out = String::new();
-        for p in &self.fitted {
-            if let Some((_, names)) = self
-                .uninformed
-                .iter()
-                .find(|(r, names)| *r == p.runtime && !names.is_empty())
-            {
-                out += &format!(
-                    "{}: no rows inform {}; they keep the prior's typical values\n",
-                    p.runtime,
-                    names.join(", ")
-                );
-            }
-            out += &format!(
-                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe routing {:.1} µs/layer, overhead {:.1} µs/layer, kv_read {:.3}\n",
-                p.runtime,
-                p.bandwidth_efficiency.value,
-                p.compute_efficiency.value,
-                p.attention_efficiency.value,
-                p.moe_prefill_factor.value,
-                p.moe_layer_overhead_us.value,
-                p.layer_overhead_us.value,
-                p.kv_read_efficiency.value
-            );
-            for (name, kind) in [
-                ("decode_error_band", TestKind::Decode),
-                ("prefill_error_band", TestKind::Prefill),
-            ] {
-                if let Some(b) = error_bands(&self.lomo, p.runtime, kind) {
-                    out += &format!(
-                        "    {name}: (low: {:.3}, high: {:.3}, rows: {}),\n",
-                        b.low, b.high, b.rows
-                    );
-                }
-            }
-        }
-        out
-    }
 }

@@ -46,6 +46,20 @@ pub struct BenchResult {
     pub gpu_info: Option<String>,
     /// CPU description as llama-bench printed it.
     pub cpu_info: Option<String>,
+    /// When the test ran (`test_time`, e.g. `2025-01-15T10:23:45Z`), when reported.
+    pub test_time: Option<String>,
+}
+
+impl BenchResult {
+    /// The day the test ran, `YYYY-MM-DD`, from `test_time`.
+    pub fn test_date(&self) -> Option<String> {
+        let t = self.test_time.as_deref()?;
+        let day = t.get(..10)?;
+        let b = day.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b[r].iter().all(u8::is_ascii_digit);
+        (digits(0..4) && b[4] == b'-' && digits(5..7) && b[7] == b'-' && digits(8..10))
+            .then(|| day.to_owned())
+    }
 }
 
 /// Why an import failed.
@@ -363,7 +377,7 @@ fn to_result(r: &Record, row: usize, build: Option<&str>) -> Result<BenchResult,
         avg = a.parse::<f64>().map_err(|_| bad("avg_ts", a))?;
         stddev = get("stddev_ts").and_then(|v| v.parse::<f64>().ok());
     }
-    if !avg.is_finite() || avg < 0.0 {
+    if !avg.is_finite() || avg <= 0.0 {
         return Err(bad("avg_ts", &avg.to_string()));
     }
     let model_size_bytes = get("model_size")
@@ -394,6 +408,7 @@ fn to_result(r: &Record, row: usize, build: Option<&str>) -> Result<BenchResult,
         type_k: get("type_k").map(str::to_string),
         gpu_info: get("gpu_info").map(str::to_string),
         cpu_info: get("cpu_info").map(str::to_string),
+        test_time: get("test_time").map(str::to_string),
     })
 }
 

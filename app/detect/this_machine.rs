@@ -184,6 +184,7 @@ pub fn this_machine(
         fp4_tflops: None,
         matmul_achieved_share: None,
         cpu_cores: det.cpu.logical_cores,
+        cpu_tflops: None,
         accelerator_memory: AcceleratorMemory {
             default_share: estimate(0.75, "a quarter of RAM left to the OS and other programs"),
             tuned_reserve_gb: None,
@@ -309,6 +310,7 @@ fn discrete_gpu_machine(
         fp4_tflops: None,
         matmul_achieved_share: None,
         cpu_cores: det.cpu.logical_cores,
+        cpu_tflops: None,
         accelerator_memory: AcceleratorMemory {
             default_share: estimate(1.0, "discrete VRAM is fully addressable; the runtime's context is counted as its overhead"),
             tuned_reserve_gb: None,

@@ -118,6 +118,19 @@ fn limits(
             out.push(limit(LimitSource::NumCtx, t, "num_ctx in the model's params".to_owned(), false));
         }
         (Some(t), _) => out.push(limit(LimitSource::NumCtx, t, "the configured context".to_owned(), false)),
+        (None, ModelSource::Ollama)
+            if m
+                .problems
+                .iter()
+                .any(|p| p.starts_with(crate::local::ollama::UNREADABLE_PARAMS)) =>
+        {
+            out.push(limit(
+                LimitSource::OllamaDefault,
+                ollama_default.unwrap_or(OLLAMA_ASSUMED_DEFAULT_CONTEXT_TOKENS),
+                "unknown: the model's params are unreadable (see its problems), so its num_ctx cannot be known; Ollama's default is assumed".to_owned(),
+                true,
+            ))
+        }
         (None, ModelSource::Ollama) => out.push(match ollama_default {
             Some(t) => limit(
                 LimitSource::OllamaDefault,

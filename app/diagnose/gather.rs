@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -24,8 +25,24 @@ pub struct Gathered {
     pub notes: Vec<String>,
 }
 
-/// Reads `roots`, then asks `client` (when given) about the models it serves.
+/// The longest the Ollama API scan runs in all: each request has its own timeouts, and
+/// this bounds their sum, so a server that stops answering costs seconds, not minutes.
+pub const API_SCAN_DEADLINE: Duration = Duration::from_secs(8);
+
+/// Reads `roots`, then asks `client` (when given) about the models it serves, within
+/// [`API_SCAN_DEADLINE`].
 pub fn gather(roots: &ScanRoots, client: Option<&OllamaClient>) -> Gathered {
+    gather_within(roots, client, API_SCAN_DEADLINE)
+}
+
+/// [`gather`] with the API scan's overall deadline given: once it has passed, the models
+/// not yet asked about are given up on, with a note saying how many and after how long.
+pub fn gather_within(
+    roots: &ScanRoots,
+    client: Option<&OllamaClient>,
+    deadline: Duration,
+) -> Gathered {
+    let started = Instant::now();
     let report = scan_local(roots, ScanLimits::default());
     let mut out = Gathered {
         models: report.models,
@@ -48,11 +65,26 @@ pub fn gather(roots: &ScanRoots, client: Option<&OllamaClient>) -> Gathered {
         }
     };
     out.api_answered = true;
-    for tag in &tags {
+    for (i, tag) in tags.iter().enumerate() {
+        if started.elapsed() >= deadline {
+            out.notes.push(format!(
+                "gave up on {} models after {:.1} s: the Ollama API stopped answering in time (/api/show); they are diagnosed from the files alone",
+                tags.len() - i,
+                started.elapsed().as_secs_f64()
+            ));
+            return out;
+        }
         match client.show(&tag.name) {
             Ok(show) => merge_show(&mut out.models, tag, &show, client.base_url()),
             Err(e) => out.notes.push(e.to_string()),
         }
+    }
+    if started.elapsed() >= deadline {
+        out.notes.push(format!(
+            "did not ask which models are loaded (/api/ps): the Ollama API scan's {:.0} s deadline passed",
+            deadline.as_secs_f64()
+        ));
+        return out;
     }
     match client.ps() {
         Ok(running) => {

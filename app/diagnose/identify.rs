@@ -268,7 +268,8 @@ fn from_catalog(
             model.params_total_b, quant.bits_per_weight.value, quant.id
         ),
     };
-    if let Some(native) = g.and_then(|g| g.context_length_tokens) {
+    // A header's context of 0 tokens is no context: the catalogue's stands.
+    if let Some(native) = g.and_then(|g| g.context_length_tokens).filter(|n| *n > 0) {
         model.context_native = native;
     }
     let loaded = crate::engine::memory::LoadedModel {
@@ -302,6 +303,10 @@ fn from_catalog(
     }
 }
 
+/// More layers than any published model has (the largest have a few hundred); a header
+/// beyond it is corrupt or hostile.
+const MAX_GGUF_LAYERS: u32 = 10_000;
+
 fn to_u32(v: u64, what: &str, path: &str) -> Result<u32, String> {
     u32::try_from(v).map_err(|_| format!("{what} {v} is out of range ({path})"))
 }
@@ -330,17 +335,48 @@ pub fn model_from_gguf(local: &LocalModel, g: &GgufInfo) -> Result<Model, String
         &path,
     )?;
     let context_native = need(g.context_length_tokens, "context_length")?;
+    let bad = |key: &str, v: u64, why: &str| {
+        format!(
+            "the GGUF header's {arch}.{key} is {v}: {why}, so the model cannot be sized ({path})"
+        )
+    };
+    if layers > MAX_GGUF_LAYERS {
+        return Err(bad(
+            "block_count",
+            u64::from(layers),
+            &format!("no model has more than {MAX_GGUF_LAYERS} layers"),
+        ));
+    }
     let kv_heads = to_u32(
         g.head_count_kv.unwrap_or(u64::from(heads)),
         "attention.head_count_kv",
         &path,
     )?;
+    if kv_heads == 0 || kv_heads > heads {
+        return Err(bad(
+            "attention.head_count_kv",
+            u64::from(kv_heads),
+            &format!("it must be between 1 and the {heads} attention heads"),
+        ));
+    }
     let head_dim = to_u32(
         g.key_length
             .unwrap_or(u64::from(hidden) / u64::from(heads.max(1))),
         "attention.key_length",
         &path,
     )?;
+    if head_dim == 0 {
+        return Err(bad("attention.key_length", 0, "a head of 0 dimensions"));
+    }
+    if let (Some(e), Some(u)) = (g.expert_count, g.expert_used_count) {
+        if e > 0 && (u == 0 || u > e) {
+            return Err(bad(
+                "expert_used_count",
+                u,
+                &format!("it must be between 1 and the {e} experts"),
+            ));
+        }
+    }
     let vocab = to_u32(g.vocab_size.unwrap_or(0), "vocab_size", &path)?;
     let moe = match (g.expert_count, g.expert_used_count) {
         (Some(e), Some(u)) if e > 0 => Some(Moe {

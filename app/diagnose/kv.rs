@@ -18,6 +18,10 @@ use crate::local::ollama::OllamaKvSettings;
 /// quality (q4_0 loses noticeably at long context, per the catalogue's notes).
 pub const SUGGESTED_KV_TYPE: &str = "q8_0";
 
+/// The cache types Ollama accepts in `OLLAMA_KV_CACHE_TYPE`; it falls back to f16 (with a
+/// warning in its log) for anything else (Ollama's `kvCacheTypeFromStr`).
+pub const OLLAMA_KV_TYPES: &[&str] = &["f16", "q8_0", "q4_0"];
+
 /// Sets `resolved`'s cache type to what Ollama uses under `settings`. Returns a sentence when
 /// the environment asks for a cache type, saying what happens.
 pub fn apply(
@@ -28,6 +32,13 @@ pub fn apply(
     let wanted = settings.cache_type.as_deref()?.trim().to_ascii_lowercase();
     if wanted.is_empty() || wanted == DEFAULT_KV_TYPE {
         return None;
+    }
+    if !OLLAMA_KV_TYPES.contains(&wanted.as_str()) {
+        return Some(format!(
+            "OLLAMA_KV_CACHE_TYPE={} is not a cache type Ollama accepts ({}); Ollama falls back to {DEFAULT_KV_TYPE} for it, so {DEFAULT_KV_TYPE} is assumed",
+            crate::local::printable(&wanted),
+            OLLAMA_KV_TYPES.join(", ")
+        ));
     }
     if !settings.flash_attention {
         return Some(format!(

@@ -73,7 +73,8 @@ pub fn text(d: &Diagnosis) -> String {
             let _ = writeln!(s, "note: {n}");
         }
     }
-    s
+    // Model names and file contents may hold terminal escape codes: never print them raw.
+    crate::local::printable_lines(&s)
 }
 
 /// The diagnosis as a Markdown section (`## Diagnose before you buy`) for the decision summary.
@@ -106,5 +107,5 @@ pub fn markdown(d: &Diagnosis) -> String {
     for n in &d.notes {
         let _ = writeln!(md, "> {n}\n");
     }
-    md
+    crate::local::printable_lines(&md)
 }

@@ -45,6 +45,10 @@ pub enum DiagnoseError {
     BadBudget(f64),
     #[error("no such file: {}", .0.display())]
     NoSuchModelFile(PathBuf),
+    #[error("{0}")]
+    UnusableModelFile(String),
+    #[error("no file could be read as a GGUF model:\n  {0}")]
+    NoReadableModelFile(String),
     #[error("no Ollama model store (no manifests/ folder) in {}", .0.display())]
     NoOllamaStore(PathBuf),
     #[error("unknown machine \"{0}\"")]
@@ -108,8 +112,12 @@ pub fn run(catalog: &Catalog, request: &DiagnoseRequest) -> Result<Diagnosis, Di
     if !(user.budget_max_usd.is_finite() && user.budget_max_usd >= 0.0) {
         return Err(DiagnoseError::BadBudget(user.budget_max_usd));
     }
-    if let Some(path) = request.model_files.iter().find(|p| !p.is_file()) {
-        return Err(DiagnoseError::NoSuchModelFile(path.clone()));
+    for path in &request.model_files {
+        match crate::fsio::open_regular(path) {
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => return Err(DiagnoseError::NoSuchModelFile(path.clone())),
+            Err(e) => return Err(DiagnoseError::UnusableModelFile(e.to_string())),
+        }
     }
     if let Some(dir) = &request.ollama_dir {
         if !dir.join("manifests").is_dir() {
@@ -137,6 +145,24 @@ pub fn run(catalog: &Catalog, request: &DiagnoseRequest) -> Result<Diagnosis, Di
         .as_deref()
         .map(crate::local::ollama::OllamaClient::new);
     let found = gather::gather(&roots, client.as_ref());
+    if !request.model_files.is_empty() && request.ollama_dir.is_none() {
+        let unreadable: Vec<String> = found
+            .models
+            .iter()
+            .filter(|m| request.model_files.contains(&m.path))
+            .filter_map(|m| {
+                m.gguf
+                    .as_ref()
+                    .err()
+                    .map(|e| format!("{}: {e}", m.path.display()))
+            })
+            .collect();
+        if unreadable.len() == request.model_files.len() {
+            return Err(DiagnoseError::NoReadableModelFile(
+                crate::local::printable_lines(&unreadable.join("\n  ")),
+            ));
+        }
+    }
     let input = DiagnoseInput {
         models: &found.models,
         loaded_context_tokens: found.loaded_context_tokens.clone(),

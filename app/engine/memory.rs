@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::types::{
-    Attention, Embeddings, KvType, Machine, MemoryKind, Model, Quant, RuntimeProfile, GIB,
+    Attention, Embeddings, KvType, Machine, MemoryKind, Model, Quant, Runtime, RuntimeProfile, GIB,
 };
 
 /// llama.cpp's default physical batch (`-ub 512`): prefill runs in chunks of this many tokens,
@@ -259,6 +259,22 @@ pub fn usable_bytes_per_device(machine: &Machine, per_device_gb: f64) -> (f64, O
     (default, tuned)
 }
 
+/// The share of RAM a model may fill when the CPU runs it or layers are offloaded to it:
+/// the operating system and the rest of the process need part of RAM; keep a quarter free.
+const RAM_USABLE_SHARE: f64 = 0.75;
+
+/// Bytes of RAM the CPU runtime may fill on `machine` (`Machine::cpu_side`); 0 when the
+/// catalogue does not say how much RAM the machine has.
+pub fn cpu_usable_bytes(machine: &Machine, per_device_gb: f64) -> f64 {
+    machine
+        .cpu_side(per_device_gb)
+        .ram_gb
+        .unwrap_or(0.0)
+        .max(0.0)
+        * GIB
+        * RAM_USABLE_SHARE
+}
+
 /// Plans memory for `models` (each with its context allocation) loaded together.
 pub fn plan(
     machine: &Machine,
@@ -266,6 +282,9 @@ pub fn plan(
     profile: &RuntimeProfile,
     models: &[(LoadedModel<'_>, u64)],
 ) -> MemoryPlan {
+    if profile.runtime == Runtime::Cpu {
+        return plan_on_cpu(machine, per_device_gb, profile, models);
+    }
     let devices = machine.device_count.max(1);
     let weights: f64 = models.iter().map(|(m, _)| m.weights_bytes()).sum();
     let kv: f64 = models.iter().map(|(m, c)| m.kv_cache_bytes(*c)).sum();
@@ -337,6 +356,48 @@ pub fn plan(
     }
 }
 
+/// The CPU runtime's plan: everything in RAM, one device, no setting and no offload;
+/// `Placement::Accelerator` then means "all on the device the runtime uses", the CPU.
+fn plan_on_cpu(
+    machine: &Machine,
+    per_device_gb: f64,
+    profile: &RuntimeProfile,
+    models: &[(LoadedModel<'_>, u64)],
+) -> MemoryPlan {
+    let weights: f64 = models.iter().map(|(m, _)| m.weights_bytes()).sum();
+    let kv: f64 = models.iter().map(|(m, c)| m.kv_cache_bytes(*c)).sum();
+    let compute: f64 = models
+        .iter()
+        .map(|(m, c)| m.compute_buffer_bytes(*c))
+        .fold(0.0, f64::max);
+    let overhead = compute + profile.overhead_gb.value * GIB;
+    let total = weights + kv + overhead;
+    let usable = cpu_usable_bytes(machine, per_device_gb);
+    let placement = if total <= usable {
+        Placement::Accelerator
+    } else {
+        Placement::DoesNotFit
+    };
+    MemoryPlan {
+        weights_bytes: weights,
+        kv_cache_bytes: kv,
+        overhead_bytes: overhead,
+        total_bytes: total,
+        usable_bytes: usable,
+        headroom_bytes: usable - total,
+        installed_bytes: machine.cpu_side(per_device_gb).ram_gb.unwrap_or(0.0) * GIB,
+        placement,
+        needs_setting: false,
+        offloaded_share: 0.0,
+        devices: vec![DeviceShare {
+            weights_bytes: weights,
+            kv_cache_bytes: kv,
+            overhead_bytes: overhead,
+            usable_bytes: usable,
+        }],
+    }
+}
+
 /// Share of weights and cache that must go to system RAM for the rest to fit the
 /// accelerator, or `None` when that is impossible (unified memory, or RAM too small).
 fn offload_share(machine: &Machine, payload: f64, overhead: f64, usable: f64) -> Option<f64> {
@@ -346,8 +407,7 @@ fn offload_share(machine: &Machine, payload: f64, overhead: f64, usable: f64) ->
     let ram = machine.system_ram_gb? * GIB;
     let room = (usable - overhead).max(0.0);
     let share = (1.0 - room / payload).clamp(0.0, 1.0);
-    // The operating system and the rest of the process need part of RAM; keep a quarter free.
-    let ram_usable = ram * 0.75;
+    let ram_usable = ram * RAM_USABLE_SHARE;
     (share * payload <= ram_usable && share < 1.0).then_some(share)
 }
 
@@ -361,9 +421,16 @@ pub fn max_context_tokens(
     cap_tokens: u64,
     tuned: bool,
 ) -> u64 {
-    let devices = f64::from(machine.device_count.max(1));
+    let on_cpu = profile.runtime == Runtime::Cpu;
+    let devices = if on_cpu {
+        1.0
+    } else {
+        f64::from(machine.device_count.max(1))
+    };
     let (default_usable, tuned_usable) = usable_bytes_per_device(machine, per_device_gb);
-    let usable = if tuned {
+    let usable = if on_cpu {
+        cpu_usable_bytes(machine, per_device_gb)
+    } else if tuned {
         tuned_usable.unwrap_or(default_usable)
     } else {
         default_usable

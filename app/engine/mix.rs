@@ -463,7 +463,7 @@ fn evaluate_task(
                 let ok = too_slow.is_none();
                 let secs = req.total_secs;
                 let prefill_band = profile.prefill_error_band;
-                let bound = super::speed::decode_bound_tokens_per_s(setup.machine, &model);
+                let bound = super::speed::decode_bound_on(setup.machine, setup.runtime, &model);
                 let decode_range = profile.decode_range(req.decode.tokens_per_s, bound);
                 result.decode_range_tokens_per_s = Some(decode_range);
                 result.prefill_range_tokens_per_s =

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::memory::{LoadedModel, MemoryPlan};
-use super::types::{Machine, RuntimeProfile};
+use super::types::{Machine, Runtime, RuntimeProfile, TestKind};
 
 /// What limits a phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -46,10 +46,24 @@ pub struct Hardware<'a> {
 }
 
 impl Hardware<'_> {
-    /// Effective bandwidth of the accelerator for weights, bytes/s.
+    /// Whether the model runs on the CPU: then system RAM and the CPU's cores are the
+    /// hardware (`Machine::cpu_side`), never the accelerator's memory or matrix units.
+    pub fn on_cpu(&self) -> bool {
+        self.profile.runtime == Runtime::Cpu
+    }
+
+    /// Spec bandwidth of the memory the runtime reads, GB/s.
+    fn spec_bandwidth_gb_per_s(&self) -> f64 {
+        if self.on_cpu() {
+            self.machine.cpu_side(0.0).bandwidth_gb_per_s
+        } else {
+            self.machine.bandwidth_gb_per_s.value
+        }
+    }
+
+    /// Effective bandwidth of the device the runtime runs on for weights, bytes/s.
     pub fn effective_bandwidth_bytes_per_s(&self) -> f64 {
-        (self.machine.bandwidth_gb_per_s.value * 1e9 * self.profile.bandwidth_efficiency.value)
-            .max(1.0)
+        (self.spec_bandwidth_gb_per_s() * 1e9 * self.profile.bandwidth_efficiency.value).max(1.0)
     }
 
     /// Fixed seconds per decoded token: each layer's kernel launches and the minimum time
@@ -78,6 +92,13 @@ impl Hardware<'_> {
         } else {
             1.0
         };
+        if self.on_cpu() {
+            return (self.machine.cpu_side(0.0).tflops
+                * 1e12
+                * self.profile.compute_efficiency.value
+                * factor)
+                .max(1.0);
+        }
         let path = if model.quant.is_float() {
             self.profile.float_matmul
         } else {
@@ -107,18 +128,16 @@ impl Hardware<'_> {
     /// Effective throughput for attention, FLOP/s: the peak of the matrix units its two
     /// products run on in this runtime, times the runtime's fitted attention efficiency.
     pub fn effective_attention_flops_per_s(&self) -> f64 {
-        (self.profile.attention_peak_tflops(self.machine)
-            * 1e12
-            * self.profile.attention_efficiency.value)
-            .max(1.0)
+        let peak = if self.on_cpu() {
+            self.machine.cpu_side(0.0).tflops
+        } else {
+            self.profile.attention_peak_tflops(self.machine)
+        };
+        (peak * 1e12 * self.profile.attention_efficiency.value).max(1.0)
     }
 
     fn system_ram_bytes_per_s(&self) -> f64 {
-        let bw = self
-            .machine
-            .system_ram_bandwidth_gb_per_s
-            .as_ref()
-            .map_or(self.machine.bandwidth_gb_per_s.value / 10.0, |s| s.value);
+        let bw = self.machine.cpu_side(0.0).bandwidth_gb_per_s;
         let eff = self
             .cpu_profile
             .map_or(0.5, |p| p.bandwidth_efficiency.value);
@@ -127,6 +146,10 @@ impl Hardware<'_> {
 
     /// Seconds to pass one token's activations between devices.
     fn link_secs_per_token(&self, model: &LoadedModel<'_>) -> f64 {
+        if self.on_cpu() {
+            // One CPU (or the cores of one host) holds the whole model.
+            return 0.0;
+        }
         let hops = f64::from(self.machine.device_count.max(1) - 1);
         if hops == 0.0 {
             return 0.0;
@@ -293,4 +316,48 @@ pub fn prefill(
 /// with no runtime losses. Published claims above it are impossible.
 pub fn decode_bound_tokens_per_s(machine: &Machine, model: &LoadedModel<'_>) -> f64 {
     machine.bandwidth_gb_per_s.value * 1e9 / model.active_weights_bytes().max(1.0)
+}
+
+/// [`decode_bound_tokens_per_s`] on `runtime`: the CPU runtime reads system RAM, so its
+/// ceiling is the RAM's spec bandwidth (`Machine::cpu_side`).
+pub fn decode_bound_on(machine: &Machine, runtime: Runtime, model: &LoadedModel<'_>) -> f64 {
+    if runtime == Runtime::Cpu {
+        machine.cpu_side(0.0).bandwidth_gb_per_s * 1e9 / model.active_weights_bytes().max(1.0)
+    } else {
+        decode_bound_tokens_per_s(machine, model)
+    }
+}
+
+/// The fastest `machine` could run a test of `kind` on `runtime` with no runtime losses at
+/// all: decode at spec bandwidth over the active weights; prefill at the highest matrix
+/// peak the machine states (any precision) over the FLOPs of a token's weight matmuls.
+/// Imported and catalogued measurements are checked against it.
+pub fn physical_bound_tokens_per_s(
+    machine: &Machine,
+    runtime: Runtime,
+    model: &LoadedModel<'_>,
+    kind: TestKind,
+) -> f64 {
+    match kind {
+        TestKind::Decode => decode_bound_on(machine, runtime, model),
+        TestKind::Prefill => {
+            let peak_tflops = if runtime == Runtime::Cpu {
+                machine.cpu_side(0.0).tflops
+            } else {
+                [
+                    Some(&machine.fp16_tflops),
+                    machine.fp16_acc16_tflops.as_ref(),
+                    machine.int8_tops.as_ref(),
+                    machine.fp8_tflops.as_ref(),
+                    machine.fp4_tflops.as_ref(),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|s| s.value)
+                .fold(0.0, f64::max)
+            };
+            peak_tflops * 1e12 * f64::from(machine.device_count.max(1))
+                / model.weight_flops_per_token().max(1.0)
+        }
+    }
 }

@@ -105,6 +105,8 @@ pub struct Machine {
     /// published (`compute_tflops.achieved_share`).
     pub matmul_achieved_share: Option<Sourced>,
     pub cpu_cores: u32,
+    /// The CPU's dense FP32 matrix peak, where the catalogue states it.
+    pub cpu_tflops: Option<Sourced>,
     pub accelerator_memory: AcceleratorMemory,
     pub interconnect: Option<Interconnect>,
     pub power_watts: Sourced,
@@ -118,7 +120,59 @@ pub struct Machine {
     pub origin: Origin,
 }
 
+/// What the CPU runtime runs on: system RAM and the CPU's cores, not the accelerator.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CpuSide {
+    /// Memory the CPU reads, GB/s (spec).
+    pub bandwidth_gb_per_s: f64,
+    /// Dense matrix peak of all cores, TFLOPS.
+    pub tflops: f64,
+    /// Memory the CPU can hold a model in, GiB; `None` when the catalogue does not say.
+    pub ram_gb: Option<f64>,
+}
+
+/// Estimate of a core's FP32 FLOPs per cycle: two 256-bit FMA units (2 x 8 lanes x 2), as
+/// on current x86 (AVX2) cores; Apple's P-cores do four 128-bit FMAs, the same 32.
+const CPU_FLOPS_PER_CYCLE: f64 = 32.0;
+/// Estimate of the all-core clock, GHz, where the catalogue gives no CPU peak.
+const CPU_ALL_CORE_GHZ: f64 = 3.0;
+/// Share of a unified memory's spec bandwidth its CPU cores can reach: about half (the M1
+/// Max's CPU cores reached ~204 of 400 GB/s, AnandTech's M1 Max review, 2021), where the
+/// catalogue gives no system-RAM bandwidth.
+const UNIFIED_CPU_BANDWIDTH_SHARE: f64 = 0.5;
+/// Share of spec accelerator bandwidth assumed for system RAM beside a discrete accelerator
+/// where the catalogue gives none (the offload path's long-standing fallback).
+const DISCRETE_RAM_BANDWIDTH_SHARE: f64 = 0.1;
+
 impl Machine {
+    /// The CPU runtime's hardware on this machine with `per_device_gb` per accelerator:
+    /// system RAM bandwidth (catalogue figure; else half a unified memory's, or a tenth of a
+    /// discrete accelerator's), the CPU's matrix peak (catalogue figure, else estimated from
+    /// the core count), and the RAM it can hold (system RAM beside a discrete accelerator,
+    /// the whole unified memory otherwise).
+    pub fn cpu_side(&self, per_device_gb: f64) -> CpuSide {
+        let unified = self.memory_kind == MemoryKind::Unified;
+        let bandwidth_gb_per_s = match &self.system_ram_bandwidth_gb_per_s {
+            Some(s) => s.value,
+            None if unified => self.bandwidth_gb_per_s.value * UNIFIED_CPU_BANDWIDTH_SHARE,
+            None => self.bandwidth_gb_per_s.value * DISCRETE_RAM_BANDWIDTH_SHARE,
+        };
+        let tflops = self.cpu_tflops.as_ref().map_or_else(
+            || f64::from(self.cpu_cores.max(1)) * CPU_ALL_CORE_GHZ * CPU_FLOPS_PER_CYCLE / 1e3,
+            |s| s.value,
+        );
+        let ram_gb = if unified {
+            Some(per_device_gb * f64::from(self.device_count.max(1)))
+        } else {
+            self.system_ram_gb
+        };
+        CpuSide {
+            bandwidth_gb_per_s: bandwidth_gb_per_s.max(f64::MIN_POSITIVE),
+            tflops: tflops.max(f64::MIN_POSITIVE),
+            ram_gb,
+        }
+    }
+
     /// The share of its spec matrix peak this machine reaches in a dense GEMM: measured
     /// where published, else 1 (the spec peak is taken as reachable).
     pub fn matmul_share(&self) -> f64 {

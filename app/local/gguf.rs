@@ -7,7 +7,6 @@
 //! naming what was being read and at which byte, never a panic or a large allocation.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -540,19 +539,15 @@ pub fn read_gguf(path: &Path) -> Result<GgufInfo, GgufError> {
         path: Some(path.to_path_buf()),
         kind,
     };
-    // Refuse FIFOs and devices before opening: opening a FIFO would block.
-    let meta = std::fs::metadata(path).map_err(|e| with_path(GgufErrorKind::Open(e)))?;
-    if !meta.is_file() {
-        return Err(with_path(GgufErrorKind::Open(std::io::Error::new(
+    // Refuse FIFOs and devices before opening (opening a FIFO would block), open without
+    // blocking, and check the open file again.
+    let (file, meta) = crate::fsio::open_regular(path).map_err(|e| {
+        with_path(GgufErrorKind::Open(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
-            "not a regular file",
-        ))));
-    }
-    let file = File::open(path).map_err(|e| with_path(GgufErrorKind::Open(e)))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| with_path(GgufErrorKind::Open(e)))?
-        .len();
+            e.reason(),
+        )))
+    })?;
+    let file_len = meta.len();
     parse_gguf(file, file_len).map_err(|e| with_path(e.kind))
 }
 

@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -21,6 +20,10 @@ use super::gguf::{read_gguf, GgufInfo};
 pub const OLLAMA_DEFAULT_URL: &str = "http://127.0.0.1:11434";
 /// The registry host of Ollama's own library.
 pub const OLLAMA_DEFAULT_REGISTRY: &str = "registry.ollama.ai";
+/// How a problem with a model's params layer starts: its `num_ctx` is then unknown, not
+/// Ollama's default.
+pub const UNREADABLE_PARAMS: &str = "unreadable params";
+
 /// JSON files (manifests, params layers) larger than this are skipped.
 pub const MAX_JSON_BYTES: u64 = 4 * 1024 * 1024;
 /// Text layers (template, system prompt) larger than this are skipped.
@@ -192,28 +195,8 @@ pub fn blob_path(models_dir: &Path, digest: &str) -> Option<PathBuf> {
 
 /// Reads at most `max_bytes` of a file; larger files are an error naming the path.
 pub fn read_bounded(path: &Path, max_bytes: u64) -> Result<Vec<u8>, String> {
-    let file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let len = file
-        .metadata()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .len();
-    if len > max_bytes {
-        return Err(format!(
-            "{}: {len} bytes, over the {max_bytes}-byte limit; skipped",
-            path.display()
-        ));
-    }
-    let mut buf = Vec::new();
-    file.take(max_bytes + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if buf.len() as u64 > max_bytes {
-        return Err(format!(
-            "{}: over the {max_bytes}-byte limit; skipped",
-            path.display()
-        ));
-    }
-    Ok(buf)
+    crate::fsio::read_bounded(path, max_bytes, "this Ollama file")
+        .map_err(|e| format!("{e}; skipped"))
 }
 
 /// The display name Ollama uses for a manifest path's parts.
@@ -353,10 +336,18 @@ pub fn read_manifest_model(
                     .map_err(|e| format!("{}: {e}", path.display()))
             }) {
                 Ok(params) => {
-                    m.num_ctx_tokens = params.get("num_ctx").and_then(value_as_u64);
+                    if let Some(v) = params.get("num_ctx") {
+                        match value_as_u64(v) {
+                            Some(n) if n > 0 => m.num_ctx_tokens = Some(n),
+                            _ => m.problems.push(format!(
+                                "{UNREADABLE_PARAMS}: num_ctx {v} is not a positive number of tokens ({})",
+                                path.display()
+                            )),
+                        }
+                    }
                     m.params = params;
                 }
-                Err(e) => m.problems.push(format!("params layer: {e}")),
+                Err(e) => m.problems.push(format!("{UNREADABLE_PARAMS}: {e}")),
             },
             MEDIA_TEMPLATE | MEDIA_SYSTEM => match read_bounded(&path, MAX_TEXT_BYTES) {
                 Ok(b) => {

@@ -191,32 +191,8 @@ pub fn markdown_with_diagnosis(
     md
 }
 
-/// Writes `contents` to `path` atomically: a temporary file beside it, then a rename, so a
-/// failed write never leaves a half-written file or destroys the old one.
+/// Writes `contents` to `path` through [`crate::fsio::write_file`], the program's one writer
+/// (regular files only, atomic, permissions kept). Kept for callers of the old name.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path.file_name().ok_or_else(|| {
-        std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "the path has no file name",
-        )
-    })?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(name);
-    tmp_name.push(format!(".{}.tmp", std::process::id()));
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(contents)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    crate::fsio::write_file(path, contents).map_err(std::io::Error::from)
 }

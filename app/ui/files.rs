@@ -1,6 +1,6 @@
 //! Files the window reads and writes: the decision summary (Markdown with chart images, or
 //! JSON), scenario files (RON), and the native dialogs that pick their paths. Writes go
-//! through [`report::write_atomic`]: a failed write leaves the old file and the window's state.
+//! through [`crate::fsio::write_file`]: a failed write leaves the old file and the window's state.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -127,16 +127,19 @@ pub fn summary_files(
 pub fn write_files(files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, String> {
     let mut written = Vec::new();
     for (path, bytes) in files {
-        report::write_atomic(path, bytes)
-            .map_err(|e| format!("could not write: {e} ({})", path.display()))?;
+        crate::fsio::write_file(path, bytes)
+            .map_err(|e| format!("could not write: {} ({})", e.reason(), path.display()))?;
         written.push(path.clone());
     }
     Ok(written)
 }
 
+/// Largest scenario file read.
+const SCENARIO_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads a scenario file.
 pub fn read_scenario(path: &Path) -> Result<Scenario, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("could not read: {e} ({})", path.display()))?;
+    let text = crate::fsio::read_text_bounded(path, SCENARIO_MAX_BYTES, "a scenario file")
+        .map_err(|e| format!("could not read: {} ({})", e.reason(), path.display()))?;
     Scenario::from_ron(&text).map_err(|e| format!("{e} ({})", path.display()))
 }
