@@ -994,7 +994,23 @@ impl<'a> Check<'a> {
             if let Some(p) = option.price_usd {
                 self.number("price_usd", p, 0.0, 10_000_000.0);
             }
+            if !option.price_date.is_empty() {
+                self.iso_date("price_date", &option.price_date);
+            }
+            if let Some(c) = &option.condition {
+                self.parse_enum(
+                    "condition",
+                    "price condition",
+                    c,
+                    PriceCondition::parse,
+                    PriceCondition::ALL,
+                    PriceCondition::as_str,
+                );
+            }
             self.source_text("memory_options", &option.source);
+        }
+        if let Some(date) = &raw.discontinued {
+            self.iso_date("discontinued", date);
         }
         if let Some(ram) = raw.system_ram_gb {
             self.number("system_ram_gb", ram, 0.0, 100_000.0);
@@ -1120,6 +1136,11 @@ impl<'a> Check<'a> {
                     per_device_gb: o.per_device_gb,
                     price_usd: o.price_usd,
                     price_date: o.price_date.clone(),
+                    condition: o
+                        .condition
+                        .as_deref()
+                        .and_then(PriceCondition::parse)
+                        .unwrap_or(PriceCondition::New),
                     source: o.source.clone(),
                 })
                 .collect(),
@@ -1157,6 +1178,8 @@ impl<'a> Check<'a> {
                 })
                 .collect(),
             origin: self.origin(),
+            sold_alone: raw.sold_alone,
+            discontinued: raw.discontinued.clone(),
         };
         self.done(m)
     }

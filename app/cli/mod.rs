@@ -1158,19 +1158,36 @@ fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), 
                 let options: Vec<String> = m
                     .memory_options
                     .iter()
-                    .map(|o| match o.price_usd {
-                        Some(p) => format!("{}GB ${p:.0}", o.per_device_gb),
-                        None => format!("{}GB", o.per_device_gb),
+                    .map(|o| {
+                        let mut text = format!("{}GB", o.per_device_gb);
+                        if let Some(p) = o.price_usd {
+                            text += &format!(" ${p:.0}");
+                            if o.condition != PriceCondition::New {
+                                text += &format!(" {}", o.condition);
+                            }
+                            if !o.price_date.is_empty() {
+                                text += &format!(" as of {}", o.price_date);
+                            }
+                        }
+                        text
                     })
                     .collect();
+                let mut status = String::new();
+                if let Some(date) = &m.discontinued {
+                    status += &format!("  no longer sold new since {date}");
+                }
+                if !m.sold_alone {
+                    status += "  not sold alone";
+                }
                 println!(
-                    "{:<38} {}x {:>6.0} GB/s {:>7.1} TFLOPS  {:<8} [{}]  ({})",
+                    "{:<38} {}x {:>6.0} GB/s {:>7.1} TFLOPS  {:<8} [{}]{}  ({})",
                     m.id,
                     m.device_count,
                     m.bandwidth_gb_per_s.value,
                     m.fp16_tflops.value,
                     m.default_runtime,
                     options.join(", "),
+                    status,
                     m.origin
                 );
             }
