@@ -1,5 +1,6 @@
 //! The command line: the same engine as the window, headless, with `--json` everywhere.
 
+pub mod add_model;
 pub mod machine;
 
 use std::path::PathBuf;
@@ -72,6 +73,9 @@ pub enum Command {
         #[arg(long)]
         bandwidth: bool,
     },
+    /// Write a catalogue model entry from a Hugging Face config.json or a GGUF file: printed
+    /// as RON, or appended to a catalogue file with --save-to.
+    AddModel(add_model::AddModelArgs),
     /// Import your own llama-bench results (-o json, jsonl, csv or md): they become
     /// measurements for your machine and correct its predictions.
     ImportBench {
@@ -309,6 +313,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let catalog = load_catalog(cli, &[])?;
             crate::cli::machine::detect_command(&catalog, *json, *bandwidth)
         }
+        Command::AddModel(args) => add_model::run(cli, args),
         Command::ImportBench {
             file,
             have,
