@@ -115,7 +115,7 @@ pub fn entry_from_file(path: &Path, names: &EntryNames) -> Result<RawModel, CliE
         let model = crate::diagnose::identify::model_from_gguf(&local, &info)
             .map_err(|e| CliError::Usage(format!("{shown}: {e}")))?;
         let quants = catalog::built_in().map_err(CliError::Catalog)?;
-        return Ok(hf_config::raw_from_gguf_model(&model, path, names, |q| {
+        return Ok(hf_config::raw_from_gguf_model(&model, &info, path, names, |q| {
             quants.quant(q).is_some()
         }));
     }

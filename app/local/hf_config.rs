@@ -318,8 +318,40 @@ pub fn model_from_hf_config(
     })
 }
 
+/// Billions of parameters to two decimals, four below one billion.
 fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    let scale = if x.abs() >= 1.0 { 100.0 } else { 10_000.0 };
+    (x * scale).round() / scale
+}
+
+/// Total and active parameters from a GGUF header's shapes (attention, feed-forward or
+/// expert widths, vocabulary), for a file whose tensor table is smaller than its own
+/// embedding table says it must be (a stub or a header-only copy).
+pub fn params_from_gguf_shapes(g: &GgufInfo) -> Option<(f64, f64)> {
+    let f = |v: Option<u64>| v.filter(|v| *v > 0).map(|v| v as f64);
+    let arch = |key: &str| f(g.arch_value(key).and_then(|v| v.as_u64()));
+    let (layers, hidden, heads, vocab) = (
+        f(g.block_count)?,
+        f(g.embedding_length)?,
+        f(g.head_count)?,
+        f(g.vocab_size)?,
+    );
+    let kv = f(g.head_count_kv).unwrap_or(heads);
+    let head_dim = f(g.key_length).unwrap_or(hidden / heads);
+    let tied = !g.tensors.iter().any(|t| t.name == "output.weight");
+    let embeddings = vocab * hidden * if tied { 1.0 } else { 2.0 };
+    let attention = 2.0 * hidden * heads * head_dim + 2.0 * hidden * kv * head_dim;
+    match (f(g.expert_count), f(g.expert_used_count), arch("expert_feed_forward_length")) {
+        (Some(experts), Some(used), Some(width)) if experts > 1.0 => {
+            let expert = 3.0 * hidden * width;
+            let common = embeddings + layers * (attention + hidden * experts);
+            Some((common + layers * experts * expert, common + layers * used * expert))
+        }
+        _ => {
+            let total = embeddings + layers * (attention + 3.0 * hidden * arch("feed_forward_length")?);
+            Some((total, total))
+        }
+    }
 }
 
 fn to_u32(v: u64, field: &str) -> Result<u32, HfConfigError> {
@@ -528,6 +560,7 @@ fn extended_context(keys: &Keys, context: u64) -> Result<Option<u64>, HfConfigEr
 /// kept only when the catalogue knows its quantization (`known_quant`).
 pub fn raw_from_gguf_model(
     model: &Model,
+    info: &GgufInfo,
     path: &Path,
     names: &EntryNames,
     known_quant: impl Fn(&str) -> bool,
@@ -560,6 +593,14 @@ pub fn raw_from_gguf_model(
             source: format!("measured: the tensor table of {shown}"),
         })
         .collect();
+    let embedding_table = f64::from(model.vocab_size) * f64::from(model.hidden_size);
+    let (mut total, mut active) = (model.params_total_b * 1e9, model.params_active_b * 1e9);
+    if total < embedding_table {
+        if let Some((t, a)) = params_from_gguf_shapes(info) {
+            (total, active) = (t, a);
+            notes += " Its tensor table holds fewer values than its own embedding table needs (a stub or header-only file), so the parameters are computed from the header's shapes instead.";
+        }
+    }
     if model.notes.contains("sliding window") {
         notes += " The header sets a sliding window without saying which layers use it: the KV cache is sized as full attention (an upper bound).";
     }
@@ -567,8 +608,8 @@ pub fn raw_from_gguf_model(
         id,
         name,
         hf_repo,
-        params_total_b: round2(model.params_total_b),
-        params_active_b: round2(model.params_active_b),
+        params_total_b: round2(total / 1e9),
+        params_active_b: round2(active / 1e9),
         layers: model.layers,
         hidden_size: model.hidden_size,
         attention_heads: model.attention_heads,
