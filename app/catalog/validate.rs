@@ -994,7 +994,10 @@ impl<'a> Check<'a> {
             if let Some(p) = option.price_usd {
                 self.number("price_usd", p, 0.0, 10_000_000.0);
             }
-            if !option.price_date.is_empty() {
+            // A price may be dated to the year ("2025"), the month or the day.
+            let year_only = option.price_date.len() == 4
+                && option.price_date.chars().all(|c| c.is_ascii_digit());
+            if !option.price_date.is_empty() && !year_only {
                 self.iso_date("price_date", &option.price_date);
             }
             if let Some(c) = &option.condition {
