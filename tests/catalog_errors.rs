@@ -534,7 +534,8 @@ fn a_used_price_and_a_machine_not_sold_alone_load() {
     );
     let mut sources = catalog::built_in_sources();
     sources.push(user(&text));
-    let catalog = catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let catalog =
+        catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let m = catalog.machine("my-box").expect("added");
     assert!(!m.sold_alone);
     assert_eq!(m.discontinued.as_deref(), Some("2026-08"));

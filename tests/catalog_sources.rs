@@ -25,7 +25,10 @@ fn cited(source: &str) -> bool {
 
 fn check(problems: &mut Vec<String>, what: &str, s: &Sourced) {
     if !cited(&s.source) {
-        problems.push(format!("{what}: source \"{}\" is neither a URL nor an explained estimate", s.source));
+        problems.push(format!(
+            "{what}: source \"{}\" is neither a URL nor an explained estimate",
+            s.source
+        ));
     }
 }
 
@@ -33,7 +36,9 @@ fn is_date(d: &str) -> bool {
     let parts: Vec<&str> = d.split('-').collect();
     matches!(parts.len(), 2 | 3)
         && parts[0].len() == 4
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[test]
@@ -50,7 +55,11 @@ fn every_machine_number_and_price_is_sourced_and_dated() {
                 problems.push(format!("{id}: listed source \"{s}\" is not a URL"));
             }
         }
-        check(&mut problems, &format!("{id}.bandwidth_gb_per_s"), &m.bandwidth_gb_per_s);
+        check(
+            &mut problems,
+            &format!("{id}.bandwidth_gb_per_s"),
+            &m.bandwidth_gb_per_s,
+        );
         check(&mut problems, &format!("{id}.fp16"), &m.fp16_tflops);
         for (name, s) in [
             ("fp16_acc16", &m.fp16_acc16_tflops),
@@ -66,7 +75,11 @@ fn every_machine_number_and_price_is_sourced_and_dated() {
             }
         }
         check(&mut problems, &format!("{id}.power_watts"), &m.power_watts);
-        check(&mut problems, &format!("{id}.default_share"), &m.accelerator_memory.default_share);
+        check(
+            &mut problems,
+            &format!("{id}.default_share"),
+            &m.accelerator_memory.default_share,
+        );
         if m.memory_options.is_empty() {
             problems.push(format!("{id}: no memory options"));
         }
@@ -78,7 +91,10 @@ fn every_machine_number_and_price_is_sourced_and_dated() {
                 Some(_) => {}
             }
             if !is_date(&o.price_date) {
-                problems.push(format!("{what}: price date \"{}\" is not a date like 2026-09", o.price_date));
+                problems.push(format!(
+                    "{what}: price date \"{}\" is not a date like 2026-09",
+                    o.price_date
+                ));
             }
             if !cited(&o.source) {
                 problems.push(format!("{what}: price source \"{}\"", o.source));
@@ -88,7 +104,12 @@ fn every_machine_number_and_price_is_sourced_and_dated() {
             assert!(is_date(d), "{id}: discontinued \"{d}\"");
         }
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -106,7 +127,10 @@ fn every_model_cloud_offer_and_quant_is_sourced() {
         }
         for f in &m.gguf_files {
             if !cited(&f.source) {
-                problems.push(format!("model {} {}: file size source \"{}\"", m.id, f.quant, f.source));
+                problems.push(format!(
+                    "model {} {}: file size source \"{}\"",
+                    m.id, f.quant, f.source
+                ));
             }
         }
     }
@@ -132,23 +156,54 @@ fn every_model_cloud_offer_and_quant_is_sourced() {
         }
     }
     for q in &catalog.quants {
-        check(&mut problems, &format!("quant {}", q.id), &q.bits_per_weight);
+        check(
+            &mut problems,
+            &format!("quant {}", q.id),
+            &q.bits_per_weight,
+        );
     }
     for k in &catalog.kv_types {
-        check(&mut problems, &format!("kv type {}", k.id), &k.bytes_per_element);
+        check(
+            &mut problems,
+            &format!("kv type {}", k.id),
+            &k.bytes_per_element,
+        );
     }
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[test]
 fn the_catalogue_covers_a_late_2026_buyer() {
     let catalog = built_in();
-    assert!(catalog.machines.len() >= 45, "{} machines", catalog.machines.len());
-    assert!(catalog.models.len() >= 40, "{} models", catalog.models.len());
+    assert!(
+        catalog.machines.len() >= 45,
+        "{} machines",
+        catalog.machines.len()
+    );
+    assert!(
+        catalog.models.len() >= 40,
+        "{} models",
+        catalog.models.len()
+    );
     // One GPU's share of an HGX board is not for sale on its own; the whole server is.
-    let per_gpu = catalog.machine("server-h100-sxm-80gb").expect("per-GPU entry");
+    let per_gpu = catalog
+        .machine("server-h100-sxm-80gb")
+        .expect("per-GPU entry");
     assert!(!per_gpu.sold_alone);
-    assert!(catalog.machine("server-8x-h100-sxm-80gb").expect("whole server").sold_alone);
+    assert!(
+        catalog
+            .machine("server-8x-h100-sxm-80gb")
+            .expect("whole server")
+            .sold_alone
+    );
     // The retired Gemini 2.5 Pro is gone.
-    assert!(catalog.cloud.iter().all(|c| !c.id.starts_with("gemini-2.5")));
+    assert!(catalog
+        .cloud
+        .iter()
+        .all(|c| !c.id.starts_with("gemini-2.5")));
 }

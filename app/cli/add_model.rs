@@ -46,7 +46,11 @@ pub fn run(cli: &Cli, args: &AddModelArgs) -> Result<(), CliError> {
 
     // The entry must load with everything the user already has.
     let catalog = load_catalog(cli, &[])?;
-    let overrides = catalog.models.iter().find(|m| m.id == model.id).map(|m| m.origin.clone());
+    let overrides = catalog
+        .models
+        .iter()
+        .find(|m| m.id == model.id)
+        .map(|m| m.origin.clone());
 
     let Some(path) = &args.save_to else {
         check_loads(&catalog_sources(cli)?, "add-model output", &text)?;
@@ -72,7 +76,8 @@ pub fn run(cli: &Cli, args: &AddModelArgs) -> Result<(), CliError> {
     file.models.push(model.clone());
     let body = ron::ser::to_string_pretty(&file, ron::ser::PrettyConfig::default())
         .map_err(|e| anyhow::anyhow!("cannot write RON: {e}"))?;
-    let contents = format!("// Your own catalogue entries; models added by `headroom add-model`.\n{body}\n");
+    let contents =
+        format!("// Your own catalogue entries; models added by `headroom add-model`.\n{body}\n");
     // The saved file replaces the old one among the user's catalogues, so check it in place.
     let label = path.display().to_string();
     let others: Vec<SourceText> = catalog_sources(cli)?
@@ -115,9 +120,13 @@ pub fn entry_from_file(path: &Path, names: &EntryNames) -> Result<RawModel, CliE
         let model = crate::diagnose::identify::model_from_gguf(&local, &info)
             .map_err(|e| CliError::Usage(format!("{shown}: {e}")))?;
         let quants = catalog::built_in().map_err(CliError::Catalog)?;
-        return Ok(hf_config::raw_from_gguf_model(&model, &info, path, names, |q| {
-            quants.quant(q).is_some()
-        }));
+        return Ok(hf_config::raw_from_gguf_model(
+            &model,
+            &info,
+            path,
+            names,
+            |q| quants.quant(q).is_some(),
+        ));
     }
     if len.is_some_and(|l| l > MAX_CONFIG_BYTES) {
         return Err(CliError::Usage(format!(

@@ -118,7 +118,10 @@ impl<'a> Keys<'a> {
                             .map(|f| f as u64)
                     })
                     .ok_or_else(|| {
-                        err(key, format!("must be a non-negative whole number, found {v}"))
+                        err(
+                            key,
+                            format!("must be a non-negative whole number, found {v}"),
+                        )
                     })?;
                 return Ok(Some((n, key)));
             }
@@ -204,7 +207,10 @@ pub fn model_from_hf_config(
         root,
     };
 
-    let layers = keys.required(&["num_hidden_layers", "n_layer", "num_layers"], "layer count")?;
+    let layers = keys.required(
+        &["num_hidden_layers", "n_layer", "num_layers"],
+        "layer count",
+    )?;
     let hidden = keys.required(&["hidden_size", "n_embd", "d_model"], "hidden size")?;
     let heads = keys.required(&["num_attention_heads", "n_head"], "attention head count")?;
     let vocab = keys.required(&["vocab_size"], "vocabulary size")?;
@@ -222,8 +228,12 @@ pub fn model_from_hf_config(
     let kv_heads = if mla {
         heads
     } else {
-        keys.optional(&["num_key_value_heads", "num_kv_heads", "multi_query_group_num"])?
-            .unwrap_or(heads)
+        keys.optional(&[
+            "num_key_value_heads",
+            "num_kv_heads",
+            "multi_query_group_num",
+        ])?
+        .unwrap_or(heads)
     };
     if kv_heads == 0 || kv_heads > heads {
         return Err(err(
@@ -279,15 +289,22 @@ pub fn model_from_hf_config(
     let context_extended = extended_context(&keys, context)?;
     let mut sources = Vec::new();
     if !hf_repo.is_empty() {
-        sources.push(format!("https://huggingface.co/{hf_repo}/blob/main/config.json"));
+        sources.push(format!(
+            "https://huggingface.co/{hf_repo}/blob/main/config.json"
+        ));
     }
     sources.push(format!("derived: read from {}", path.display()));
     let mut notes = format!(
         "Added by headroom add-model from {} (model_type {model_type}). Shapes as the config gives them; parameter counts computed from the tensor shapes they imply (norms and biases left out).",
         path.display()
     );
-    if let Attention::SlidingWindow { window, sliding_layers } = shapes.attention {
-        notes += &format!(" {sliding_layers} of {layers} layers keep only the last {window} tokens.");
+    if let Attention::SlidingWindow {
+        window,
+        sliding_layers,
+    } = shapes.attention
+    {
+        notes +=
+            &format!(" {sliding_layers} of {layers} layers keep only the last {window} tokens.");
     }
     if keys.get("attention_chunk_size").is_some() {
         notes += " Chunked attention is sized as a sliding window of the chunk: an upper bound.";
@@ -311,7 +328,11 @@ pub fn model_from_hf_config(
         context_extended,
         attention: shapes.attention,
         moe: shapes.moe,
-        embeddings: if tied { Embeddings::Tied } else { Embeddings::Untied },
+        embeddings: if tied {
+            Embeddings::Tied
+        } else {
+            Embeddings::Untied
+        },
         gguf_files: Vec::new(),
         sources,
         notes,
@@ -341,14 +362,22 @@ pub fn params_from_gguf_shapes(g: &GgufInfo) -> Option<(f64, f64)> {
     let tied = !g.tensors.iter().any(|t| t.name == "output.weight");
     let embeddings = vocab * hidden * if tied { 1.0 } else { 2.0 };
     let attention = 2.0 * hidden * heads * head_dim + 2.0 * hidden * kv * head_dim;
-    match (f(g.expert_count), f(g.expert_used_count), arch("expert_feed_forward_length")) {
+    match (
+        f(g.expert_count),
+        f(g.expert_used_count),
+        arch("expert_feed_forward_length"),
+    ) {
         (Some(experts), Some(used), Some(width)) if experts > 1.0 => {
             let expert = 3.0 * hidden * width;
             let common = embeddings + layers * (attention + hidden * experts);
-            Some((common + layers * experts * expert, common + layers * used * expert))
+            Some((
+                common + layers * experts * expert,
+                common + layers * used * expert,
+            ))
         }
         _ => {
-            let total = embeddings + layers * (attention + 3.0 * hidden * arch("feed_forward_length")?);
+            let total =
+                embeddings + layers * (attention + 3.0 * hidden * arch("feed_forward_length")?);
             Some((total, total))
         }
     }
@@ -361,9 +390,12 @@ fn to_u32(v: u64, field: &str) -> Result<u32, HfConfigError> {
 /// Which layers attend to a window only.
 fn attention(keys: &Keys, layers: u64, kv_lora: Option<u64>) -> Result<Attention, HfConfigError> {
     if let Some(rank) = kv_lora {
-        let rope = keys
-            .optional(&["qk_rope_head_dim"])?
-            .ok_or_else(|| err("qk_rope_head_dim", "missing: latent attention (kv_lora_rank) needs the rotary head size"))?;
+        let rope = keys.optional(&["qk_rope_head_dim"])?.ok_or_else(|| {
+            err(
+                "qk_rope_head_dim",
+                "missing: latent attention (kv_lora_rank) needs the rotary head size",
+            )
+        })?;
         return Ok(Attention::Mla {
             kv_lora_rank: to_u32(rank, "kv_lora_rank")?,
             rope_head_dim: to_u32(rope, "qk_rope_head_dim")?,
@@ -372,7 +404,12 @@ fn attention(keys: &Keys, layers: u64, kv_lora: Option<u64>) -> Result<Attention
     let window = |field: &str| -> Result<u64, HfConfigError> {
         keys.optional(&["sliding_window"])?
             .filter(|w| *w > 0)
-            .ok_or_else(|| err("sliding_window", format!("missing: {field} names sliding layers but no window size")))
+            .ok_or_else(|| {
+                err(
+                    "sliding_window",
+                    format!("missing: {field} names sliding layers but no window size"),
+                )
+            })
     };
     let sliding = |count: u64, window: u64| -> Result<Attention, HfConfigError> {
         Ok(if count == 0 {
@@ -405,14 +442,24 @@ fn attention(keys: &Keys, layers: u64, kv_lora: Option<u64>) -> Result<Attention
         if list.len() as u64 != layers {
             return Err(err(
                 "layer_types",
-                format!("lists {} layers but num_hidden_layers is {layers}", list.len()),
+                format!(
+                    "lists {} layers but num_hidden_layers is {layers}",
+                    list.len()
+                ),
             ));
         }
-        return if count == 0 { Ok(Attention::Full) } else { sliding(count, window("layer_types")?) };
+        return if count == 0 {
+            Ok(Attention::Full)
+        } else {
+            sliding(count, window("layer_types")?)
+        };
     }
     if let Some(chunk) = keys.optional(&["attention_chunk_size"])? {
         // Llama 4: every `no_rope_layer_interval`-th layer is global, the rest chunked.
-        let every = keys.optional(&["no_rope_layer_interval"])?.unwrap_or(4).max(1);
+        let every = keys
+            .optional(&["no_rope_layer_interval"])?
+            .unwrap_or(4)
+            .max(1);
         return sliding(layers - layers / every, chunk);
     }
     if keys.bool("use_sliding_window")? == Some(false) || keys.get("sliding_window").is_none() {
@@ -426,7 +473,10 @@ fn attention(keys: &Keys, layers: u64, kv_lora: Option<u64>) -> Result<Attention
     }
     if keys.bool("use_sliding_window")? == Some(true) {
         // Qwen2-style: layers from `max_window_layers` on use the window.
-        let full = keys.optional(&["max_window_layers"])?.unwrap_or(0).min(layers);
+        let full = keys
+            .optional(&["max_window_layers"])?
+            .unwrap_or(0)
+            .min(layers);
         return sliding(layers - full, w);
     }
     // Mistral 7B style: a window and nothing else means every layer uses it.
@@ -449,7 +499,12 @@ fn moe(keys: &Keys) -> Result<Option<Moe>, HfConfigError> {
     }
     let per_token = keys
         .optional(&["num_experts_per_tok", "experts_per_token", "moe_top_k"])?
-        .ok_or_else(|| err("num_experts_per_tok", format!("missing: {key} is {experts} but the experts used per token are not given")))?;
+        .ok_or_else(|| {
+            err(
+                "num_experts_per_tok",
+                format!("missing: {key} is {experts} but the experts used per token are not given"),
+            )
+        })?;
     if per_token == 0 || per_token > experts {
         return Err(err(
             "num_experts_per_tok",
@@ -458,9 +513,20 @@ fn moe(keys: &Keys) -> Result<Option<Moe>, HfConfigError> {
     }
     let shared = match keys.optional(&["n_shared_experts"])? {
         Some(n) => n,
-        None if keys.optional(&["shared_expert_intermediate_size"])?.unwrap_or(0) > 0 => 1,
+        None if keys
+            .optional(&["shared_expert_intermediate_size"])?
+            .unwrap_or(0)
+            > 0 =>
+        {
+            1
+        }
         // Llama 4 has one shared expert in every MoE layer.
-        None if keys.str("model_type").is_some_and(|t| t.starts_with("llama4")) => 1,
+        None if keys
+            .str("model_type")
+            .is_some_and(|t| t.starts_with("llama4")) =>
+        {
+            1
+        }
         None => 0,
     };
     let quant_method = keys
@@ -482,15 +548,22 @@ fn parameters(keys: &Keys, s: &Shapes) -> Result<(f64, f64), HfConfigError> {
     let f = |n: u64| n as f64;
     let (hidden, heads) = (f(s.hidden), f(s.heads));
     let embeddings = f(s.vocab) * hidden * if s.tied { 1.0 } else { 2.0 };
-    let attention = if let Attention::Mla { kv_lora_rank, rope_head_dim } = s.attention {
+    let attention = if let Attention::Mla {
+        kv_lora_rank,
+        rope_head_dim,
+    } = s.attention
+    {
         let rope = f64::from(rope_head_dim);
-        let nope = keys.optional(&["qk_nope_head_dim"])?.map_or(f(s.head_dim), f);
+        let nope = keys
+            .optional(&["qk_nope_head_dim"])?
+            .map_or(f(s.head_dim), f);
         let v = keys.optional(&["v_head_dim"])?.map_or(f(s.head_dim), f);
         let q = match keys.optional(&["q_lora_rank"])? {
             Some(r) if r > 0 => hidden * f(r) + f(r) * heads * (nope + rope),
             _ => hidden * heads * (nope + rope),
         };
-        let kv = hidden * (f64::from(kv_lora_rank) + rope) + f64::from(kv_lora_rank) * heads * (nope + v);
+        let kv = hidden * (f64::from(kv_lora_rank) + rope)
+            + f64::from(kv_lora_rank) * heads * (nope + v);
         q + kv + heads * v * hidden
     } else {
         let q = hidden * heads * f(s.head_dim);
@@ -508,7 +581,12 @@ fn parameters(keys: &Keys, s: &Shapes) -> Result<(f64, f64), HfConfigError> {
     let expert_width = keys
         .optional(&["moe_intermediate_size", "intermediate_size"])?
         .filter(|w| *w > 0)
-        .ok_or_else(|| err("moe_intermediate_size", "missing: the experts' width is needed to count their parameters"))?;
+        .ok_or_else(|| {
+            err(
+                "moe_intermediate_size",
+                "missing: the experts' width is needed to count their parameters",
+            )
+        })?;
     let shared_width = keys
         .optional(&["shared_expert_intermediate_size"])?
         .filter(|w| *w > 0)
@@ -523,7 +601,10 @@ fn parameters(keys: &Keys, s: &Shapes) -> Result<(f64, f64), HfConfigError> {
     if let Some(Value::Array(only)) = keys.get("mlp_only_layers") {
         moe_layers = moe_layers.saturating_sub(only.len() as u64);
     }
-    if let Some(step) = keys.optional(&["interleave_moe_layer_step"])?.filter(|k| *k > 1) {
+    if let Some(step) = keys
+        .optional(&["interleave_moe_layer_step"])?
+        .filter(|k| *k > 1)
+    {
         moe_layers = s.layers / step;
     }
     let dense_layers = s.layers - moe_layers.min(s.layers);
@@ -632,11 +713,7 @@ pub fn local_model_for(path: &Path, info: &GgufInfo, file_bytes: Option<u64>) ->
     let name = info
         .name
         .clone()
-        .or_else(|| {
-            path.file_stem()
-                .and_then(|s| s.to_str())
-                .map(str::to_owned)
-        })
+        .or_else(|| path.file_stem().and_then(|s| s.to_str()).map(str::to_owned))
         .unwrap_or_else(|| "model".to_owned());
     LocalModel {
         source: ModelSource::File,
@@ -676,7 +753,10 @@ mod tests {
 
     #[test]
     fn slug_and_names() {
-        assert_eq!(slug("Qwen3-Coder-30B-A3B-Instruct"), "qwen3-coder-30b-a3b-instruct");
+        assert_eq!(
+            slug("Qwen3-Coder-30B-A3B-Instruct"),
+            "qwen3-coder-30b-a3b-instruct"
+        );
         assert_eq!(slug("  Llama 3.1 8B / Instruct "), "llama-3.1-8b-instruct");
         assert_eq!(
             name_from_path(Path::new("x/Qwen3-Coder-30B-A3B-Instruct.config.json")).as_deref(),
@@ -694,11 +774,22 @@ mod tests {
             "num_attention_heads":8,"num_key_value_heads":4,"head_dim":256,"vocab_size":262208,
             "max_position_embeddings":131072,"sliding_window":1024,"sliding_window_pattern":6,
             "intermediate_size":10240}}"#;
-        let m = model_from_hf_config(text, Path::new("gemma/config.json"), &EntryNames::default()).unwrap();
-        assert_eq!(m.attention, Attention::SlidingWindow { window: 1024, sliding_layers: 29 });
+        let m = model_from_hf_config(text, Path::new("gemma/config.json"), &EntryNames::default())
+            .unwrap();
+        assert_eq!(
+            m.attention,
+            Attention::SlidingWindow {
+                window: 1024,
+                sliding_layers: 29
+            }
+        );
         assert_eq!(m.embeddings, Embeddings::Tied);
         assert_eq!(m.id, "gemma");
-        assert!((m.params_total_b - 3.88).abs() < 0.02, "{}", m.params_total_b);
+        assert!(
+            (m.params_total_b - 3.88).abs() < 0.02,
+            "{}",
+            m.params_total_b
+        );
     }
 
     #[test]
@@ -709,28 +800,142 @@ mod tests {
             "qk_rope_head_dim":64,"qk_nope_head_dim":128,"v_head_dim":128,"n_routed_experts":256,
             "num_experts_per_tok":8,"n_shared_experts":1,"moe_intermediate_size":2048,
             "intermediate_size":18432,"first_k_dense_replace":3,"tie_word_embeddings":false}"#;
-        let m = model_from_hf_config(text, Path::new("DeepSeek-V3/config.json"), &EntryNames::default()).unwrap();
-        assert_eq!(m.attention, Attention::Mla { kv_lora_rank: 512, rope_head_dim: 64 });
+        let m = model_from_hf_config(
+            text,
+            Path::new("DeepSeek-V3/config.json"),
+            &EntryNames::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            m.attention,
+            Attention::Mla {
+                kv_lora_rank: 512,
+                rope_head_dim: 64
+            }
+        );
         assert_eq!(m.head_dim, 128);
         let moe = m.moe.unwrap();
-        assert_eq!((moe.experts, moe.experts_per_token, moe.shared_experts), (256, 8, 1));
+        assert_eq!(
+            (moe.experts, moe.experts_per_token, moe.shared_experts),
+            (256, 8, 1)
+        );
         // Published: 671B main model, 37B active.
-        assert!((m.params_total_b - 671.0).abs() < 2.0, "{}", m.params_total_b);
-        assert!((m.params_active_b - 37.5).abs() < 1.0, "{}", m.params_active_b);
+        assert!(
+            (m.params_total_b - 671.0).abs() < 2.0,
+            "{}",
+            m.params_total_b
+        );
+        assert!(
+            (m.params_active_b - 37.5).abs() < 1.0,
+            "{}",
+            m.params_active_b
+        );
+    }
+
+    #[test]
+    fn gpt_oss_layer_types_and_mxfp4_experts() {
+        let kinds: Vec<&str> = (0..24)
+            .map(|i| {
+                if i % 2 == 0 {
+                    "sliding_attention"
+                } else {
+                    "full_attention"
+                }
+            })
+            .collect();
+        let text = serde_json::json!({
+            "model_type": "gpt_oss", "num_hidden_layers": 24, "hidden_size": 2880,
+            "num_attention_heads": 64, "num_key_value_heads": 8, "head_dim": 64,
+            "vocab_size": 201088, "max_position_embeddings": 131072, "sliding_window": 128,
+            "layer_types": kinds, "num_local_experts": 32, "experts_per_token": 4,
+            "intermediate_size": 2880, "tie_word_embeddings": false,
+            "quantization_config": {"quant_method": "mxfp4"}
+        })
+        .to_string();
+        let m = model_from_hf_config(
+            &text,
+            Path::new("gpt-oss-20b/config.json"),
+            &EntryNames::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            m.attention,
+            Attention::SlidingWindow {
+                window: 128,
+                sliding_layers: 12
+            }
+        );
+        let moe = m.moe.unwrap();
+        assert_eq!((moe.experts, moe.experts_per_token), (32, 4));
+        assert_eq!(moe.expert_bits_per_weight, Some(4.25));
+        // Published 20.9B total; 3.6B active counting the unembedding but not the embedding.
+        assert!(
+            (m.params_total_b - 20.9).abs() < 0.3,
+            "{}",
+            m.params_total_b
+        );
+    }
+
+    #[test]
+    fn llama4_chunked_attention_and_shared_expert() {
+        let text = r#"{"model_type":"llama4","text_config":{"model_type":"llama4_text",
+            "num_hidden_layers":48,"hidden_size":5120,"num_attention_heads":40,
+            "num_key_value_heads":8,"head_dim":128,"vocab_size":202048,
+            "max_position_embeddings":10485760,"attention_chunk_size":8192,
+            "no_rope_layer_interval":4,"num_local_experts":16,"num_experts_per_tok":1,
+            "intermediate_size":8192,"intermediate_size_mlp":16384,
+            "tie_word_embeddings":false}}"#;
+        let m = model_from_hf_config(
+            text,
+            Path::new("Llama-4-Scout/config.json"),
+            &EntryNames::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            m.attention,
+            Attention::SlidingWindow {
+                window: 8192,
+                sliding_layers: 36
+            }
+        );
+        assert_eq!(m.moe.unwrap().shared_experts, 1);
+        // Published 109B total / 17B active.
+        assert!(
+            (m.params_total_b - 108.6).abs() < 2.0,
+            "{}",
+            m.params_total_b
+        );
+        assert!(
+            (m.params_active_b - 17.2).abs() < 1.0,
+            "{}",
+            m.params_active_b
+        );
     }
 
     #[test]
     fn errors_name_the_field() {
-        let e = model_from_hf_config(r#"{"hidden_size":1}"#, Path::new("c.json"), &EntryNames::default()).unwrap_err();
+        let e = model_from_hf_config(
+            r#"{"hidden_size":1}"#,
+            Path::new("c.json"),
+            &EntryNames::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.field, "num_hidden_layers");
-        let e = model_from_hf_config(r#"{"num_hidden_layers":"many"}"#, Path::new("c.json"), &EntryNames::default()).unwrap_err();
+        let e = model_from_hf_config(
+            r#"{"num_hidden_layers":"many"}"#,
+            Path::new("c.json"),
+            &EntryNames::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.field, "num_hidden_layers");
         assert!(e.to_string().contains("whole number"), "{e}");
-        let e = model_from_hf_config("{ not json", Path::new("c.json"), &EntryNames::default()).unwrap_err();
+        let e = model_from_hf_config("{ not json", Path::new("c.json"), &EntryNames::default())
+            .unwrap_err();
         assert!(e.to_string().contains("line 1"), "{e}");
         let linear = r#"{"num_hidden_layers":2,"hidden_size":8,"num_attention_heads":2,"vocab_size":4,
             "max_position_embeddings":8,"layer_types":["linear_attention","full_attention"]}"#;
-        let e = model_from_hf_config(linear, Path::new("c.json"), &EntryNames::default()).unwrap_err();
+        let e =
+            model_from_hf_config(linear, Path::new("c.json"), &EntryNames::default()).unwrap_err();
         assert_eq!(e.field, "layer_types");
     }
 }
