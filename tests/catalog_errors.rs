@@ -502,3 +502,45 @@ fn a_replaced_kernel_needs_a_date_compiler_targets_and_a_source() {
     );
     assert_eq!(kernel.max_head_dim, Some(128));
 }
+
+#[test]
+fn a_price_date_condition_or_discontinued_date_that_is_not_one_is_named() {
+    let option = |extra: &str| {
+        format!("[(per_device_gb: 24, price_usd: Some(900), {extra}, source: \"estimate: test\")]")
+    };
+    let text = machine_with("memory_options", &option("price_date: \"March 2026\""));
+    check(&text, "\"March 2026\" must be a date like 2026-05", 13);
+    let text = machine_with(
+        "memory_options",
+        &option("price_date: \"2026-03\", condition: Some(\"mint\")"),
+    );
+    check(&text, "unknown price condition \"mint\" in machine \"my-box\" (field `condition`); expected one of: new, used, refurbished", 13);
+    let text = machine_with(
+        "power_watts",
+        "(value: 400, source: \"estimate: test\"),\n            discontinued: Some(\"soon\")",
+    );
+    check(&text, "\"soon\" must be a date like 2026-05", 20);
+}
+
+#[test]
+fn a_used_price_and_a_machine_not_sold_alone_load() {
+    let text = machine_with(
+        "memory_options",
+        "[(per_device_gb: 24, price_usd: Some(900), price_date: \"2026-02\", condition: Some(\"used\"), source: \"estimate: test\")]",
+    )
+    .replace(
+        "            power_watts:",
+        "            sold_alone: false,\n            discontinued: Some(\"2026-08\"),\n            power_watts:",
+    );
+    let mut sources = catalog::built_in_sources();
+    sources.push(user(&text));
+    let catalog =
+        catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let m = catalog.machine("my-box").expect("added");
+    assert!(!m.sold_alone);
+    assert_eq!(m.discontinued.as_deref(), Some("2026-08"));
+    assert_eq!(
+        m.memory_options[0].condition,
+        headroom::engine::types::PriceCondition::Used
+    );
+}

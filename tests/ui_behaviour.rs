@@ -324,7 +324,9 @@ fn the_details_button_shows_every_number_with_its_source() {
         .nth(1)
         .unwrap_or_else(|| panic!("no second card"))
         .click_accesskit();
-    h.run();
+    // The details grid of a machine with many sourced figures takes a few frames to settle
+    // its column widths.
+    h.run_steps(8);
     let selected = h
         .state()
         .selected_entry()

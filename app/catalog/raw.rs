@@ -82,6 +82,20 @@ pub struct RawMachine {
     pub notes: String,
     #[serde(default)]
     pub claims: Vec<RawClaim>,
+    /// Whether a person can buy this configuration on its own. `false` for one GPU's share
+    /// of an HGX or OAM board, which is sold only inside a whole server: such an entry still
+    /// describes a machine someone has (`--have`, detection), but the ranking does not offer
+    /// it as a purchase.
+    #[serde(default = "default_true")]
+    pub sold_alone: bool,
+    /// When the maker stopped selling it new (`2026-08`). Its prices are then used,
+    /// refurbished or launch figures, as each option's `condition` and source say.
+    #[serde(default)]
+    pub discontinued: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One purchasable memory configuration of a machine.
@@ -90,8 +104,13 @@ pub struct RawMachine {
 pub struct RawMemoryOption {
     pub per_device_gb: f64,
     pub price_usd: Option<f64>,
+    /// When the price was seen or set (`2026-09` or `2026-09-14`): a launch date for a list
+    /// price, the date of the listing for a street or used price.
     #[serde(default)]
     pub price_date: String,
+    /// What the price buys: "new" (the default), "used" or "refurbished".
+    #[serde(default)]
+    pub condition: Option<String>,
     pub source: String,
 }
 

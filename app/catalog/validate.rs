@@ -1031,7 +1031,26 @@ impl<'a> Check<'a> {
             if let Some(p) = option.price_usd {
                 self.number("price_usd", p, 0.0, 10_000_000.0);
             }
+            // A price may be dated to the year ("2025"), the month or the day.
+            let year_only = option.price_date.len() == 4
+                && option.price_date.chars().all(|c| c.is_ascii_digit());
+            if !option.price_date.is_empty() && !year_only {
+                self.iso_date("price_date", &option.price_date);
+            }
+            if let Some(c) = &option.condition {
+                self.parse_enum(
+                    "condition",
+                    "price condition",
+                    c,
+                    PriceCondition::parse,
+                    PriceCondition::ALL,
+                    PriceCondition::as_str,
+                );
+            }
             self.source_text("memory_options", &option.source);
+        }
+        if let Some(date) = &raw.discontinued {
+            self.iso_date("discontinued", date);
         }
         if let Some(ram) = raw.system_ram_gb {
             self.number("system_ram_gb", ram, 0.0, 100_000.0);
@@ -1161,6 +1180,11 @@ impl<'a> Check<'a> {
                     per_device_gb: o.per_device_gb,
                     price_usd: o.price_usd,
                     price_date: o.price_date.clone(),
+                    condition: o
+                        .condition
+                        .as_deref()
+                        .and_then(PriceCondition::parse)
+                        .unwrap_or(PriceCondition::New),
                     source: o.source.clone(),
                 })
                 .collect(),
@@ -1199,6 +1223,8 @@ impl<'a> Check<'a> {
                 })
                 .collect(),
             origin: self.origin(),
+            sold_alone: raw.sold_alone,
+            discontinued: raw.discontinued.clone(),
         };
         self.done(m)
     }

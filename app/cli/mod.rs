@@ -1,5 +1,6 @@
 //! The command line: the same engine as the window, headless, with `--json` everywhere.
 
+pub mod add_model;
 pub mod calibrate;
 pub mod import;
 pub mod machine;
@@ -79,6 +80,9 @@ pub enum Command {
         #[arg(long)]
         bandwidth: bool,
     },
+    /// Write a catalogue model entry from a Hugging Face config.json or a GGUF file: printed
+    /// as RON, or appended to a catalogue file with --save-to.
+    AddModel(add_model::AddModelArgs),
     /// Import your own llama-bench results (-o json, jsonl, csv or md): they become
     /// measurements for your machine and correct its predictions.
     ImportBench {
@@ -334,6 +338,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             let catalog = load_catalog(cli, &[])?;
             crate::cli::machine::detect_command(&catalog, *json, *bandwidth)
         }
+        Command::AddModel(args) => add_model::run(cli, args),
         Command::ImportBench {
             file,
             have,
@@ -1243,19 +1248,36 @@ fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), 
                 let options: Vec<String> = m
                     .memory_options
                     .iter()
-                    .map(|o| match o.price_usd {
-                        Some(p) => format!("{}GB ${p:.0}", o.per_device_gb),
-                        None => format!("{}GB", o.per_device_gb),
+                    .map(|o| {
+                        let mut text = format!("{}GB", o.per_device_gb);
+                        if let Some(p) = o.price_usd {
+                            text += &format!(" ${p:.0}");
+                            if o.condition != PriceCondition::New {
+                                text += &format!(" {}", o.condition);
+                            }
+                            if !o.price_date.is_empty() {
+                                text += &format!(" as of {}", o.price_date);
+                            }
+                        }
+                        text
                     })
                     .collect();
+                let mut status = String::new();
+                if let Some(date) = &m.discontinued {
+                    status += &format!("  no longer sold new since {date}");
+                }
+                if !m.sold_alone {
+                    status += "  not sold alone";
+                }
                 println!(
-                    "{:<38} {}x {:>6.0} GB/s {:>7.1} TFLOPS  {:<8} [{}]  ({})",
+                    "{:<38} {}x {:>6.0} GB/s {:>7.1} TFLOPS  {:<8} [{}]{}  ({})",
                     m.id,
                     m.device_count,
                     m.bandwidth_gb_per_s.value,
                     m.fp16_tflops.value,
                     m.default_runtime,
                     options.join(", "),
+                    status,
                     m.origin
                 );
             }

@@ -6,7 +6,7 @@ use super::matching::GuessedMachine;
 use super::{Detection, GpuInfo, GpuSpecs, GpuVendor, GIB_BYTES};
 use crate::engine::types::{
     AcceleratorMemory, FormFactor, Interconnect, Machine, MemoryKind, MemoryOption, Origin, Os,
-    Runtime, Sourced,
+    PriceCondition, Runtime, Sourced,
 };
 
 /// The id the entry gets in the catalogue.
@@ -169,6 +169,7 @@ pub fn this_machine(
             per_device_gb: guess.memory_gb.max(1.0),
             price_usd: None,
             price_date: String::new(),
+            condition: PriceCondition::New,
             source: "measured: detected on this machine".to_owned(),
         }],
         system_ram_gb: None,
@@ -199,6 +200,8 @@ pub fn this_machine(
         notes,
         claims: Vec::new(),
         origin: Origin::User("detected on this machine".to_owned()),
+        sold_alone: true,
+        discontinued: None,
     }
 }
 
@@ -297,6 +300,7 @@ fn discrete_gpu_machine(
             per_device_gb,
             price_usd: None,
             price_date: String::new(),
+            condition: PriceCondition::New,
             source: format!("measured: {name} reports its memory"),
         }],
         system_ram_gb: Some((det.total_ram_bytes as f64 / GIB_BYTES as f64).round())
@@ -330,5 +334,7 @@ fn discrete_gpu_machine(
         ),
         claims: Vec::new(),
         origin: Origin::User("detected on this machine".to_owned()),
+        sold_alone: true,
+        discontinued: None,
     }
 }

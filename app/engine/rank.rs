@@ -144,7 +144,9 @@ pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ra
                 filtered_out += 1;
                 continue;
             };
-            let passes = price >= options.budget_min_usd
+            // One GPU's share of an HGX board is not for sale on its own.
+            let passes = machine.sold_alone
+                && price >= options.budget_min_usd
                 && price <= options.budget_max_usd
                 && options.os.is_none_or(|os| machine.os.contains(&os))
                 && options

@@ -71,6 +71,10 @@ named_enum! {
     FormFactor { Desktop = "desktop", Laptop = "laptop", Tablet = "tablet", MiniPc = "mini-pc", Workstation = "workstation", Server = "server" }
 }
 named_enum! {
+    /// What a memory option's price buys.
+    PriceCondition { New = "new", Used = "used", Refurbished = "refurbished" }
+}
+named_enum! {
     /// Whether CPU and accelerator share one memory pool.
     MemoryKind { Unified = "unified", Discrete = "discrete" }
 }
@@ -118,6 +122,11 @@ pub struct Machine {
     pub notes: String,
     pub claims: Vec<Claim>,
     pub origin: Origin,
+    /// Whether a person can buy it on its own; `false` for one GPU's share of an HGX board,
+    /// which the ranking does not offer as a purchase.
+    pub sold_alone: bool,
+    /// When the maker stopped selling it new, if it has.
+    pub discontinued: Option<String>,
 }
 
 /// What the CPU runtime runs on: system RAM and the CPU's cores, not the accelerator.
@@ -200,6 +209,8 @@ pub struct MemoryOption {
     pub per_device_gb: f64,
     pub price_usd: Option<f64>,
     pub price_date: String,
+    /// What the price buys: new, used or refurbished.
+    pub condition: PriceCondition,
     pub source: String,
 }
 

@@ -3,6 +3,7 @@
 //! set below what the model supports.
 
 pub mod gguf;
+pub mod hf_config;
 pub mod ollama;
 pub mod scan;
 #[doc(hidden)]
