@@ -279,7 +279,7 @@ fn superseded_rows_are_shown_but_neither_fitted_nor_counted() {
     );
     assert_eq!(
         count(Superseded::ReplacedKernel),
-        13,
+        15,
         "rows measured before their kernel was replaced"
     );
     assert!(catalog
@@ -444,7 +444,6 @@ fn a_row_built_with_a_retired_flag_is_superseded() {
 #[test]
 fn a_row_measured_before_its_kernel_was_replaced_is_superseded() {
     use headroom::engine::calibrate::replaced_kernel;
-    use headroom::engine::types::{Runtime, TestKind};
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let rocm = catalog.runtime(Runtime::Rocm).expect("rocm profile");
     let change = rocm
@@ -460,7 +459,7 @@ fn a_row_measured_before_its_kernel_was_replaced_is_superseded() {
     // The shipped rows it covers: the Strix Halo's prefill runs with flash attention of
     // October and December 2025, and nothing else.
     for (row, why) in catalog.benchmarks.iter().zip(&old) {
-        if *why == Some(Superseded::ReplacedKernel) {
+        if *why == Some(Superseded::ReplacedKernel) && row.runtime == Runtime::Rocm {
             assert_eq!(row.machine, "framework-desktop-ryzen-ai-max-395");
             assert_eq!((row.runtime, row.kind), (Runtime::Rocm, TestKind::Prefill));
             assert!(
@@ -618,8 +617,8 @@ fn leave_one_source_out_holds_its_figures() {
 
 /// Leave-one-source-out prefill figures reached on the shipped rows (README, "Accuracy"):
 /// the target (15%, 80% within 30%) is not met overall.
-const LOSO_PREFILL_MEDIAN: f64 = 18.5;
-const LOSO_PREFILL_WITHIN: f64 = 0.75;
+const LOSO_PREFILL_MEDIAN: f64 = 19.0;
+const LOSO_PREFILL_WITHIN: f64 = 0.74;
 const LOSO_DEEP_PREFILL_MEDIAN: f64 = 15.0;
 const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.80;
 
@@ -630,7 +629,11 @@ const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.80;
 fn the_time_split_holds_its_figures() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let split = time_split(&catalog);
-    assert!(split.training_rows >= 50, "{} rows fitted", split.training_rows);
+    assert!(
+        split.training_rows >= 50,
+        "{} rows fitted",
+        split.training_rows
+    );
     // Every row is fitted, predicted or counted as undated.
     let fitted_or_old = catalog
         .benchmarks
@@ -708,19 +711,27 @@ fn a_machine_without_rows_gets_a_widened_range_that_says_why() {
         .machines
         .iter()
         .find(|m| {
-            m.runtimes.contains(&Runtime::Cuda) && !catalog.benchmarked_machines().contains(&m.id.as_str())
+            m.runtimes.contains(&Runtime::Cuda)
+                && !catalog.benchmarked_machines().contains(&m.id.as_str())
         })
         .expect("a CUDA machine without rows");
     assert_eq!(basis(&unmeasured.id, quant), RangeBasis::MachineUnmeasured);
     assert!(basis(&unmeasured.id, quant).widened());
     // Float weights on CUDA: a case no current CUDA row measured.
-    if !catalog.benchmarks.iter().any(|b| b.runtime == Runtime::Cuda && b.quant == "F16") {
+    if !catalog
+        .benchmarks
+        .iter()
+        .any(|b| b.runtime == Runtime::Cuda && b.quant == "F16")
+    {
         assert_eq!(basis("pc-rtx-4090", f16), RangeBasis::CaseUnmeasured);
     }
     let cuda = catalog.runtime(Runtime::Cuda).expect("cuda");
     let narrow = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::Measured);
     let wide = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::MachineUnmeasured);
-    assert!(wide.0 < narrow.0 || wide.1 > narrow.1, "{narrow:?} {wide:?}");
+    assert!(
+        wide.0 < narrow.0 || wide.1 > narrow.1,
+        "{narrow:?} {wide:?}"
+    );
 }
 
 /// Leave-one-source-out never sees the held-out source: scaling what it measured and
@@ -750,7 +761,10 @@ fn leave_one_source_out_never_sees_the_held_out_source() {
         .collect();
     assert!(held.len() >= 50, "{} rows", held.len());
     for p in held {
-        let q = after.iter().find(|q| q.index == p.index).expect("same rows");
+        let q = after
+            .iter()
+            .find(|q| q.index == p.index)
+            .expect("same rows");
         assert_eq!(p.predicted_tokens_per_s, q.predicted_tokens_per_s);
     }
 }
@@ -768,12 +782,17 @@ fn a_source_is_a_thread_or_a_repository() {
         source_key("https://github.com/ggml-org/llama.cpp/blob/4c7e9893c4ca8eec35d032726d14b74fae76cff8/benches/dgx-spark.md")
     );
     assert_eq!(
-        source_key("https://github.com/lhl/strix-halo-testing/blob/937a/llama-cpp-fix-wmma/x.jsonl"),
+        source_key(
+            "https://github.com/lhl/strix-halo-testing/blob/937a/llama-cpp-fix-wmma/x.jsonl"
+        ),
         "https://github.com/lhl/strix-halo-testing"
     );
     assert_ne!(
         source_key("https://github.com/ggml-org/llama.cpp/pull/21024"),
         source_key("https://github.com/ggml-org/llama.cpp/pull/19281")
     );
-    assert_eq!(source_key("https://example.com/page#x"), "https://example.com/page");
+    assert_eq!(
+        source_key("https://example.com/page#x"),
+        "https://example.com/page"
+    );
 }

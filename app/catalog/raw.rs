@@ -438,6 +438,10 @@ pub struct ReplacedKernel {
     /// The largest attention head size it applies to.
     #[serde(default)]
     pub max_head_dim: Option<u32>,
+    /// Whether it applies only to quantized weights (`Some(true)`) or only to unquantized
+    /// (F16, BF16, F32) ones (`Some(false)`).
+    #[serde(default)]
+    pub quantized: Option<bool>,
     pub source: String,
 }
 

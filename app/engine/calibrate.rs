@@ -176,13 +176,15 @@ pub fn retired_flag<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c Ret
 
 /// The kernel replacement that makes `row` describe a kernel no current build runs for its
 /// case, if any: its runtime's profile lists one under `replaced_kernels` whose conditions
-/// the row meets (machine architecture, test kind, flash attention, head size), and the
+/// the row meets (machine architecture, test kind, flash attention, head size, quantized
+/// weights), and the
 /// row is dated before the change. An undated row is never judged.
 pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c ReplacedKernel> {
     let profile = catalog.runtime(row.runtime)?;
     let date = row.date.as_deref()?;
     let arch = catalog.machine(&row.machine)?.gpu_arch.as_deref();
     let head_dim = catalog.model(&row.model)?.head_dim;
+    let quantized = !catalog.quant(&row.quant)?.is_float();
     profile.replaced_kernels.iter().find(|k| {
         date_before(date, &k.before)
             && (k.gpu_archs.is_empty() || arch.is_some_and(|a| k.gpu_archs.iter().any(|g| g == a)))
@@ -190,6 +192,7 @@ pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c 
             && k.flash_attention
                 .is_none_or(|fa| row.flash_attention == Some(fa))
             && k.max_head_dim.is_none_or(|max| head_dim <= max)
+            && k.quantized.is_none_or(|q| q == quantized)
     })
 }
 
