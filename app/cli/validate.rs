@@ -145,7 +145,11 @@ pub fn validate(
     if !summary_only {
         listing(catalog, &protocols);
     }
-    println!("{all} published rows; every protocol below counts each row it predicts, the superseded ones on a line of their own.");
+    if count_superseded {
+        println!("{all} published rows; the superseded ones are counted as if current (still not fitted).");
+    } else {
+        println!("{all} published rows; every protocol below counts each row it predicts, the superseded ones on a line of their own.");
+    }
     for protocol in &protocols {
         println!("{}: {}", protocol.name, protocol.about);
         println!(
