@@ -177,8 +177,7 @@ pub fn retired_flag<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c Ret
 /// The kernel replacement that makes `row` describe a kernel no current build runs for its
 /// case, if any: its runtime's profile lists one under `replaced_kernels` whose conditions
 /// the row meets (machine architecture, test kind, flash attention, head size, quantized
-/// weights), and the
-/// row is dated before the change. An undated row is never judged.
+/// weights), and the row is dated before the change. An undated row is never judged.
 pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c ReplacedKernel> {
     let profile = catalog.runtime(row.runtime)?;
     let date = row.date.as_deref()?;
