@@ -411,7 +411,8 @@ pub struct CaseClass {
 /// rests on ([`RangeBasis`]). Built from the rows (`calibrate::measured_cases`).
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct MeasuredCases {
-    /// (machine id, runtime, test kind), sorted, each once.
+    /// (machine id, runtime, test kind), sorted, each once: a ranking asks per option, so
+    /// the lookup is a binary search.
     pub machines: Vec<(String, Runtime, TestKind)>,
     /// Case classes measured on any machine.
     pub classes: Vec<CaseClass>,
@@ -424,8 +425,10 @@ impl MeasuredCases {
             RangeBasis::CaseUnmeasured
         } else if self
             .machines
-            .iter()
-            .any(|(m, r, k)| *r == class.runtime && *k == class.kind && m == machine)
+            .binary_search_by(|(m, r, k)| {
+                (m.as_str(), *r, *k).cmp(&(machine, class.runtime, class.kind))
+            })
+            .is_ok()
         {
             RangeBasis::Measured
         } else {
