@@ -734,6 +734,21 @@ fn a_machine_without_rows_gets_a_widened_range_that_says_why() {
     );
 }
 
+/// The catalogue's measured cases, built at load without the quadratic newer-run check, are
+/// those of its current rows.
+#[test]
+fn the_measured_cases_are_those_of_the_current_rows() {
+    use headroom::engine::calibrate::{current_rows, measured_cases};
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let current = measured_cases(&catalog, &current_rows(&catalog));
+    assert_eq!(catalog.measured.machines, current.machines);
+    assert_eq!(catalog.measured.classes.len(), current.classes.len());
+    assert!(current
+        .classes
+        .iter()
+        .all(|c| catalog.measured.classes.contains(c)));
+}
+
 /// Leave-one-source-out never sees the held-out source: scaling what it measured and
 /// scrambling the stored fit moves none of its predictions.
 #[test]

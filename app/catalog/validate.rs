@@ -30,10 +30,7 @@ pub fn load(sources: &[SourceText]) -> Result<Catalog, Vec<CatalogError>> {
     let mut catalog = merged.validate(&mut errors);
     if errors.is_empty() {
         catalog.corrections = crate::engine::calibrate::user_corrections(&catalog);
-        catalog.measured = crate::engine::calibrate::measured_cases(
-            &catalog,
-            &crate::engine::calibrate::current_rows(&catalog),
-        );
+        catalog.measured = crate::engine::calibrate::catalogue_measured_cases(&catalog);
         Ok(catalog)
     } else {
         Err(errors)

@@ -123,6 +123,19 @@ pub fn measured_cases(catalog: &Catalog, rows: &[&Benchmark]) -> MeasuredCases {
     MeasuredCases { machines, classes }
 }
 
+/// The machines and case classes the catalogue's current rows measure (`Catalog::measured`).
+/// A row superseded by a newer run of its case measures what that run does, so only the
+/// rows on a kernel no current build runs are left out: linear, where [`superseded`] is
+/// quadratic, for every catalogue load.
+pub fn catalogue_measured_cases(catalog: &Catalog) -> MeasuredCases {
+    let rows: Vec<&Benchmark> = catalog
+        .benchmarks
+        .iter()
+        .filter(|b| gone_kernel(catalog, b).is_none())
+        .collect();
+    measured_cases(catalog, &rows)
+}
+
 /// What a prediction of `row` rests on, when the fit saw the rows `measured` describes.
 fn row_basis(catalog: &Catalog, measured: &MeasuredCases, row: &Benchmark) -> RangeBasis {
     match row_class(catalog, row) {
