@@ -578,9 +578,9 @@ fn group(all: &[Summary], group: &str) -> Summary {
 
 /// Leave one source out: every row of a thread, page or repository predicted from a fit on
 /// the others. The issue's targets are decode median <= 8% and >= 90% within 25%, prefill
-/// median <= 15% and >= 80% within 30%, at depth too. Decode meets them; prefill does not
-/// (README, "Accuracy"), so this holds the figures reached, to the rounding printed in the
-/// README, and a change that loses ground fails.
+/// median <= 15% and >= 80% within 30%, at depth too. Decode meets them, prefill at depth
+/// too; prefill overall misses the median (README, "Accuracy"), so this holds the figures
+/// reached, and a change that loses ground fails.
 #[test]
 fn leave_one_source_out_holds_its_figures() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
@@ -616,9 +616,9 @@ fn leave_one_source_out_holds_its_figures() {
 }
 
 /// Leave-one-source-out prefill figures reached on the shipped rows (README, "Accuracy"):
-/// the target (15%, 80% within 30%) is not met overall.
-const LOSO_PREFILL_MEDIAN: f64 = 19.0;
-const LOSO_PREFILL_WITHIN: f64 = 0.74;
+/// the target (median 15%, 80% within 30%) is not met overall, by the median (15.3%).
+const LOSO_PREFILL_MEDIAN: f64 = 15.5;
+const LOSO_PREFILL_WITHIN: f64 = 0.80;
 const LOSO_DEEP_PREFILL_MEDIAN: f64 = 15.0;
 const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.80;
 
@@ -664,8 +664,8 @@ fn the_time_split_holds_its_figures() {
 }
 
 /// Time-split prefill figures reached on the shipped rows (README, "Accuracy").
-const TIME_PREFILL_MEDIAN: f64 = 33.0;
-const TIME_PREFILL_WITHIN: f64 = 0.45;
+const TIME_PREFILL_MEDIAN: f64 = 31.5;
+const TIME_PREFILL_WITHIN: f64 = 0.47;
 
 /// The likely range is calibrated on held-out residuals: with bands read without the row's
 /// source, about 80% of leave-one-source-out measurements fall inside (the issue asks for
