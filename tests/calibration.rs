@@ -1,11 +1,13 @@
-//! The engine against published measurements: the in-sample figures of `headroom validate`
-//! on the shipped catalogue, which must meet the accuracy targets. Deterministic: no timing.
+//! The engine against published measurements: the figures of `headroom validate` on the
+//! shipped catalogue, in-sample and held out (leave one machine out, leave one source out,
+//! a time split), and the coverage of the likely range. Deterministic: no timing.
 
 use headroom::catalog;
 use headroom::engine::calibrate::{
-    fit_all, leave_one_machine_out, older_runs, predict_all, summaries, superseded, Summary,
-    Superseded, SUPERSEDED_GROUP,
+    fit_all, leave_one_machine_out, leave_one_source_out, older_runs, predict_all, source_key,
+    summaries, superseded, time_split, Summary, Superseded, SUPERSEDED_GROUP,
 };
+use headroom::engine::types::{RangeBasis, Runtime, TestKind};
 
 fn summary(group: &str) -> Summary {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
@@ -277,7 +279,7 @@ fn superseded_rows_are_shown_but_neither_fitted_nor_counted() {
     );
     assert_eq!(
         count(Superseded::ReplacedKernel),
-        13,
+        15,
         "rows measured before their kernel was replaced"
     );
     assert!(catalog
@@ -442,7 +444,6 @@ fn a_row_built_with_a_retired_flag_is_superseded() {
 #[test]
 fn a_row_measured_before_its_kernel_was_replaced_is_superseded() {
     use headroom::engine::calibrate::replaced_kernel;
-    use headroom::engine::types::{Runtime, TestKind};
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let rocm = catalog.runtime(Runtime::Rocm).expect("rocm profile");
     let change = rocm
@@ -458,7 +459,7 @@ fn a_row_measured_before_its_kernel_was_replaced_is_superseded() {
     // The shipped rows it covers: the Strix Halo's prefill runs with flash attention of
     // October and December 2025, and nothing else.
     for (row, why) in catalog.benchmarks.iter().zip(&old) {
-        if *why == Some(Superseded::ReplacedKernel) {
+        if *why == Some(Superseded::ReplacedKernel) && row.runtime == Runtime::Rocm {
             assert_eq!(row.machine, "framework-desktop-ryzen-ai-max-395");
             assert_eq!((row.runtime, row.kind), (Runtime::Rocm, TestKind::Prefill));
             assert!(
@@ -565,4 +566,248 @@ fn rocm_fit(catalog: &headroom::engine::types::Catalog) -> Option<Vec<f64>> {
                 .map(|(_, v)| v)
                 .to_vec()
         })
+}
+
+/// The figure of `group` among `summaries`.
+fn group(all: &[Summary], group: &str) -> Summary {
+    all.iter()
+        .find(|s| s.group == group)
+        .unwrap_or_else(|| panic!("no group {group}"))
+        .clone()
+}
+
+/// Leave one source out: every row of a thread, page or repository predicted from a fit on
+/// the others. The issue's targets are decode median <= 8% and >= 90% within 25%, prefill
+/// median <= 15% and >= 80% within 30%, at depth too. Decode meets them, prefill at depth
+/// too; prefill overall misses the median (README, "Accuracy"), so this holds the figures
+/// reached, and a change that loses ground fails.
+#[test]
+fn leave_one_source_out_holds_its_figures() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let loso = leave_one_source_out(&catalog);
+    assert_eq!(loso.len(), catalog.benchmarks.len(), "every row predicted");
+    let all = summaries(&loso);
+    eprintln!("{all:#?}");
+    let decode = group(&all, "decode");
+    assert!(decode.median_abs_pct_error <= 8.0, "{decode:?}");
+    assert!(decode.share_within_25pct >= 0.90, "{decode:?}");
+    let deep_decode = group(&all, "decode, depth > 0");
+    assert!(deep_decode.median_abs_pct_error <= 8.0, "{deep_decode:?}");
+    assert!(deep_decode.share_within_25pct >= 0.90, "{deep_decode:?}");
+    let deep_prefill = group(&all, "prefill, depth > 0");
+    assert!(
+        deep_prefill.median_abs_pct_error <= LOSO_DEEP_PREFILL_MEDIAN,
+        "{deep_prefill:?}"
+    );
+    assert!(
+        deep_prefill.share_within_30pct >= LOSO_DEEP_PREFILL_WITHIN,
+        "{deep_prefill:?}"
+    );
+    // Not met: the honest figures, held.
+    let prefill = group(&all, "prefill");
+    assert!(
+        prefill.median_abs_pct_error <= LOSO_PREFILL_MEDIAN,
+        "{prefill:?}"
+    );
+    assert!(
+        prefill.share_within_30pct >= LOSO_PREFILL_WITHIN,
+        "{prefill:?}"
+    );
+}
+
+/// Leave-one-source-out prefill figures reached on the shipped rows (README, "Accuracy"):
+/// the target (median 15%, 80% within 30%) is not met overall, by the median (15.3%).
+const LOSO_PREFILL_MEDIAN: f64 = 15.5;
+const LOSO_PREFILL_WITHIN: f64 = 0.80;
+const LOSO_DEEP_PREFILL_MEDIAN: f64 = 15.0;
+const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.80;
+
+/// The time split: fitted on the rows measured before July 2025, predicting the later ones.
+/// Decode holds; prefill, fitted on the 2023-2024 rows and the priors, does not (CUDA's
+/// prefill efficiency had one row to learn from). The figures reached are held.
+#[test]
+fn the_time_split_holds_its_figures() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let split = time_split(&catalog);
+    assert!(
+        split.training_rows >= 50,
+        "{} rows fitted",
+        split.training_rows
+    );
+    // Every row is fitted, predicted or counted as undated.
+    let fitted_or_old = catalog
+        .benchmarks
+        .iter()
+        .filter(|b| {
+            headroom::engine::calibrate::split_date(b)
+                .is_some_and(|d| d.as_str() < headroom::engine::calibrate::TIME_SPLIT)
+        })
+        .count();
+    assert_eq!(
+        fitted_or_old + split.predictions.len() + split.undated_rows,
+        catalog.benchmarks.len()
+    );
+    let all = summaries(&split.predictions);
+    eprintln!("{all:#?}");
+    let decode = group(&all, "decode");
+    assert!(decode.median_abs_pct_error <= 8.0, "{decode:?}");
+    assert!(decode.share_within_25pct >= 0.90, "{decode:?}");
+    let prefill = group(&all, "prefill");
+    assert!(
+        prefill.median_abs_pct_error <= TIME_PREFILL_MEDIAN,
+        "{prefill:?}"
+    );
+    assert!(
+        prefill.share_within_30pct >= TIME_PREFILL_WITHIN,
+        "{prefill:?}"
+    );
+}
+
+/// Time-split prefill figures reached on the shipped rows (README, "Accuracy").
+const TIME_PREFILL_MEDIAN: f64 = 31.5;
+const TIME_PREFILL_WITHIN: f64 = 0.47;
+
+/// The likely range is calibrated on held-out residuals: with bands read without the row's
+/// source, about 80% of leave-one-source-out measurements fall inside (the issue asks for
+/// about 80%), and the catalogue's bands hold at least that many of the rows they were read
+/// from.
+#[test]
+fn the_likely_range_holds_about_four_in_five_held_out_measurements() {
+    use headroom::engine::calibrate::{catalogue_band, coverage, nested_band_coverage};
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let loso = leave_one_source_out(&catalog);
+    let nested = nested_band_coverage("nested", &catalog, &loso, |_| true);
+    eprintln!("{nested:?}");
+    assert!(
+        (0.75..=0.90).contains(&nested.share),
+        "bands without the row's source hold {:.0}%",
+        nested.share * 100.0
+    );
+    let shipped = coverage("shipped", &loso, |_| true, |p| catalogue_band(&catalog, p));
+    assert!(shipped.share >= 0.85, "{shipped:?}");
+    // A range widened for want of measurements is never narrower than the measured one.
+    for profile in &catalog.runtimes {
+        for kind in [TestKind::Decode, TestKind::Prefill] {
+            let measured = profile.band(kind, RangeBasis::Measured);
+            let wide = profile.band(kind, RangeBasis::MachineUnmeasured);
+            assert!(wide.low <= measured.low && wide.high >= measured.high);
+        }
+    }
+}
+
+/// A machine without published rows gets the widened range, and says so; one with rows
+/// gets the measured one.
+#[test]
+fn a_machine_without_rows_gets_a_widened_range_that_says_why() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let model = catalog.model("llama-2-7b").expect("llama 2 7b");
+    let quant = catalog.quant("Q4_0").expect("Q4_0");
+    let f16 = catalog.quant("F16").expect("F16");
+    let basis = |machine: &str, quant| {
+        catalog.range_basis(machine, Runtime::Cuda, TestKind::Decode, model, quant)
+    };
+    assert_eq!(basis("pc-rtx-4090", quant), RangeBasis::Measured);
+    let unmeasured = catalog
+        .machines
+        .iter()
+        .find(|m| {
+            m.runtimes.contains(&Runtime::Cuda)
+                && !catalog.benchmarked_machines().contains(&m.id.as_str())
+        })
+        .expect("a CUDA machine without rows");
+    assert_eq!(basis(&unmeasured.id, quant), RangeBasis::MachineUnmeasured);
+    assert!(basis(&unmeasured.id, quant).widened());
+    // Float weights on CUDA: a case no current CUDA row measured.
+    if !catalog
+        .benchmarks
+        .iter()
+        .any(|b| b.runtime == Runtime::Cuda && b.quant == "F16")
+    {
+        assert_eq!(basis("pc-rtx-4090", f16), RangeBasis::CaseUnmeasured);
+    }
+    let cuda = catalog.runtime(Runtime::Cuda).expect("cuda");
+    let narrow = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::Measured);
+    let wide = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::MachineUnmeasured);
+    assert!(
+        wide.0 < narrow.0 || wide.1 > narrow.1,
+        "{narrow:?} {wide:?}"
+    );
+}
+
+/// The catalogue's measured cases, built at load without the quadratic newer-run check, are
+/// those of its current rows.
+#[test]
+fn the_measured_cases_are_those_of_the_current_rows() {
+    use headroom::engine::calibrate::{current_rows, measured_cases};
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let current = measured_cases(&catalog, &current_rows(&catalog));
+    assert_eq!(catalog.measured.machines, current.machines);
+    assert_eq!(catalog.measured.classes.len(), current.classes.len());
+    assert!(current
+        .classes
+        .iter()
+        .all(|c| catalog.measured.classes.contains(c)));
+}
+
+/// Leave-one-source-out never sees the held-out source: scaling what it measured and
+/// scrambling the stored fit moves none of its predictions.
+#[test]
+fn leave_one_source_out_never_sees_the_held_out_source() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let held_out = "https://github.com/ggml-org/llama.cpp/discussions/4167";
+    let before = leave_one_source_out(&catalog);
+    let mut altered = catalog.clone();
+    for row in altered
+        .benchmarks
+        .iter_mut()
+        .filter(|b| source_key(&b.source) == held_out)
+    {
+        row.tokens_per_s *= 3.0;
+    }
+    for profile in &mut altered.runtimes {
+        profile.bandwidth_efficiency.value *= 0.7;
+        profile.compute_efficiency.value *= 1.9;
+        profile.layer_overhead_us.value += 90.0;
+    }
+    let after = leave_one_source_out(&altered);
+    let held: Vec<_> = before
+        .iter()
+        .filter(|p| source_key(&catalog.benchmarks[p.index].source) == held_out)
+        .collect();
+    assert!(held.len() >= 50, "{} rows", held.len());
+    for p in held {
+        let q = after
+            .iter()
+            .find(|q| q.index == p.index)
+            .expect("same rows");
+        assert_eq!(p.predicted_tokens_per_s, q.predicted_tokens_per_s);
+    }
+}
+
+/// A source is a thread by its address, or a repository for any of its files at any
+/// revision.
+#[test]
+fn a_source_is_a_thread_or_a_repository() {
+    assert_eq!(
+        source_key("https://github.com/ggml-org/llama.cpp/discussions/4167#discussioncomment-1"),
+        "https://github.com/ggml-org/llama.cpp/discussions/4167"
+    );
+    assert_eq!(
+        source_key("https://github.com/ggml-org/llama.cpp/blob/master/benches/dgx-spark/dgx-spark.md"),
+        source_key("https://github.com/ggml-org/llama.cpp/blob/4c7e9893c4ca8eec35d032726d14b74fae76cff8/benches/dgx-spark.md")
+    );
+    assert_eq!(
+        source_key(
+            "https://github.com/lhl/strix-halo-testing/blob/937a/llama-cpp-fix-wmma/x.jsonl"
+        ),
+        "https://github.com/lhl/strix-halo-testing"
+    );
+    assert_ne!(
+        source_key("https://github.com/ggml-org/llama.cpp/pull/21024"),
+        source_key("https://github.com/ggml-org/llama.cpp/pull/19281")
+    );
+    assert_eq!(
+        source_key("https://example.com/page#x"),
+        "https://example.com/page"
+    );
 }

@@ -261,20 +261,25 @@ fn validate_sets_superseded_rows_apart_and_can_count_them() {
     let (current_rows, counted_rows) = (all_rows(&current), all_rows(&counted));
     assert_eq!(
         current_rows.len(),
-        2,
-        "in-sample and leave-one-machine-out:\n{current}"
+        4,
+        "in-sample, leave-one-machine-out, leave-one-source-out, time split:\n{current}"
     );
-    assert_eq!(counted_rows.len(), 2, "{counted}");
+    assert_eq!(counted_rows.len(), 4, "{counted}");
     let superseded: usize = current
         .lines()
         .find(|l| l.trim_start().starts_with("superseded"))
         .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
         .expect("a superseded line with its row count");
     assert!(superseded > 0);
-    for (now, all) in current_rows.iter().zip(&counted_rows) {
+    for (now, all) in current_rows.iter().zip(&counted_rows).take(3) {
         assert_eq!(now + superseded, *all);
     }
-    assert!(!counted.contains("superseded"), "{counted}");
+    assert!(
+        !counted
+            .lines()
+            .any(|l| l.trim_start().starts_with("superseded")),
+        "{counted}"
+    );
 }
 
 /// The full listing marks each superseded row with its reason, and names each retired build
@@ -286,7 +291,7 @@ fn validate_names_why_a_row_is_superseded() {
     let marked = |reason: &str| out.lines().filter(|l| l.ends_with(reason)).count();
     assert_eq!(marked("superseded: newer run"), 43, "{out}");
     assert_eq!(marked("superseded: retired build flag"), 18, "{out}");
-    assert_eq!(marked("superseded: replaced kernel"), 13, "{out}");
+    assert_eq!(marked("superseded: replaced kernel"), 15, "{out}");
     assert!(
         out.lines().any(|l| l
             .trim_start()
@@ -321,7 +326,9 @@ fn validate_json_gives_each_row_its_reason() {
     let (code, out, stderr) = headroom(&["validate", "--json"]);
     assert_eq!(code, 0, "{stderr}");
     let json: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-    let rows = json["in_sample"].as_array().expect("in_sample rows");
+    let rows = json["in_sample"]["predictions"]
+        .as_array()
+        .expect("in_sample rows");
     let count = |reason: Option<&str>| {
         rows.iter()
             .filter(|r| r["superseded"].as_str() == reason)
@@ -329,17 +336,25 @@ fn validate_json_gives_each_row_its_reason() {
     };
     assert_eq!(count(Some("newer-run")), 43);
     assert_eq!(count(Some("retired-build-flag")), 18);
-    assert_eq!(count(Some("replaced-kernel")), 13);
-    assert_eq!(count(None) + 43 + 18 + 13, rows.len());
-    let summary = json["leave_one_machine_out_summary"]
-        .as_array()
-        .expect("held-out summary");
-    let decode = summary
-        .iter()
-        .find(|s| s["group"] == "decode")
-        .expect("a decode group");
-    assert!(decode["rows"].as_u64().is_some_and(|n| n > 100), "{decode}");
-    assert!(decode["median_abs_pct_error"].as_f64().is_some());
+    assert_eq!(count(Some("replaced-kernel")), 15);
+    assert_eq!(count(None) + 43 + 18 + 15, rows.len());
+    for protocol in [
+        "leave_one_machine_out",
+        "leave_one_source_out",
+        "time_split",
+    ] {
+        let summary = json[protocol]["summary"]
+            .as_array()
+            .expect("held-out summary");
+        let decode = summary
+            .iter()
+            .find(|s| s["group"] == "decode")
+            .expect("a decode group");
+        assert!(decode["rows"].as_u64().is_some_and(|n| n > 60), "{decode}");
+        assert!(decode["median_abs_pct_error"].as_f64().is_some());
+        let coverage = json[protocol]["coverage"].as_array().expect("coverage");
+        assert!(coverage[0]["share"].as_f64().is_some(), "{protocol}");
+    }
 }
 
 /// The founding story's `rank` arguments with the cloud off.

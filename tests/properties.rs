@@ -5,7 +5,7 @@ use headroom::engine::memory::{plan, LoadedModel};
 use headroom::engine::mix::{evaluate, MixOptions, Setup};
 use headroom::engine::rank::{rank, RankOptions};
 use headroom::engine::speed::{decode, prefill, Hardware};
-use headroom::engine::types::{Catalog, Runtime, Task, Workload};
+use headroom::engine::types::{Catalog, RangeBasis, Runtime, Task, Workload};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
@@ -143,10 +143,11 @@ proptest! {
         runtime in prop::sample::select(vec![Runtime::Metal, Runtime::Cuda, Runtime::Rocm, Runtime::Vulkan]),
         predicted in 0.1f64..500.0,
         headroom in 0.5f64..3.0,
+        basis in prop::sample::select(vec![RangeBasis::Measured, RangeBasis::MachineUnmeasured, RangeBasis::CaseUnmeasured]),
     ) {
         let profile = catalog().runtime(runtime).expect("profile");
         let bound = predicted * headroom;
-        let (low, high) = profile.decode_range(predicted, bound);
+        let (low, high) = profile.decode_range(predicted, bound, basis);
         prop_assert!(low <= predicted && predicted <= high, "{low} {predicted} {high}");
         prop_assert!(high <= bound.max(predicted), "{high} above the bound {bound}");
         prop_assert!(low > 0.0);

@@ -385,12 +385,20 @@ pub struct RawRuntimeProfile {
     pub overhead_gb: Sourced,
     /// Share of the KV cache read per decoded token that costs bandwidth like weights do.
     pub kv_read_efficiency: Sourced,
-    /// Measured over predicted decode speed: 10th and 90th percentile, leave-one-machine-out.
+    /// Measured over predicted decode speed: 10th and 90th percentile, leave-one-source-out,
+    /// on rows whose machine other sources measured.
     #[serde(default)]
     pub decode_error_band: Option<ErrorBand>,
-    /// Measured over predicted prefill speed: 10th and 90th percentile, leave-one-machine-out.
+    /// The same for prefill.
     #[serde(default)]
     pub prefill_error_band: Option<ErrorBand>,
+    /// Measured over predicted decode speed, leave-one-source-out, on rows whose machine or
+    /// case no other source measured: the band of a machine without published rows.
+    #[serde(default)]
+    pub decode_unmeasured_band: Option<ErrorBand>,
+    /// The same for prefill.
+    #[serde(default)]
+    pub prefill_unmeasured_band: Option<ErrorBand>,
     /// Which matrix units the weight matmuls of quantized models run on: "fp16" (the
     /// default), "fp16-acc16" or "int8".
     #[serde(default)]
@@ -464,6 +472,10 @@ pub struct ReplacedKernel {
     /// The largest attention head size it applies to.
     #[serde(default)]
     pub max_head_dim: Option<u32>,
+    /// Whether it applies only to quantized weights (`Some(true)`) or only to unquantized
+    /// (F16, BF16, F32) ones (`Some(false)`).
+    #[serde(default)]
+    pub quantized: Option<bool>,
     pub source: String,
 }
 

@@ -30,6 +30,7 @@ pub fn load(sources: &[SourceText]) -> Result<Catalog, Vec<CatalogError>> {
     let mut catalog = merged.validate(&mut errors);
     if errors.is_empty() {
         catalog.corrections = crate::engine::calibrate::user_corrections(&catalog);
+        catalog.measured = crate::engine::calibrate::catalogue_measured_cases(&catalog);
         Ok(catalog)
     } else {
         Err(errors)
@@ -781,6 +782,9 @@ impl<'a> Check<'a> {
             ),
             decode_error_band: self.band("decode_error_band", raw.decode_error_band),
             prefill_error_band: self.band("prefill_error_band", raw.prefill_error_band),
+            decode_unmeasured_band: self.band("decode_unmeasured_band", raw.decode_unmeasured_band),
+            prefill_unmeasured_band: self
+                .band("prefill_unmeasured_band", raw.prefill_unmeasured_band),
             quantized_matmul: self.matmul_path("quantized_matmul", raw.quantized_matmul.as_deref()),
             float_matmul: self.matmul_path("float_matmul", raw.float_matmul.as_deref()),
             matmul_source: match &raw.matmul_source {

@@ -86,7 +86,7 @@ pub fn rewrite_runtimes(
     let Calibration {
         fitted,
         uninformed,
-        lomo,
+        held_out,
     } = calibration;
     let ron = Scanner::new(text);
     let top = ron.skip_ws(ron.skip_attributes(0));
@@ -171,8 +171,14 @@ pub fn rewrite_runtimes(
                 continue;
             }
             let band = match field.name.as_str() {
-                "decode_error_band" => error_bands(lomo, p.runtime, TestKind::Decode),
-                "prefill_error_band" => error_bands(lomo, p.runtime, TestKind::Prefill),
+                "decode_error_band" => error_bands(held_out, p.runtime, TestKind::Decode, false),
+                "prefill_error_band" => error_bands(held_out, p.runtime, TestKind::Prefill, false),
+                "decode_unmeasured_band" => {
+                    error_bands(held_out, p.runtime, TestKind::Decode, true)
+                }
+                "prefill_unmeasured_band" => {
+                    error_bands(held_out, p.runtime, TestKind::Prefill, true)
+                }
                 _ => None,
             };
             if let Some(b) = band {
@@ -204,16 +210,16 @@ pub fn rewrite_runtimes(
 }
 
 /// One calibration run: the profiles fitted on every row, the parameters no row of a
-/// runtime informs, and the leave-one-machine-out predictions the error bands come from.
+/// runtime informs, and the leave-one-source-out predictions the error bands come from.
 pub struct Calibration {
     pub fitted: Vec<RuntimeProfile>,
     pub uninformed: Vec<(Runtime, Vec<&'static str>)>,
-    pub lomo: Vec<crate::engine::calibrate::RowPrediction>,
+    pub held_out: Vec<crate::engine::calibrate::RowPrediction>,
 }
 
 impl Calibration {
     pub fn of(catalog: &Catalog) -> Self {
-        use crate::engine::calibrate::{fit_all, leave_one_machine_out, uninformed_params};
+        use crate::engine::calibrate::{fit_all, leave_one_source_out, uninformed_params};
         let rows = crate::engine::calibrate::current_rows(catalog);
         let fitted = fit_all(catalog);
         let uninformed = fitted
@@ -223,7 +229,7 @@ impl Calibration {
         Calibration {
             fitted,
             uninformed,
-            lomo: leave_one_machine_out(catalog),
+            held_out: leave_one_source_out(catalog),
         }
     }
 
@@ -253,11 +259,13 @@ impl Calibration {
                 p.layer_overhead_us.value,
                 p.kv_read_efficiency.value
             );
-            for (name, kind) in [
-                ("decode_error_band", TestKind::Decode),
-                ("prefill_error_band", TestKind::Prefill),
+            for (name, kind, widened) in [
+                ("decode_error_band", TestKind::Decode, false),
+                ("prefill_error_band", TestKind::Prefill, false),
+                ("decode_unmeasured_band", TestKind::Decode, true),
+                ("prefill_unmeasured_band", TestKind::Prefill, true),
             ] {
-                if let Some(b) = error_bands(&self.lomo, p.runtime, kind) {
+                if let Some(b) = error_bands(&self.held_out, p.runtime, kind, widened) {
                     out += &format!(
                         "    {name}: (low: {:.3}, high: {:.3}, rows: {}),\n",
                         b.low, b.high, b.rows

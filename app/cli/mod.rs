@@ -4,6 +4,7 @@ pub mod add_model;
 pub mod calibrate;
 pub mod import;
 pub mod machine;
+pub mod validate;
 
 pub use calibrate::{rewrite_runtimes, Calibration};
 
@@ -49,7 +50,7 @@ pub enum Command {
     /// Rank every machine and memory option on a workload mix.
     Rank(RankArgs),
     /// Every published benchmark row predicted vs measured, with summary figures, in-sample
-    /// and leave-one-machine-out.
+    /// and held out three ways: leave one machine out, leave one source out, a time split.
     Validate {
         #[arg(long)]
         json: bool,
@@ -332,7 +333,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             count_superseded,
         } => {
             let catalog = load_catalog(cli, &[])?;
-            validate(&catalog, *json, *summary, *count_superseded)
+            validate::validate(&catalog, *json, *summary, *count_superseded)
         }
         Command::Detect { json, bandwidth } => {
             let catalog = load_catalog(cli, &[])?;
@@ -791,6 +792,9 @@ pub struct Estimate {
     /// Speed ranges from the runtime's validation residuals (low, high).
     pub prefill_tokens_per_s_range: Option<(f64, f64)>,
     pub decode_tokens_per_s_range: Option<(f64, f64)>,
+    /// What those ranges rest on: widened where no published row measured this machine or
+    /// this case (the less measured of prefill and decode).
+    pub range_basis: RangeBasis,
     /// Published measurements of exactly this case, if any.
     pub measured_prefill: Option<Measured>,
     pub measured_decode: Option<Measured>,
@@ -878,6 +882,15 @@ impl Estimate {
             );
         } else {
             s += "  does not run here: no speed to predict\n";
+        }
+        match self.range_basis {
+            RangeBasis::Measured => {}
+            RangeBasis::MachineUnmeasured => {
+                s += "  likely ranges widened: no published measurement of this machine on this runtime\n";
+            }
+            RangeBasis::CaseUnmeasured => {
+                s += "  likely ranges widened: no published measurement of this case (runtime, dense or MoE, weight type) on any machine\n";
+            }
         }
         if self.calibrated_from_your_runs {
             s += "  calibrated from your runs (headroom import-bench)\n";
@@ -1035,6 +1048,8 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             args.r#gen.max(1),
         )
     });
+    let basis = |kind| catalog.range_basis(&machine.id, runtime, kind, model, quant);
+    let (prefill_basis, decode_basis) = (basis(TestKind::Prefill), basis(TestKind::Decode));
     let calibrated_from_your_runs = match speed.as_mut() {
         Some(req) => crate::engine::mix::correct_from_user_runs(
             catalog,
@@ -1100,13 +1115,15 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         calibrated_from_your_runs,
         prefill_tokens_per_s_range: speed
             .as_ref()
-            .map(|r| profile.speed_range(TestKind::Prefill, r.prefill.tokens_per_s)),
+            .map(|r| profile.speed_range(TestKind::Prefill, r.prefill.tokens_per_s, prefill_basis)),
         decode_tokens_per_s_range: speed.as_ref().map(|r| {
             profile.decode_range(
                 r.decode.tokens_per_s,
                 crate::engine::speed::decode_bound_on(machine, runtime, &loaded),
+                decode_basis,
             )
         }),
+        range_basis: prefill_basis.max(decode_basis),
         measured_prefill: measured_case(
             catalog,
             machine,
@@ -1371,166 +1388,6 @@ fn print_catalog(catalog: &Catalog, section: Section, json: bool) -> Result<(), 
                     b.tokens_per_s
                 );
             }
-        }
-    }
-    Ok(())
-}
-
-/// `validate`: in-sample and leave-one-machine-out predictions and their summaries.
-fn validate(
-    catalog: &Catalog,
-    json: bool,
-    summary_only: bool,
-    count_superseded: bool,
-) -> Result<(), CliError> {
-    use crate::engine::calibrate::{
-        leave_one_machine_out, predict_all, replaced_kernel, retired_flag, summaries, Superseded,
-    };
-    let mut in_sample = predict_all(catalog);
-    let mut lomo = leave_one_machine_out(catalog);
-    if count_superseded {
-        for p in in_sample.iter_mut().chain(lomo.iter_mut()) {
-            p.superseded = None;
-        }
-    }
-    let in_summary = summaries(&in_sample);
-    let lomo_summary = summaries(&lomo);
-    if json {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            in_sample: &'a [crate::engine::calibrate::RowPrediction],
-            leave_one_machine_out: &'a [crate::engine::calibrate::RowPrediction],
-            in_sample_summary: &'a [crate::engine::calibrate::Summary],
-            leave_one_machine_out_summary: &'a [crate::engine::calibrate::Summary],
-        }
-        let out = Out {
-            in_sample: &in_sample,
-            leave_one_machine_out: &lomo,
-            in_sample_summary: &in_summary,
-            leave_one_machine_out_summary: &lomo_summary,
-        };
-        println!("{}", to_json(&out)?);
-        return Ok(());
-    }
-    if !summary_only {
-        println!(
-            "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10} {:>10} {:>7} {:>10}",
-            "machine",
-            "runtime",
-            "model",
-            "quant",
-            "test",
-            "depth",
-            "measured",
-            "predicted",
-            "ratio",
-            "LOMO ratio"
-        );
-        let (mut newer, mut retired, mut replaced) = (0, Vec::new(), Vec::new());
-        for p in &in_sample {
-            let lomo_ratio = lomo
-                .iter()
-                .find(|l| l.index == p.index)
-                .map(|l| format!("{:.2}", l.ratio))
-                .unwrap_or_default();
-            let mark = match p.superseded {
-                None => "",
-                Some(Superseded::NewerRun) => "  superseded: newer run",
-                Some(Superseded::RetiredBuildFlag) => "  superseded: retired build flag",
-                Some(Superseded::ReplacedKernel) => "  superseded: replaced kernel",
-            };
-            match p.superseded {
-                Some(Superseded::NewerRun) => newer += 1,
-                Some(Superseded::RetiredBuildFlag) => retired.extend(
-                    catalog
-                        .benchmarks
-                        .get(p.index)
-                        .and_then(|row| retired_flag(catalog, row)),
-                ),
-                Some(Superseded::ReplacedKernel) => replaced.extend(
-                    catalog
-                        .benchmarks
-                        .get(p.index)
-                        .and_then(|row| replaced_kernel(catalog, row)),
-                ),
-                None => {}
-            }
-            println!(
-                "{:<36} {:<7} {:<22} {:<7} {:<7} {:>6} {:>10.2} {:>10.2} {:>7.2} {:>10}{}",
-                p.machine,
-                p.runtime,
-                p.model,
-                p.quant,
-                p.test,
-                p.depth,
-                p.measured_tokens_per_s,
-                p.predicted_tokens_per_s,
-                p.ratio,
-                lomo_ratio,
-                mark
-            );
-        }
-        println!();
-        let any_superseded = newer > 0 || !retired.is_empty() || !replaced.is_empty();
-        if newer > 0 {
-            println!(
-                "{newer} rows superseded by a newer run: the catalogue holds a newer measurement \
-                 of the same case (machine, model, quant, test, depth, micro-batch, flash \
-                 attention)."
-            );
-        }
-        if !retired.is_empty() {
-            println!(
-                "{} rows superseded by a retired build flag: built with an option whose code \
-                 llama.cpp has since removed, so no current build runs the kernel they measured.",
-                retired.len()
-            );
-            retired.sort_by(|a, b| a.flag.cmp(&b.flag));
-            retired.dedup_by(|a, b| a.flag == b.flag);
-            for flag in retired {
-                println!("  {} removed {}: {}", flag.flag, flag.since, flag.source);
-            }
-        }
-        if !replaced.is_empty() {
-            println!(
-                "{} rows superseded by a replaced kernel: measured before llama.cpp replaced the \
-                 kernel that runs their case, so no current build runs the kernel they measured.",
-                replaced.len()
-            );
-            replaced.sort_by(|a, b| (&a.before, &a.kernel).cmp(&(&b.before, &b.kernel)));
-            replaced.dedup_by(|a, b| a.kernel == b.kernel && a.before == b.before);
-            for kernel in replaced {
-                println!("  before {}: {}", kernel.before, kernel.kernel);
-                println!("    {}", kernel.source);
-            }
-        }
-        if any_superseded {
-            println!(
-                "Superseded rows are neither fitted nor counted in the figures below, apart from \
-                 their own line."
-            );
-            println!();
-        }
-    }
-    for (title, rows) in [
-        ("in-sample", &in_summary),
-        ("leave-one-machine-out", &lomo_summary),
-    ] {
-        println!("{title}:");
-        println!(
-            "  {:<24} {:>5} {:>13} {:>14} {:>11} {:>11}",
-            "group", "rows", "median p/m", "median |err|", "within 25%", "within 30%"
-        );
-        for s in rows.iter() {
-            println!(
-                "  {:<24} {:>5} {:>13.3} {:>13.1}% {:>10.0}% {:>10.0}%",
-                s.group,
-                s.rows,
-                s.median_ratio,
-                s.median_abs_pct_error,
-                s.share_within_25pct * 100.0,
-                s.share_within_30pct * 100.0
-            );
         }
     }
     Ok(())

@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use super::memory::{plan, LoadedModel, MemoryPlan, Placement, UBATCH_TOKENS};
 use super::speed::{decode, prefill, Decode, Hardware, Limit, Prefill};
-use super::types::{Catalog, CloudOffer, Machine, Runtime, Task, TestKind, Workload, GIB};
+use super::types::{
+    Catalog, CloudOffer, Machine, RangeBasis, Runtime, Task, TestKind, Workload, GIB,
+};
 
 /// Days per month used for monthly figures.
 pub const DAYS_PER_MONTH: f64 = 30.0;
@@ -221,6 +223,9 @@ pub struct TaskResult {
     pub prefill_range_tokens_per_s: Option<(f64, f64)>,
     /// Seconds per request, fastest and slowest within those ranges.
     pub secs_range: Option<(f64, f64)>,
+    /// What those ranges rest on: widened where no published row measured this machine or
+    /// case (the less measured of decode and prefill).
+    pub range_basis: Option<RangeBasis>,
     /// Speeds were corrected by the user's own llama-bench runs on this machine.
     pub calibrated_from_your_runs: bool,
     /// The wait the client sees here (first token when streaming, else the whole request).
@@ -412,6 +417,7 @@ fn evaluate_task(
         decode_range_tokens_per_s: None,
         prefill_range_tokens_per_s: None,
         secs_range: None,
+        range_basis: None,
         calibrated_from_your_runs: false,
         wait_secs: None,
         timeout_fix: None,
@@ -462,12 +468,23 @@ fn evaluate_task(
                     .is_some_and(|min| req.decode.tokens_per_s < min);
                 let ok = too_slow.is_none();
                 let secs = req.total_secs;
-                let prefill_band = profile.prefill_error_band;
+                let basis = |kind| {
+                    let (id, m, q) = (&setup.machine.id, model.model, model.quant);
+                    catalog.range_basis(id, setup.runtime, kind, m, q)
+                };
+                let (prefill_basis, decode_basis) =
+                    (basis(TestKind::Prefill), basis(TestKind::Decode));
+                result.range_basis = Some(prefill_basis.max(decode_basis));
+                let prefill_band = profile.band(TestKind::Prefill, prefill_basis);
                 let bound = super::speed::decode_bound_on(setup.machine, setup.runtime, &model);
-                let decode_range = profile.decode_range(req.decode.tokens_per_s, bound);
+                let decode_range =
+                    profile.decode_range(req.decode.tokens_per_s, bound, decode_basis);
                 result.decode_range_tokens_per_s = Some(decode_range);
-                result.prefill_range_tokens_per_s =
-                    Some(profile.speed_range(TestKind::Prefill, req.prefill.tokens_per_s));
+                result.prefill_range_tokens_per_s = Some(profile.speed_range(
+                    TestKind::Prefill,
+                    req.prefill.tokens_per_s,
+                    prefill_basis,
+                ));
                 result.secs_range = Some((
                     req.prefill.secs / prefill_band.high
                         + req.decode.secs * req.decode.tokens_per_s / decode_range.1,

@@ -320,8 +320,15 @@ pub struct RuntimeProfile {
     pub layer_overhead_us: Sourced,
     pub overhead_gb: Sourced,
     pub kv_read_efficiency: Sourced,
+    /// Measured over predicted speed, 10th and 90th percentile, leave-one-source-out, on
+    /// rows whose machine other sources measured: the range for a machine with rows.
     pub decode_error_band: ErrorBand,
     pub prefill_error_band: ErrorBand,
+    /// The same on rows whose machine, or whose case (runtime, test kind, dense or MoE,
+    /// quantized or float weights), no other source measured: the wider range for a
+    /// machine or case without published measurements ([`RangeBasis`]).
+    pub decode_unmeasured_band: ErrorBand,
+    pub prefill_unmeasured_band: ErrorBand,
     /// The matrix units quantized weights' matmuls run on (llama.cpp's MMQ kernels use
     /// INT8 tensor cores on CUDA).
     pub quantized_matmul: MatmulPath,
@@ -399,22 +406,99 @@ impl RuntimeProfile {
         2.0 / (1.0 / scores + 1.0 / values)
     }
 
+    /// The band a prediction of `kind` stands for, on what `basis` says was measured: a
+    /// machine or case without published measurements gets the wider band.
+    pub fn band(&self, kind: TestKind, basis: RangeBasis) -> ErrorBand {
+        match (kind, basis) {
+            (TestKind::Prefill, RangeBasis::Measured) => self.prefill_error_band,
+            (TestKind::Decode, RangeBasis::Measured) => self.decode_error_band,
+            (TestKind::Prefill, _) => self.prefill_unmeasured_band,
+            (TestKind::Decode, _) => self.decode_unmeasured_band,
+        }
+    }
+
     /// The range a predicted speed stands for: (low, high) tokens/s.
-    pub fn speed_range(&self, kind: TestKind, tokens_per_s: f64) -> (f64, f64) {
-        let band = match kind {
-            TestKind::Prefill => self.prefill_error_band,
-            TestKind::Decode => self.decode_error_band,
-        };
+    pub fn speed_range(&self, kind: TestKind, tokens_per_s: f64, basis: RangeBasis) -> (f64, f64) {
+        let band = self.band(kind, basis);
         (tokens_per_s * band.low, tokens_per_s * band.high)
     }
 
     /// The range of a predicted decode speed, never above `bound_tokens_per_s`, the
     /// physical ceiling (spec bandwidth over the bytes read per token): an error band wider
     /// than physics allows says nothing a user can act on.
-    pub fn decode_range(&self, tokens_per_s: f64, bound_tokens_per_s: f64) -> (f64, f64) {
-        let (low, high) = self.speed_range(TestKind::Decode, tokens_per_s);
+    pub fn decode_range(
+        &self,
+        tokens_per_s: f64,
+        bound_tokens_per_s: f64,
+        basis: RangeBasis,
+    ) -> (f64, f64) {
+        let (low, high) = self.speed_range(TestKind::Decode, tokens_per_s, basis);
         let high = high.min(bound_tokens_per_s).max(tokens_per_s);
         (low.min(high), high)
+    }
+}
+
+/// What the likely range of a prediction rests on: whether published measurements cover
+/// the machine and the case. A front end says why a range is wide from this, e.g. "no
+/// published measurement of this machine: range widened".
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RangeBasis {
+    /// The catalogue holds current measurements of this machine on this runtime and test
+    /// kind: the runtime's error band.
+    #[default]
+    Measured,
+    /// No published measurement of this machine on this runtime and test kind: the
+    /// runtime's wider `*_unmeasured_band`.
+    MachineUnmeasured,
+    /// No published measurement of this case on this runtime on any machine (test kind,
+    /// dense or MoE, quantized or float weights): the wider band too.
+    CaseUnmeasured,
+}
+
+impl RangeBasis {
+    /// Whether the range was widened for want of measurements.
+    pub fn widened(self) -> bool {
+        self != RangeBasis::Measured
+    }
+}
+
+/// The case classes a prediction's range depends on (see [`RangeBasis`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct CaseClass {
+    pub runtime: Runtime,
+    pub kind: TestKind,
+    pub moe: bool,
+    pub float: bool,
+}
+
+/// Which machines and cases the current published rows measure, so a range can say what it
+/// rests on ([`RangeBasis`]). Built from the rows (`calibrate::measured_cases`).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MeasuredCases {
+    /// (machine id, runtime, test kind), sorted, each once: a ranking asks per option, so
+    /// the lookup is a binary search.
+    pub machines: Vec<(String, Runtime, TestKind)>,
+    /// Case classes measured on any machine.
+    pub classes: Vec<CaseClass>,
+}
+
+impl MeasuredCases {
+    /// What a prediction of `class` on `machine` rests on.
+    pub fn basis(&self, machine: &str, class: CaseClass) -> RangeBasis {
+        if !self.classes.contains(&class) {
+            RangeBasis::CaseUnmeasured
+        } else if self
+            .machines
+            .binary_search_by(|(m, r, k)| {
+                (m.as_str(), *r, *k).cmp(&(machine, class.runtime, class.kind))
+            })
+            .is_ok()
+        {
+            RangeBasis::Measured
+        } else {
+            RangeBasis::MachineUnmeasured
+        }
     }
 }
 
@@ -500,7 +584,7 @@ pub struct CloudOffer {
 }
 
 /// What a llama-bench test measured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TestKind {
     /// Prompt processing of `n` tokens (`ppN`).
     Prefill,
@@ -544,6 +628,8 @@ pub struct Catalog {
     pub benchmarks: Vec<Benchmark>,
     /// Corrections from the user's own llama-bench runs (see `calibrate::user_corrections`).
     pub corrections: Vec<Correction>,
+    /// The machines and cases the current rows measure (see `calibrate::measured_cases`).
+    pub measured: MeasuredCases,
 }
 
 /// Measured over predicted speed on one machine and runtime, from the user's own runs.
@@ -591,6 +677,24 @@ impl Catalog {
     /// Runtime profile.
     pub fn runtime(&self, runtime: Runtime) -> Option<&RuntimeProfile> {
         self.runtimes.iter().find(|r| r.runtime == runtime)
+    }
+    /// What the likely range of `model` with `quant` on `machine` rests on (see
+    /// [`RangeBasis`]).
+    pub fn range_basis(
+        &self,
+        machine: &str,
+        runtime: Runtime,
+        kind: TestKind,
+        model: &Model,
+        quant: &Quant,
+    ) -> RangeBasis {
+        let class = CaseClass {
+            runtime,
+            kind,
+            moe: model.moe.is_some(),
+            float: quant.is_float(),
+        };
+        self.measured.basis(machine, class)
     }
     /// Ids of the machines with published measurements, sorted, each once.
     pub fn benchmarked_machines(&self) -> Vec<&str> {
