@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::memory::{LoadedModel, Placement};
 use super::mix::{evaluate, gib, LocalProblem, MixOptions, MixResult, Served, Setup};
-use super::speed::{decode_bound_tokens_per_s, Limit};
+use super::speed::{decode_bound_on, Limit};
 use super::types::{Catalog, FormFactor, Machine, Os, Runtime, Workload};
 use super::verdict::{decide, settings_of, Decision, DecisionInputs, Setting};
 
@@ -351,9 +351,13 @@ fn reasons(
                 let detail = match (local.decode.limit, model) {
                     (Limit::Bandwidth, Some(m)) => format!(
                         "decode is bandwidth-bound: {:.0} GB/s over {:.1} GB read per token = {:.0} tok/s at most, {:.1} tok/s predicted{}",
-                        machine.bandwidth_gb_per_s.value,
+                        if setup.runtime == Runtime::Cpu {
+                            machine.cpu_side(setup.per_device_gb).bandwidth_gb_per_s
+                        } else {
+                            machine.bandwidth_gb_per_s.value
+                        },
                         m.active_weights_bytes() / 1e9,
-                        decode_bound_tokens_per_s(machine, &m),
+                        decode_bound_on(machine, setup.runtime, &m),
                         local.decode.tokens_per_s,
                         range_text(task.decode_range_tokens_per_s)
                     ),
@@ -374,20 +378,6 @@ fn reasons(
             out.push(format!(
                 "{}: decodes {:.1} tok/s, below the mix's {target:.0} tok/s target",
                 task.name, local.decode.tokens_per_s
-            ));
-        }
-        if let (Some(fix), Served::Local) = (&task.timeout_fix, &task.served) {
-            out.push(format!(
-                "{}: {} {:.0} s, past the {:.0} s client timeout: a setting, raise it to {} s",
-                task.name,
-                if fix.streaming {
-                    "first token after"
-                } else {
-                    "answer after"
-                },
-                fix.wait_secs,
-                fix.timeout_secs,
-                fix.suggested_secs
             ));
         }
         if let Served::Cloud {

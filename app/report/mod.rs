@@ -133,8 +133,12 @@ pub fn markdown_with_diagnosis(
         for r in &e.reasons {
             let _ = writeln!(md, "- {r}");
         }
-        if let Some(fix) = &e.setting_fix {
-            let _ = writeln!(md, "- setting to change: `{fix}`");
+        for setting in &e.settings {
+            let _ = writeln!(
+                md,
+                "- setting to change: {}",
+                crate::present::setting_words(setting)
+            );
         }
         let _ = writeln!(md);
     }

@@ -173,8 +173,9 @@ fn card_ui(
                     for reason in &entry.reasons {
                         ui.label(RichText::new(format!("• {reason}")).small());
                     }
-                    if let Some(fix) = &entry.setting_fix {
-                        ui.label(RichText::new(format!("• setting to change: {fix}")).small());
+                    for setting in &entry.settings {
+                        let words = crate::present::setting_words(setting);
+                        ui.label(RichText::new(format!("• setting to change: {words}")).small());
                     }
                 });
         })
