@@ -66,7 +66,7 @@ pub fn setting_words(setting: &Setting) -> String {
 /// A machine and its memory: "Mac Studio (M2 Ultra) with 64 GB"; names that already state
 /// their memory ("... (2 x 24 GB)") are not repeated.
 pub fn machine_label(name: &str, total_memory_gb: f64) -> String {
-    if name.contains(" GB") {
+    if name.contains("GB") {
         name.to_owned()
     } else {
         format!("{name} with {total_memory_gb:.0} GB")

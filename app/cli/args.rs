@@ -220,7 +220,7 @@ pub struct RankArgs {
     /// Only this form factor (desktop, laptop, tablet, mini-pc, workstation, server).
     #[arg(long)]
     pub form_factor: Option<String>,
-    #[arg(long, value_enum, default_value_t = ObjectiveArg::Fastest)]
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Cheapest)]
     pub objective: ObjectiveArg,
     /// Horizon of best-value, in years.
     #[arg(long, default_value_t = 3.0)]

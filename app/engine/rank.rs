@@ -65,7 +65,7 @@ impl Default for RankOptions {
             runtime: None,
             form_factor: None,
             must_run_locally: Vec::new(),
-            objective: Objective::Fastest,
+            objective: Objective::Cheapest,
             mix: MixOptions::default(),
             have: None,
             decision: DecisionInputs::default(),

@@ -240,8 +240,8 @@ fn cloud_tasks(mix: &MixResult) -> Vec<String> {
         .collect()
 }
 
-/// Every local task's request seconds, by task index.
-fn local_secs(mix: &MixResult) -> Vec<Option<f64>> {
+/// Seconds per request where a task is served (locally or by the cloud), by task index.
+fn served_secs(mix: &MixResult) -> Vec<Option<f64>> {
     mix.tasks
         .iter()
         .map(|t| match t.served {
@@ -251,28 +251,29 @@ fn local_secs(mix: &MixResult) -> Vec<Option<f64>> {
         .collect()
 }
 
-/// What `candidate` buys over `base`: the task waited on longest and hours saved per month.
+/// What `candidate` buys over `base`: the task it saves the most time on, and hours saved
+/// per month over every task served on both. `None` when it saves nothing.
 fn upgrade(workload: &Workload, base: &RankEntry, candidate: &RankEntry) -> Option<Upgrade> {
-    let now = local_secs(&base.mix);
-    let then = local_secs(&candidate.mix);
+    let now = served_secs(&base.mix);
+    let then = served_secs(&candidate.mix);
     let mut saved_secs_per_day = 0.0;
-    let mut slowest: Option<(usize, f64, f64)> = None;
+    let mut best: Option<(usize, f64, f64)> = None;
     for (i, spec) in workload.tasks.iter().enumerate() {
         let (Some(Some(a)), Some(Some(b))) = (now.get(i), then.get(i)) else {
             continue;
         };
         saved_secs_per_day += (a - b) * spec.requests_per_day.max(0.0);
-        if slowest.is_none_or(|(_, s, _)| *a > s) {
-            slowest = Some((i, *a, *b));
+        if a > b && best.is_none_or(|(_, x, y)| a - b > x - y) {
+            best = Some((i, *a, *b));
         }
     }
-    let (i, secs_now, secs_then) = slowest?;
+    let (i, secs_now, secs_then) = best?;
     Some(Upgrade {
         option: OptionRef::of(candidate),
         task: workload.tasks[i].name.clone(),
         secs_now,
         secs_then,
-        hours_saved_per_month: saved_secs_per_day * DAYS_PER_MONTH / 3600.0,
+        hours_saved_per_month: saved_secs_per_day.max(0.0) * DAYS_PER_MONTH / 3600.0,
     })
 }
 

@@ -73,6 +73,9 @@ fn diagnose_ui(ui: &mut Ui, job: &super::jobs::DiagnoseJob) -> Command {
 /// The price/performance plot's global id: its `egui_plot::PlotMemory` is stored under it.
 pub const PRICE_PLOT_ID: &str = "price-performance";
 
+/// Width the tab row needs for the full tab titles.
+const FULL_TITLES_WIDTH: f32 = 600.0;
+
 /// Height of the tab row above the charts.
 const TAB_ROW_HEIGHT: f32 = 30.0;
 
@@ -119,9 +122,18 @@ pub fn charts_ui(ui: &mut Ui, view: &ChartsView<'_>) -> Command {
             .max_rect(tab_rect)
             .layout(egui::Layout::left_to_right(egui::Align::Center)),
     );
+    // The full titles need about 600 points; a narrower row gets the short ones, so the last
+    // tab ("Diagnose my setup") is never cut to a sliver.
+    let narrow = tab_rect.width() < FULL_TITLES_WIDTH;
     for tab in ChartTab::ALL {
+        let title = if narrow {
+            tab.short_title()
+        } else {
+            tab.title()
+        };
         if tab_ui
-            .selectable_label(view.tab == tab, tab.title())
+            .selectable_label(view.tab == tab, title)
+            .on_hover_text(tab.title())
             .clicked()
         {
             command = Command::SetChartTab(tab);

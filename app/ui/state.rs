@@ -34,6 +34,17 @@ impl ChartTab {
         ChartTab::Diagnose,
     ];
 
+    /// The tab's title where the row is narrow (a 1280-pixel window).
+    pub fn short_title(self) -> &'static str {
+        match self {
+            ChartTab::PricePerformance => "Price",
+            ChartTab::Memory => "Memory",
+            ChartTab::Prefill => "Prefill",
+            ChartTab::Decode => "Decode",
+            ChartTab::Diagnose => "Diagnose",
+        }
+    }
+
     /// The tab's title.
     pub fn title(self) -> &'static str {
         match self {
