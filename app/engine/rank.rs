@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::memory::{LoadedModel, Placement};
 use super::mix::{evaluate, gib, LocalProblem, MixOptions, MixResult, Served, Setup};
 use super::speed::{decode_bound_on, Limit};
-use super::types::{Catalog, FormFactor, Machine, Os, Runtime, Workload};
+use super::types::{Catalog, FormFactor, Machine, Os, PriceCondition, Runtime, Workload};
 use super::verdict::{decide, settings_of, Decision, DecisionInputs, Setting};
 
 /// What "best" means.
@@ -144,8 +144,12 @@ pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ra
                 filtered_out += 1;
                 continue;
             };
-            // One GPU's share of an HGX board is not for sale on its own.
+            // One GPU's share of an HGX board is not for sale on its own, and a discontinued
+            // machine is not sold new at its launch price any more (a used price still counts).
+            let no_longer_sold =
+                machine.discontinued.is_some() && option.condition == PriceCondition::New;
             let passes = machine.sold_alone
+                && !no_longer_sold
                 && price >= options.budget_min_usd
                 && price <= options.budget_max_usd
                 && options.os.is_none_or(|os| machine.os.contains(&os))
