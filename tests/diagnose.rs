@@ -903,3 +903,37 @@ fn the_users_runs_move_the_card_the_chart_and_diagnose_together() {
         assert!((ratio - 2.0).abs() < 0.01, "{name}: {b:.1} s -> {a:.1} s");
     }
 }
+
+/// Diagnose's hardware finding asks the ranking, under the same wait rule, and never
+/// suggests a machine that cannot hold the model at the context asked in accelerator memory
+/// (the catalogue has 24 GB cards that prefill faster but would spill to system RAM).
+#[test]
+fn diagnose_never_suggests_a_machine_that_cannot_hold_the_model_and_its_context() {
+    let catalog = catalog();
+    assert!(
+        catalog.machine("pc-rx-7900-xtx").is_some(),
+        "the test needs a 24 GB card in the catalogue"
+    );
+    let store = store_dir();
+    let found = gather::gather(&roots(store.path()), None);
+    let user = UserLimits {
+        budget_max_usd: 50_000.0,
+        ..story_user()
+    };
+    let d = run(&catalog, &found.models, &[], Vec::new(), user);
+    let m = the_model(&d, MODEL_NAME);
+    let h = m.hardware.as_ref().expect("hardware finding");
+    let better = h
+        .cheapest_within_timeout
+        .as_ref()
+        .expect("a machine beats 300 s within $50,000");
+    // 17.3 GiB of weights and 24 GiB of KV cache at 262,144 tokens: over 41 GiB.
+    assert!(
+        better.total_memory_gb >= 48.0,
+        "{} with {} GB",
+        better.machine_name,
+        better.total_memory_gb
+    );
+    let secs = better.predicted_secs.expect("its prediction");
+    assert!(secs <= TIMEOUT_SECS, "{secs} s");
+}
