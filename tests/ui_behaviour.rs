@@ -811,3 +811,19 @@ fn clicking_a_point_on_the_price_chart_selects_its_option() {
         Some(id.as_str())
     );
 }
+
+#[test]
+fn a_speed_far_below_the_machines_says_setup_problem_before_anything_else() {
+    let mut h = on_m2_ultra();
+    h.get_by_label("I know the speed I see here")
+        .click_accesskit();
+    h.run();
+    h.get_by_role_and_label(Role::Slider, "speed I see")
+        .set_value_accesskit(0.3);
+    h.run();
+    let seen = h.state().state().scenario.options.decision.seen;
+    assert_eq!(seen.decode_tokens_per_s, Some(0.3));
+    h.get_by_label_contains("this is a setup problem, not the hardware");
+    // The verdict beneath it still says what to change: no purchase.
+    h.get_by_label_contains("Buy nothing, change settings");
+}

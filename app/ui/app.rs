@@ -314,6 +314,12 @@ impl HeadroomApp {
                             detection,
                             bandwidth,
                         ));
+                        if have.is_some() {
+                            super::machine_panel::seen_speed_ui(
+                                ui,
+                                &mut scenario.options.decision.seen,
+                            );
+                        }
                         ui.separator();
                         command = command.clone().or(workload_ui(
                             ui,

@@ -273,3 +273,26 @@ fn bandwidth_ui(
     }
     command
 }
+
+/// "The speed you see": a speed far below what the machine should reach is a setup problem,
+/// and the verdict says so before any purchase. Edits the scenario directly.
+pub fn seen_speed_ui(ui: &mut Ui, seen: &mut crate::engine::SeenSpeeds) {
+    let mut known = seen.decode_tokens_per_s.is_some();
+    let response = ui
+        .checkbox(&mut known, "I know the speed I see here")
+        .on_hover_text(
+            "The words per second your model writes on this machine today. When it is far \
+             below what the machine should reach, the problem is the setup, not the hardware.",
+        );
+    if response.changed() {
+        seen.decode_tokens_per_s = known.then_some(10.0);
+    }
+    if let Some(speed) = &mut seen.decode_tokens_per_s {
+        ui.add(
+            egui::Slider::new(speed, 0.1..=500.0)
+                .logarithmic(true)
+                .suffix(" tok/s")
+                .text("speed I see"),
+        );
+    }
+}
