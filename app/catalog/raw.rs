@@ -6,6 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::engine::types::{
+    Attention, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, Sourced,
+};
+
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;
 /// a user file may fill several.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -27,16 +31,6 @@ pub struct RawFile {
     pub runtimes: Vec<RawRuntimeProfile>,
     /// Published llama-bench measurements (`benchmarks.ron`).
     pub benchmarks: Vec<RawBenchmark>,
-}
-
-/// A number and where it comes from: a URL, or text starting with "estimate" or "assumed".
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Sourced {
-    /// The figure, in the unit the field name states.
-    pub value: f64,
-    /// A URL, or "estimate: how", "assumed: why", "fitted: how".
-    pub source: String,
 }
 
 /// A machine as written in `machines.ron`.
@@ -197,55 +191,6 @@ pub struct RawModel {
     pub sources: Vec<String>,
     #[serde(default)]
     pub notes: String,
-}
-
-/// The token-embedding table (vocabulary x hidden size): whether the output head is the same
-/// table, and whether the published active-parameter count includes it. A decoded token
-/// looks up one row of the input table but multiplies by the whole output head, so an
-/// input table of its own is neither streamed nor multiplied.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-pub enum Embeddings {
-    /// Separate input and output tables, both counted in the active parameters (most models).
-    #[default]
-    Untied,
-    /// One table serves as input and as output head (Gemma, Llama 3.2 1B): read as the head.
-    Tied,
-    /// Separate tables, and the published active count leaves the input table out (gpt-oss).
-    UntiedOutsideActive,
-}
-
-/// How a model's layers attend, which decides the size of the KV cache.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-pub enum Attention {
-    /// Every layer attends over the whole context.
-    Full,
-    /// `sliding_layers` of the layers keep only the last `window` tokens.
-    SlidingWindow { window: u64, sliding_layers: u32 },
-    /// Multi-head latent attention: each layer caches `kv_lora_rank + rope_head_dim` values.
-    Mla {
-        kv_lora_rank: u32,
-        rope_head_dim: u32,
-    },
-    /// `linear_layers` keep a fixed-size state instead of a KV cache.
-    Hybrid {
-        linear_layers: u32,
-        state_bytes_per_layer: u64,
-    },
-}
-
-/// Mixture-of-experts shape.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Moe {
-    pub experts: u32,
-    pub experts_per_token: u32,
-    #[serde(default)]
-    pub shared_experts: u32,
-    /// Bits per weight of the routed-expert tensors where a model ships them in one format
-    /// whatever its files' labels (gpt-oss: MXFP4, 4.25). Without it, the experts take the
-    /// file's quantization like every other tensor.
-    #[serde(default)]
-    pub expert_bits_per_weight: Option<f64>,
 }
 
 /// A published GGUF file size.
@@ -437,77 +382,6 @@ pub struct AttentionMatmul {
     pub scores: String,
     pub values: String,
     pub source: String,
-}
-
-/// A build option llama.cpp no longer has: its name, since when (a build or date, as the
-/// source gives it), and the source that says so.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct RetiredBuildFlag {
-    pub flag: String,
-    pub since: String,
-    pub source: String,
-}
-
-/// A kernel llama.cpp has replaced for the cases it names. A benchmark row is such a case
-/// when it matches every condition given (an empty list or `None` matches anything), and
-/// ran the old kernel when its date is before `before`. An undated row is never judged.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ReplacedKernel {
-    /// What was replaced, by what, in words.
-    pub kernel: String,
-    /// The date of the change (`2026-05` or `2026-05-09`): rows dated before it ran the old
-    /// kernel. Compared on the precision both give, so a row of the same month is kept.
-    pub before: String,
-    /// The machines' `gpu_arch` values the change applies to.
-    #[serde(default)]
-    pub gpu_archs: Vec<String>,
-    /// The test kind it applies to: `Some(Prefill)` or `Some(Decode)`.
-    #[serde(default)]
-    pub test: Option<crate::engine::types::TestKind>,
-    /// Whether it applies only to rows run with flash attention on (`Some(true)`) or off.
-    #[serde(default)]
-    pub flash_attention: Option<bool>,
-    /// The largest attention head size it applies to.
-    #[serde(default)]
-    pub max_head_dim: Option<u32>,
-    /// Whether it applies only to quantized weights (`Some(true)`) or only to unquantized
-    /// (F16, BF16, F32) ones (`Some(false)`).
-    #[serde(default)]
-    pub quantized: Option<bool>,
-    pub source: String,
-}
-
-/// The calibration prior of a runtime (see `engine::calibrate`): what the fit assumes
-/// before it sees a row. Used as read; validation checks the ranges.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct FitPrior {
-    /// Pull toward the typical values: the loss added per parameter, per factor of two away
-    /// (per 300 µs for the per-layer time, per 100 µs for the MoE routing time), in the
-    /// units of the fit's loss (the sum of |log(predicted / measured)| over the rows).
-    pub weight: f64,
-    pub bandwidth_efficiency: f64,
-    pub compute_efficiency: f64,
-    pub attention_efficiency: f64,
-    pub moe_prefill_factor: f64,
-    pub moe_layer_overhead_us: f64,
-    pub layer_overhead_us: f64,
-    pub kv_read_efficiency: f64,
-    pub source: String,
-}
-
-/// The spread of measured over predicted speeds: a prediction `p` means "between
-/// `p * low` and `p * high`" for 80% of published measurements.
-#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ErrorBand {
-    pub low: f64,
-    pub high: f64,
-    /// Rows the band was measured on; 0 means assumed.
-    #[serde(default)]
-    pub rows: usize,
 }
 
 /// A published llama-bench measurement.

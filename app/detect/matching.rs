@@ -546,64 +546,62 @@ pub fn guess_machine(det: &Detection) -> GuessedMachine {
         .filter(|g| !g.unified_memory)
         .filter_map(|g| g.total_memory_bytes)
         .sum();
-    let (name, memory_gb, basis) = if let Some(apple) =
-        det.apple.as_ref().filter(|a| !a.chip.is_empty())
-    {
-        let mem = gib(apple.memsize_bytes.unwrap_or(det.total_ram_bytes));
-        (
-            format!(
-                "This Mac ({}, {}-core GPU, {:.0} GB)",
-                apple.chip,
-                apple
-                    .gpu_cores
-                    .map(|c| c.to_string())
-                    .unwrap_or_else(|| "?".into()),
-                mem
-            ),
-            mem,
-            "unified memory",
-        )
-    } else if vram > 0 {
-        // NVML reports bus width and memory clock: spec bandwidth without a guess.
-        if let Some((_, b)) = super::this_machine::slowest_card_bandwidth(discrete.iter().copied())
-        {
-            bandwidth = Some(b);
-            guessed_fields.retain(|f| f != "bandwidth_gb_per_s");
-        }
-        let mut parts: Vec<String> = groups
-            .iter()
-            .map(|g| format!("{} x {}", g.gpus.len(), g.gpus[0].name))
-            .collect();
-        parts.push(cpu.clone());
-        (
-            format!("This machine ({})", parts.join(" + ")),
-            gib(vram),
-            "total GPU memory",
-        )
-    } else if !det.gpus.is_empty() {
-        let carve: u64 = det
-            .gpus
-            .iter()
-            .filter(|g| g.unified_memory)
-            .filter_map(|g| g.total_memory_bytes)
-            .max()
-            .unwrap_or(0);
-        let names: Vec<&str> = det.gpus.iter().map(|g| g.name.as_str()).collect();
-        if det.gpus.iter().any(|g| !g.unified_memory) {
-            guessed_fields.push("memory_gb".to_string());
-        }
-        (
-            format!("This machine ({} + {})", names.join(", "), cpu),
-            gib(det.total_ram_bytes + carve),
-            "system RAM shared with the GPU",
-        )
-    } else {
-        (
-            format!("This machine ({cpu}, CPU only)"),
-            ram_gb,
-            "system RAM (no GPU found)",
-        )
-    };
+    let (name, memory_gb, basis) =
+        if let Some(apple) = det.apple.as_ref().filter(|a| !a.chip.is_empty()) {
+            let mem = gib(apple.memsize_bytes.unwrap_or(det.total_ram_bytes));
+            (
+                format!(
+                    "This Mac ({}, {}-core GPU, {:.0} GB)",
+                    apple.chip,
+                    apple
+                        .gpu_cores
+                        .map(|c| c.to_string())
+                        .unwrap_or_else(|| "?".into()),
+                    mem
+                ),
+                mem,
+                "unified memory",
+            )
+        } else if vram > 0 {
+            // NVML reports bus width and memory clock: spec bandwidth without a guess.
+            if let Some((_, b)) = super::specs::slowest_card_bandwidth(discrete.iter().copied()) {
+                bandwidth = Some(b);
+                guessed_fields.retain(|f| f != "bandwidth_gb_per_s");
+            }
+            let mut parts: Vec<String> = groups
+                .iter()
+                .map(|g| format!("{} x {}", g.gpus.len(), g.gpus[0].name))
+                .collect();
+            parts.push(cpu.clone());
+            (
+                format!("This machine ({})", parts.join(" + ")),
+                gib(vram),
+                "total GPU memory",
+            )
+        } else if !det.gpus.is_empty() {
+            let carve: u64 = det
+                .gpus
+                .iter()
+                .filter(|g| g.unified_memory)
+                .filter_map(|g| g.total_memory_bytes)
+                .max()
+                .unwrap_or(0);
+            let names: Vec<&str> = det.gpus.iter().map(|g| g.name.as_str()).collect();
+            if det.gpus.iter().any(|g| !g.unified_memory) {
+                guessed_fields.push("memory_gb".to_string());
+            }
+            (
+                format!("This machine ({} + {})", names.join(", "), cpu),
+                gib(det.total_ram_bytes + carve),
+                "system RAM shared with the GPU",
+            )
+        } else {
+            (
+                format!("This machine ({cpu}, CPU only)"),
+                ram_gb,
+                "system RAM (no GPU found)",
+            )
+        };
     if memory_gb <= 0.0 {
         guessed_fields.push("memory_gb".to_string());
     }

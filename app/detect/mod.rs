@@ -14,6 +14,7 @@ pub mod llama_bench;
 pub mod matching;
 pub mod nvidia;
 pub mod run;
+pub mod specs;
 pub mod system;
 pub mod this_machine;
 
