@@ -41,14 +41,9 @@ pub fn run_diagnose(
             E::NoSuchModelFile(_) | E::NoReadableModelFile(_) => "--model-file",
             E::UnusableModelFile(_) => "--model-file",
             E::NoOllamaStore(_) => "--ollama-dir",
-            E::UnknownMachine(_) | E::UndetectedMachine(_) => "--have",
+            E::UnknownMachine(_) => "--have",
         };
-        let hint = if matches!(e, E::UndetectedMachine(_)) {
-            " (pass --have ID@GB; see `headroom catalog machines`)"
-        } else {
-            ""
-        };
-        CliError::Usage(format!("{flag}: {e}{hint}"))
+        CliError::Usage(format!("{flag}: {e}"))
     })
 }
 
@@ -106,30 +101,7 @@ pub(crate) fn parse_named<T: Copy>(
 /// machine", built from what was detected with every guess marked "estimate:" (the window
 /// does the same).
 pub(crate) fn have_this(catalog: &mut Catalog) -> Owned {
-    use crate::detect::MachineMatch;
-    let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
-    let refs = crate::detect::machine_refs(catalog);
-    match crate::detect::match_machine(&detection, &refs) {
-        MachineMatch::Exact { id, memory_gb, .. } | MachineMatch::Family { id, memory_gb, .. } => {
-            Owned {
-                machine: id,
-                per_device_gb: memory_gb,
-            }
-        }
-        MachineMatch::Unknown { guessed } => {
-            let machine = crate::detect::this_machine::this_machine(&detection, &guessed, None);
-            let owned = Owned {
-                machine: machine.id.clone(),
-                per_device_gb: machine
-                    .memory_options
-                    .first()
-                    .map_or(0.0, |o| o.per_device_gb),
-            };
-            catalog.machines.retain(|m| m.id != machine.id);
-            catalog.machines.push(machine);
-            owned
-        }
-    }
+    crate::detect::detect_and_resolve(catalog, std::time::Duration::from_secs(3)).owned
 }
 
 /// Parses `ID@GB`.

@@ -13,6 +13,7 @@ pub mod bandwidth;
 pub mod llama_bench;
 pub mod matching;
 pub mod nvidia;
+pub mod resolve;
 pub mod run;
 pub mod specs;
 pub mod system;
@@ -30,6 +31,7 @@ pub use bandwidth::{measure_bandwidth, BandwidthError, BandwidthMeasurement, Ban
 pub use llama_bench::{guess_quant, parse_llama_bench, BenchResult, ImportError};
 pub use matching::{match_machine, GuessedMachine, MachineMatch, MachineRef};
 pub use nvidia::parse_nvidia_smi_csv;
+pub use resolve::{detect_and_resolve, resolve_machine, ResolvedMachine};
 
 /// One byte count of a gibibyte; all `_gb` figures in this module are GiB ("GB" as vendors sell
 /// memory).

@@ -14,7 +14,7 @@ pub enum MachineChoice {
     /// The machine the user has, already resolved against the catalogue, and how it was
     /// chosen, in words ("given with --have", "chosen by you").
     Given { owned: Owned, how: String },
-    /// Detect it (a machine the catalogue lacks cannot be diagnosed from detection alone).
+    /// Detect it; a machine the catalogue lacks is diagnosed as an entry built from detection.
     Detect,
 }
 
@@ -53,40 +53,6 @@ pub enum DiagnoseError {
     NoOllamaStore(PathBuf),
     #[error("unknown machine \"{0}\"")]
     UnknownMachine(String),
-    #[error("this machine ({0}) is not in the catalogue, so it cannot be diagnosed from detection alone: choose the closest catalogue machine")]
-    UndetectedMachine(String),
-}
-
-/// The detected machine, matched to the catalogue, and how it was found.
-fn detected_machine(catalog: &Catalog) -> Result<(Owned, String), DiagnoseError> {
-    use crate::detect::MachineMatch;
-    let detection = crate::detect::detect_all(std::time::Duration::from_secs(3));
-    let refs = crate::detect::machine_refs(catalog);
-    match crate::detect::match_machine(&detection, &refs) {
-        MachineMatch::Exact { id, memory_gb, why } => Ok((
-            Owned {
-                machine: id,
-                per_device_gb: memory_gb,
-            },
-            format!("detected: {why}"),
-        )),
-        MachineMatch::Family {
-            id,
-            memory_gb,
-            why,
-            differences,
-        } => Ok((
-            Owned {
-                machine: id,
-                per_device_gb: memory_gb,
-            },
-            format!(
-                "detected, nearest catalogue machine: {why}; differs in: {}",
-                differences.join(", ")
-            ),
-        )),
-        MachineMatch::Unknown { guessed } => Err(DiagnoseError::UndetectedMachine(guessed.name)),
-    }
 }
 
 /// Checks the request, reads the local setup (files, a running Ollama) and diagnoses it.
@@ -124,10 +90,20 @@ pub fn run(catalog: &Catalog, request: &DiagnoseRequest) -> Result<Diagnosis, Di
             return Err(DiagnoseError::NoOllamaStore(dir.clone()));
         }
     }
+    // A detected machine the catalogue lacks joins a copy of it, as in the window and
+    // `rank --have this`: one resolution of the machine you have everywhere.
+    let mut with_this_machine = None;
     let (owned, how) = match &request.machine {
         MachineChoice::Given { owned, how } => (owned.clone(), how.clone()),
-        MachineChoice::Detect => detected_machine(catalog)?,
+        MachineChoice::Detect => {
+            let mut local = catalog.clone();
+            let resolved =
+                crate::detect::detect_and_resolve(&mut local, std::time::Duration::from_secs(3));
+            with_this_machine = Some(local);
+            (resolved.owned, resolved.how)
+        }
     };
+    let catalog = with_this_machine.as_ref().unwrap_or(catalog);
     let machine = catalog
         .machine(&owned.machine)
         .ok_or_else(|| DiagnoseError::UnknownMachine(owned.machine.clone()))?;

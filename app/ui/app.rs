@@ -533,33 +533,21 @@ impl HeadroomApp {
 
     /// Makes the matched machine "yours", unless the user picked one by hand (and `force` is off).
     fn use_match(&mut self, matched: &MachineMatch, force: bool) {
-        let (id, memory_gb) = match matched {
-            MachineMatch::Exact { id, memory_gb, .. }
-            | MachineMatch::Family { id, memory_gb, .. } => (id.clone(), *memory_gb),
-            MachineMatch::Unknown { guessed } => {
-                // Not in the catalogue: rank the machine built from what was detected.
-                let DetectionJob::Done { detection, .. } = &self.detection else {
-                    return;
-                };
-                let measured = self
-                    .bandwidth
-                    .last
-                    .as_ref()
-                    .and_then(|r| r.as_ref().ok())
-                    .map(|m| m.gb_per_s);
-                let machine =
-                    crate::detect::this_machine::this_machine(detection, guessed, measured);
-                let memory_gb = machine
-                    .memory_options
-                    .first()
-                    .map_or(0.0, |o| o.per_device_gb);
-                let id = machine.id.clone();
-                self.catalog.machines.retain(|m| m.id != id);
-                self.catalog.machines.push(machine);
-                self.catalog_generation += 1;
-                (id, memory_gb)
-            }
+        let DetectionJob::Done { detection, .. } = &self.detection else {
+            return;
         };
+        let measured = self
+            .bandwidth
+            .last
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map(|m| m.gb_per_s);
+        let resolved =
+            crate::detect::resolve_machine(&mut self.catalog, detection, matched, measured);
+        if resolved.built_from_detection {
+            self.catalog_generation += 1;
+        }
+        let (id, memory_gb) = (resolved.owned.machine, resolved.owned.per_device_gb);
         // A machine picked by hand wins over detection (the entry above is still added, so
         // a remembered pick of "this machine" keeps working).
         if self.state.machine_picked_by_user && !force {
