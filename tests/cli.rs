@@ -437,3 +437,34 @@ fn rank_json_carries_the_verdict_object_and_bad_limits_are_refused() {
         assert!(stderr.contains(flag), "{stderr}");
     }
 }
+
+#[test]
+fn diagnose_reads_its_machine_and_limits_from_a_saved_scenario() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A scenario as the window saves it: the founding mix on the M2 Ultra.
+    let catalog = headroom::catalog::built_in().expect("catalogue");
+    let mut scenario = headroom::scenario::Scenario::first_run(&catalog);
+    scenario.options.have = Some(headroom::engine::rank::Owned {
+        machine: "mac-studio-m2-ultra-60c".to_owned(),
+        per_device_gb: 64.0,
+    });
+    let path = dir.path().join("s.ron");
+    std::fs::write(&path, scenario.to_ron().expect("ron")).expect("write");
+    let store = dir.path().join("store");
+    std::fs::create_dir_all(store.join("manifests")).expect("store");
+    let (code, stdout, stderr) = headroom(&[
+        "diagnose",
+        "--json",
+        "--no-api",
+        "--ollama-dir",
+        store.to_str().expect("utf8"),
+        "--scenario",
+        path.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(json["machine"]["id"], "mac-studio-m2-ultra-60c");
+    assert_eq!(json["machine"]["how"], "from the scenario");
+    assert_eq!(json["user"]["largest_prompt_tokens"], 146_760);
+    assert_eq!(json["user"]["timeout_secs"], 300.0);
+}

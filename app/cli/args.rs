@@ -105,6 +105,10 @@ pub struct DiagnoseArgs {
     /// Print the diagnosis as JSON.
     #[arg(long)]
     pub json: bool,
+    /// A scenario saved by the window: the machine you have, the largest prompt and its
+    /// timeout, the budget and the longest wait come from it (flags given here win).
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<PathBuf>,
     /// The machine, as ID@GB (memory per device); default: the detected machine.
     #[arg(long, value_name = "ID@GB")]
     pub have: Option<String>,

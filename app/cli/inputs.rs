@@ -17,7 +17,7 @@ pub fn run_diagnose(
         },
         None => MachineChoice::Detect,
     };
-    let request = DiagnoseRequest {
+    let mut request = DiagnoseRequest {
         machine,
         model_files: args.model_files.clone(),
         ollama_dir: args.ollama_dir.clone(),
@@ -30,6 +30,23 @@ pub fn run_diagnose(
             max_wait_secs: args.max_wait,
         },
     };
+    if let Some(path) = &args.scenario {
+        // The scenario fills what the flags leave unset.
+        let scenario = read_scenario(catalog, path)?;
+        let from = DiagnoseRequest::from_decision(
+            &scenario.workload,
+            &scenario.options,
+            "from the scenario",
+        );
+        if args.have.is_none() {
+            request.machine = from.machine;
+        }
+        let (user, given) = (&mut request.user, from.user);
+        user.timeout_secs = user.timeout_secs.or(given.timeout_secs);
+        user.largest_prompt_tokens = user.largest_prompt_tokens.or(given.largest_prompt_tokens);
+        user.max_wait_secs = user.max_wait_secs.or(given.max_wait_secs);
+        user.budget_max_usd = given.budget_max_usd.min(args.budget_max);
+    }
     run(catalog, &request).map_err(|e| {
         use crate::diagnose::request::DiagnoseError as E;
         let flag = match &e {
@@ -293,6 +310,15 @@ pub(crate) fn scenario_inputs(
     path: &std::path::Path,
 ) -> Result<(Catalog, Workload, RankOptions), CliError> {
     let catalog = load_catalog(cli, &[])?;
+    let scenario = read_scenario(&catalog, path)?;
+    Ok((catalog, scenario.workload, scenario.options))
+}
+
+/// Reads a scenario file the window saved; the machine it names must be in the catalogue.
+pub(crate) fn read_scenario(
+    catalog: &Catalog,
+    path: &std::path::Path,
+) -> Result<crate::scenario::Scenario, CliError> {
     let source = catalog::files::read_source(path).map_err(|e| CliError::Catalog(vec![e]))?;
     let scenario = crate::scenario::Scenario::from_ron(&source.text)
         .map_err(|e| CliError::Usage(format!("--scenario {}: {e}", path.display())))?;
@@ -305,5 +331,5 @@ pub(crate) fn scenario_inputs(
             )));
         }
     }
-    Ok((catalog, scenario.workload, scenario.options))
+    Ok(scenario)
 }

@@ -138,26 +138,11 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
             }
             let (catalog, workload, mut options) = rank_inputs(cli, args)?;
             let diagnosis = if *diagnose {
-                let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
-                let request = crate::diagnose::request::DiagnoseRequest {
-                    machine: match &options.have {
-                        Some(owned) => crate::diagnose::request::MachineChoice::Given {
-                            owned: owned.clone(),
-                            how: "given with --have".to_owned(),
-                        },
-                        None => crate::diagnose::request::MachineChoice::Detect,
-                    },
-                    model_files: Vec::new(),
-                    ollama_dir: None,
-                    ollama_url: Some(crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned()),
-                    user: crate::diagnose::UserLimits {
-                        client_limit_tokens: None,
-                        timeout_secs: largest.map(|t| t.timeout_secs),
-                        largest_prompt_tokens: largest.map(|t| t.prompt_tokens),
-                        budget_max_usd: options.budget_max_usd,
-                        max_wait_secs: options.mix.max_wait_secs,
-                    },
-                };
+                let request = crate::diagnose::request::DiagnoseRequest::from_decision(
+                    &workload,
+                    &options,
+                    "given with --have",
+                );
                 let d = crate::diagnose::request::run(&catalog, &request)
                     .map_err(|e| CliError::Usage(format!("--diagnose: {e}")))?;
                 // What Diagnose found weighs in the verdict the summary opens with.

@@ -32,6 +32,38 @@ pub struct DiagnoseRequest {
     pub user: UserLimits,
 }
 
+impl DiagnoseRequest {
+    /// The request a decision's inputs imply: the machine you have (or detection), the
+    /// workload's largest prompt and its timeout, the budget and the longest acceptable wait.
+    /// The window, `report --diagnose` and `diagnose --scenario` all build it here.
+    pub fn from_decision(
+        workload: &crate::engine::types::Workload,
+        options: &crate::engine::rank::RankOptions,
+        how: &str,
+    ) -> Self {
+        let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
+        Self {
+            machine: match &options.have {
+                Some(owned) => MachineChoice::Given {
+                    owned: owned.clone(),
+                    how: how.to_owned(),
+                },
+                None => MachineChoice::Detect,
+            },
+            model_files: Vec::new(),
+            ollama_dir: None,
+            ollama_url: Some(crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned()),
+            user: UserLimits {
+                client_limit_tokens: None,
+                timeout_secs: largest.map(|t| t.timeout_secs),
+                largest_prompt_tokens: largest.map(|t| t.prompt_tokens),
+                budget_max_usd: options.budget_max_usd,
+                max_wait_secs: options.mix.max_wait_secs,
+            },
+        }
+    }
+}
+
 /// Why a diagnosis could not run; every variant names the input at fault.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum DiagnoseError {

@@ -448,30 +448,16 @@ impl HeadroomApp {
             Command::CancelPathPrompt => self.path_prompt = None,
             Command::MeasureBandwidth => self.bandwidth.start(ctx),
             Command::RunDiagnosis => {
-                let workload = &state.scenario.workload;
-                let largest = workload.tasks.iter().max_by_key(|t| t.prompt_tokens);
-                let request = crate::diagnose::request::DiagnoseRequest {
-                    machine: match &state.scenario.options.have {
-                        Some(owned) => crate::diagnose::request::MachineChoice::Given {
-                            owned: owned.clone(),
-                            how: "chosen in the window".to_owned(),
-                        },
-                        None => crate::diagnose::request::MachineChoice::Detect,
-                    },
-                    model_files: Vec::new(),
-                    ollama_dir: self.diagnose_store.clone(),
-                    ollama_url: self
-                        .diagnose_store
-                        .is_none()
-                        .then(|| crate::local::ollama::OLLAMA_DEFAULT_URL.to_owned()),
-                    user: crate::diagnose::UserLimits {
-                        client_limit_tokens: None,
-                        timeout_secs: largest.map(|t| t.timeout_secs),
-                        largest_prompt_tokens: largest.map(|t| t.prompt_tokens),
-                        budget_max_usd: state.scenario.options.budget_max_usd,
-                        max_wait_secs: state.scenario.options.mix.max_wait_secs,
-                    },
-                };
+                let mut request = crate::diagnose::request::DiagnoseRequest::from_decision(
+                    &state.scenario.workload,
+                    &state.scenario.options,
+                    "chosen in the window",
+                );
+                // A store opened in the window is read alone, without asking a server.
+                if let Some(dir) = &self.diagnose_store {
+                    request.ollama_dir = Some(dir.clone());
+                    request.ollama_url = None;
+                }
                 self.diagnosis.start(ctx, self.catalog.clone(), request);
             }
             Command::CancelBandwidth => self.bandwidth.cancel(),
