@@ -456,17 +456,24 @@ fn mark_ties(entries: &mut [RankEntry], objective: Objective) {
 }
 
 /// Marks entries no other entry beats on both price (lower) and local decode speed (higher).
+/// An option that misses the targets (fails requests, or decodes below the target) never
+/// beats one that meets them: a failed request is never counted as fast.
 fn mark_pareto(entries: &mut [RankEntry]) {
-    let points: Vec<(f64, f64)> = entries
+    let points: Vec<(f64, f64, bool)> = entries
         .iter()
-        .map(|e| (e.price_usd, e.mix.local_decode_tokens_per_s))
+        .map(|e| {
+            (
+                e.price_usd,
+                e.mix.local_decode_tokens_per_s,
+                e.mix.meets_targets,
+            )
+        })
         .collect();
     for (i, entry) in entries.iter_mut().enumerate() {
-        let (price, speed) = points[i];
-        entry.pareto = !points
-            .iter()
-            .enumerate()
-            .any(|(j, &(p, s))| j != i && p <= price && s >= speed && (p < price || s > speed));
+        let (price, speed, meets) = points[i];
+        entry.pareto = !points.iter().enumerate().any(|(j, &(p, s, m))| {
+            j != i && (m || !meets) && p <= price && s >= speed && (p < price || s > speed)
+        });
     }
 }
 
@@ -488,4 +495,152 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    //! Ordering, ties and the Pareto frontier on small synthetic rankings, in the
+    //! rust-analyzer `check()` style: the input as a table, the expected order as text.
+
+    use super::*;
+    use crate::engine::mix::Bottleneck;
+
+    /// One synthetic option: name, price, share failed, meets the targets, mean request
+    /// seconds (with its likely range) and mix decode tok/s.
+    struct Opt(&'static str, f64, f64, bool, (f64, f64, f64), f64);
+
+    fn entry(o: &Opt) -> RankEntry {
+        let Opt(name, price, failed, meets, (mean, lo, hi), decode) = *o;
+        RankEntry {
+            machine_id: name.to_owned(),
+            machine_name: name.to_owned(),
+            per_device_gb: 64.0,
+            total_memory_gb: 64.0,
+            price_usd: price,
+            list_price_usd: Some(price),
+            is_current: false,
+            runtime: Runtime::Cuda,
+            mix: MixResult {
+                tasks: Vec::new(),
+                share_local: 1.0 - failed,
+                share_cloud: 0.0,
+                share_failed: failed,
+                mean_request_secs: mean,
+                mean_request_secs_range: (lo, hi),
+                p95_request_secs: mean,
+                busy_hours_per_day: 1.0,
+                cloud_usd_per_month: 0.0,
+                energy_usd_per_month: 10.0,
+                local_decode_tokens_per_s: decode,
+                meets_targets: meets,
+                needs_setting: false,
+                timeout_fixes: Vec::new(),
+                peak_memory: None,
+                bottleneck: Bottleneck::None,
+            },
+            total_cost_usd: price,
+            bottleneck: String::new(),
+            reasons: Vec::new(),
+            setting_fix: None,
+            settings: Vec::new(),
+            pareto: false,
+            tied_with_previous: false,
+        }
+    }
+
+    /// Ranks `opts` under `objective` and renders the order: names, `=` before a tie, `*`
+    /// after an option on the price/performance frontier.
+    #[track_caller]
+    fn check(opts: &[Opt], objective: Objective, expect: &str) {
+        let mut entries: Vec<RankEntry> = opts.iter().map(entry).collect();
+        sort_entries(&mut entries, objective);
+        mark_ties(&mut entries, objective);
+        mark_pareto(&mut entries);
+        let got: Vec<String> = entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}{}{}",
+                    if e.tied_with_previous { "=" } else { "" },
+                    e.machine_name,
+                    if e.pareto { "*" } else { "" }
+                )
+            })
+            .collect();
+        assert_eq!(got.join(" "), expect);
+    }
+
+    #[test]
+    fn fastest_puts_fewer_failures_first_then_shorter_requests() {
+        check(
+            &[
+                Opt("slow", 1000.0, 0.0, true, (60.0, 50.0, 70.0), 20.0),
+                Opt("fast-but-fails", 500.0, 0.2, false, (5.0, 4.0, 6.0), 90.0),
+                Opt("quick", 3000.0, 0.0, true, (10.0, 9.0, 11.0), 80.0),
+            ],
+            Objective::Fastest,
+            "quick* slow* fast-but-fails*",
+        );
+    }
+
+    #[test]
+    fn cheapest_puts_what_meets_the_targets_first_then_the_price() {
+        check(
+            &[
+                Opt("pricey", 4000.0, 0.0, true, (10.0, 9.0, 11.0), 80.0),
+                Opt("cheap-miss", 800.0, 0.0, false, (30.0, 25.0, 35.0), 10.0),
+                Opt("budget", 1500.0, 0.0, true, (20.0, 18.0, 22.0), 40.0),
+            ],
+            Objective::Cheapest,
+            "budget* pricey* cheap-miss*",
+        );
+    }
+
+    #[test]
+    fn best_value_compares_the_total_cost_over_the_horizon() {
+        let mut opts = [
+            Opt("low-price", 1000.0, 0.0, true, (20.0, 18.0, 22.0), 40.0),
+            Opt("low-total", 1200.0, 0.0, true, (20.0, 18.0, 22.0), 40.0),
+        ]
+        .iter()
+        .map(entry)
+        .collect::<Vec<_>>();
+        // Energy makes the cheaper machine the dearer one over three years.
+        opts[0].total_cost_usd = 3000.0;
+        opts[1].total_cost_usd = 2000.0;
+        sort_entries(&mut opts, Objective::BestValue { years: 3.0 });
+        let names: Vec<&str> = opts.iter().map(|e| e.machine_name.as_str()).collect();
+        assert_eq!(names, ["low-total", "low-price"]);
+    }
+
+    #[test]
+    fn overlapping_ranges_are_ties_only_for_the_speed_objective() {
+        let opts = [
+            Opt("a", 2000.0, 0.0, true, (10.0, 8.0, 12.0), 60.0),
+            Opt("b", 1000.0, 0.0, true, (11.0, 9.0, 13.0), 55.0),
+            Opt("c", 500.0, 0.0, true, (30.0, 25.0, 35.0), 20.0),
+        ];
+        check(&opts, Objective::Fastest, "a* =b* c*");
+        check(&opts, Objective::Cheapest, "c* b* a*");
+    }
+
+    #[test]
+    fn an_option_beaten_on_price_and_speed_is_off_the_frontier() {
+        check(
+            &[
+                Opt("good", 1000.0, 0.0, true, (10.0, 9.0, 11.0), 60.0),
+                Opt("worse", 2000.0, 0.0, true, (12.0, 11.0, 13.0), 50.0),
+                Opt(
+                    "same-price-slower",
+                    1000.0,
+                    0.0,
+                    true,
+                    (14.0, 13.0, 15.0),
+                    40.0,
+                ),
+            ],
+            Objective::Cheapest,
+            "good* same-price-slower worse",
+        );
+    }
 }
