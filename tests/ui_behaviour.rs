@@ -827,3 +827,62 @@ fn a_speed_far_below_the_machines_says_setup_problem_before_anything_else() {
     // The verdict beneath it still says what to change: no purchase.
     h.get_by_label_contains("Buy nothing, change settings");
 }
+
+#[test]
+fn a_price_typed_for_a_machine_moves_the_ranking_and_survives_a_restart() {
+    let mut h = on_m2_ultra();
+    let before = entries(&mut h);
+    let id = "dgx-spark";
+    let gb = h
+        .state_mut()
+        .ranking()
+        .and_then(|r| r.entries.iter().find(|e| e.machine_id == id))
+        .map(|e| e.per_device_gb)
+        .expect("the Spark is ranked");
+    h.state_mut().select(headroom::ui::state::Selection {
+        machine_id: id.to_owned(),
+        per_device_gb: gb,
+    });
+    // The details grid settles over a few frames.
+    h.run_steps(8);
+    h.get_by_role_and_label(Role::SpinButton, "your price")
+        .set_value_accesskit(1.0);
+    h.run_steps(8);
+    let options = &h.state().state().scenario.options;
+    let gb = options
+        .price_overrides
+        .first()
+        .map(|o| o.per_device_gb)
+        .expect("the typed price is kept");
+    assert_eq!(options.price_override(id, gb), Some(1.0));
+    let ranking = h.state_mut().ranking().cloned().expect("a ranking");
+    let spark = ranking
+        .entries
+        .iter()
+        .find(|e| e.machine_id == id)
+        .expect("still ranked");
+    assert_eq!(spark.price_usd, 1.0);
+    assert_ne!(
+        entries(&mut h),
+        before,
+        "a $1 Spark moves up the cheapest-first ranking"
+    );
+
+    // Restart: the stored state brings the price back.
+    let mut storage = MemoryStorage::default();
+    eframe::App::save(h.state_mut(), &mut storage);
+    let app = HeadroomApp::new_with(
+        built_in(),
+        Some(&storage),
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField);
+    let mut again = harness(app);
+    let ranking = again.state_mut().ranking().cloned().expect("a ranking");
+    let spark = ranking
+        .entries
+        .iter()
+        .find(|e| e.machine_id == id)
+        .expect("still ranked");
+    assert_eq!(spark.price_usd, 1.0);
+}

@@ -300,6 +300,7 @@ pub fn rank_inputs(
                 prefill_tokens_per_s: args.seen_prefill,
             },
         },
+        price_overrides: Vec::new(),
     };
     Ok((catalog, workload, options))
 }

@@ -54,6 +54,40 @@ pub struct RankOptions {
     pub have: Option<Owned>,
     /// What Diagnose found and the speeds the user sees: inputs of the verdict.
     pub decision: DecisionInputs,
+    /// Prices the user typed (a quote, a used offer), which replace the catalogue's.
+    pub price_overrides: Vec<PriceOverride>,
+}
+
+/// A price the user gives for one machine option.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PriceOverride {
+    pub machine: String,
+    pub per_device_gb: f64,
+    pub price_usd: f64,
+}
+
+impl RankOptions {
+    /// The user's price for an option, if they gave one.
+    pub fn price_override(&self, machine: &str, per_device_gb: f64) -> Option<f64> {
+        self.price_overrides
+            .iter()
+            .find(|o| o.machine == machine && (o.per_device_gb - per_device_gb).abs() < 0.5)
+            .map(|o| o.price_usd)
+            .filter(|p| p.is_finite() && *p >= 0.0)
+    }
+
+    /// Sets (or, with `None`, clears) the user's price for an option.
+    pub fn set_price_override(&mut self, machine: &str, per_device_gb: f64, price: Option<f64>) {
+        self.price_overrides
+            .retain(|o| !(o.machine == machine && (o.per_device_gb - per_device_gb).abs() < 0.5));
+        if let Some(price_usd) = price.filter(|p| p.is_finite() && *p >= 0.0) {
+            self.price_overrides.push(PriceOverride {
+                machine: machine.to_owned(),
+                per_device_gb,
+                price_usd,
+            });
+        }
+    }
 }
 
 impl Default for RankOptions {
@@ -69,6 +103,7 @@ impl Default for RankOptions {
             mix: MixOptions::default(),
             have: None,
             decision: DecisionInputs::default(),
+            price_overrides: Vec::new(),
         }
     }
 }
@@ -140,14 +175,17 @@ pub fn rank(catalog: &Catalog, workload: &Workload, options: &RankOptions) -> Ra
             if is_owned {
                 continue;
             }
-            let Some(price) = option.price_usd else {
+            let yours = options.price_override(&machine.id, option.per_device_gb);
+            let Some(price) = yours.or(option.price_usd) else {
                 filtered_out += 1;
                 continue;
             };
             // One GPU's share of an HGX board is not for sale on its own, and a discontinued
             // machine is not sold new at its launch price any more (a used price still counts).
-            let no_longer_sold =
-                machine.discontinued.is_some() && option.condition == PriceCondition::New;
+            // A price the user typed is an offer they have, whatever the catalogue says.
+            let no_longer_sold = yours.is_none()
+                && machine.discontinued.is_some()
+                && option.condition == PriceCondition::New;
             let passes = machine.sold_alone
                 && !no_longer_sold
                 && price >= options.budget_min_usd

@@ -350,7 +350,14 @@ impl HeadroomApp {
                 egui::ScrollArea::vertical()
                     .id_salt("details-scroll")
                     .show(ui, |ui| {
-                        details_ui(ui, catalog, &scenario.workload, selected_entry, measured);
+                        details_ui(
+                            ui,
+                            catalog,
+                            &scenario.workload,
+                            selected_entry,
+                            measured,
+                            &mut scenario.options,
+                        );
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {

@@ -19,6 +19,7 @@ pub fn details_ui(
     workload: &Workload,
     entry: Option<&RankEntry>,
     measured: Option<&BandwidthMeasurement>,
+    options: &mut crate::engine::rank::RankOptions,
 ) {
     ui.heading("Details");
     let Some(entry) = entry else {
@@ -156,6 +157,9 @@ pub fn details_ui(
                 ));
                 source_ui(ui, &option.source);
                 ui.end_row();
+            }
+            if !entry.is_current {
+                your_price_ui(ui, entry, options);
             }
             if let Some(profile) = catalog.runtime(entry.runtime) {
                 let name = profile.runtime.as_str();
@@ -313,4 +317,34 @@ fn source_ui(ui: &mut Ui, source: &str) {
         ui.hyperlink_to(RichText::new(host).small(), source)
             .on_hover_text(source);
     }
+}
+
+/// "Your price": a quote or a used offer the user has, which replaces the catalogue's price
+/// in the ranking (and is saved with the scenario).
+fn your_price_ui(ui: &mut Ui, entry: &RankEntry, options: &mut crate::engine::rank::RankOptions) {
+    let current = options.price_override(&entry.machine_id, entry.per_device_gb);
+    let mut price = current.unwrap_or(entry.price_usd);
+    let label = ui.label("your price");
+    let label_id = label.id;
+    label.on_hover_text(
+        "A price you were offered (a quote, a used machine). It replaces the catalogue's in \
+         the ranking and is saved with your scenario.",
+    );
+    ui.horizontal(|ui| {
+        let response = ui
+            .add(
+                egui::DragValue::new(&mut price)
+                    .range(0.0..=1_000_000.0)
+                    .speed(10.0)
+                    .prefix("$"),
+            )
+            .labelled_by(label_id);
+        if response.changed() {
+            options.set_price_override(&entry.machine_id, entry.per_device_gb, Some(price));
+        }
+        if current.is_some() && ui.small_button("use the catalogue's").clicked() {
+            options.set_price_override(&entry.machine_id, entry.per_device_gb, None);
+        }
+    });
+    ui.end_row();
 }
