@@ -374,7 +374,7 @@ pub fn decide(
         .iter()
         .find(|e| !e.is_current && e.mix.meets_targets);
     let with = |kind, entry: &RankEntry, extra: &[Setting], upgrade| {
-        let mut settings = settings_of(entry.setting_fix.as_ref(), &entry.mix);
+        let mut settings = entry.settings.clone();
         merge(&mut settings, extra);
         Decision {
             kind,
@@ -390,8 +390,7 @@ pub fn decide(
     if let Some(cur) = current.filter(|c| c.mix.meets_targets) {
         let found = &inputs.found_settings;
         if cur.mix.share_cloud < 1e-9 {
-            let settings_needed =
-                !settings_of(cur.setting_fix.as_ref(), &cur.mix).is_empty() || !found.is_empty();
+            let settings_needed = !cur.settings.is_empty() || !found.is_empty();
             let kind = if settings_needed {
                 VerdictKind::ChangeSettings
             } else {
@@ -416,7 +415,7 @@ pub fn decide(
     Decision {
         kind: VerdictKind::NothingMeets,
         option: closest.map(OptionRef::of),
-        settings: closest.map_or_else(Vec::new, |c| settings_of(c.setting_fix.as_ref(), &c.mix)),
+        settings: closest.map_or_else(Vec::new, |c| c.settings.clone()),
         cloud_share: closest.map_or(0.0, |c| c.mix.share_cloud),
         cloud_tasks: closest.map_or_else(Vec::new, |c| cloud_tasks(&c.mix)),
         cloud_usd_per_month: closest.map_or(0.0, |c| c.mix.cloud_usd_per_month),
