@@ -286,14 +286,8 @@ pub fn plan(
         return plan_on_cpu(machine, per_device_gb, profile, models);
     }
     let devices = machine.device_count.max(1);
-    let weights: f64 = models.iter().map(|(m, _)| m.weights_bytes()).sum();
-    let kv: f64 = models.iter().map(|(m, c)| m.kv_cache_bytes(*c)).sum();
     // Every device holds its own runtime context and compute buffers.
-    let compute_per_device: f64 = models
-        .iter()
-        .map(|(m, c)| m.compute_buffer_bytes(*c))
-        .fold(0.0, f64::max);
-    let overhead_per_device = compute_per_device + profile.overhead_gb.value * GIB;
+    let (weights, kv, overhead_per_device) = footprint(profile, models);
     let overhead = overhead_per_device * f64::from(devices);
     let total = weights + kv + overhead;
     let (default_usable, tuned_usable) = usable_bytes_per_device(machine, per_device_gb);
@@ -356,6 +350,18 @@ pub fn plan(
     }
 }
 
+/// Weights, KV cache and the overhead one device holds (the largest compute buffer plus the
+/// runtime's own), for `models` at their context allocations.
+fn footprint(profile: &RuntimeProfile, models: &[(LoadedModel<'_>, u64)]) -> (f64, f64, f64) {
+    let weights: f64 = models.iter().map(|(m, _)| m.weights_bytes()).sum();
+    let kv: f64 = models.iter().map(|(m, c)| m.kv_cache_bytes(*c)).sum();
+    let compute: f64 = models
+        .iter()
+        .map(|(m, c)| m.compute_buffer_bytes(*c))
+        .fold(0.0, f64::max);
+    (weights, kv, compute + profile.overhead_gb.value * GIB)
+}
+
 /// The CPU runtime's plan: everything in RAM, one device, no setting and no offload;
 /// `Placement::Accelerator` then means "all on the device the runtime uses", the CPU.
 fn plan_on_cpu(
@@ -364,13 +370,7 @@ fn plan_on_cpu(
     profile: &RuntimeProfile,
     models: &[(LoadedModel<'_>, u64)],
 ) -> MemoryPlan {
-    let weights: f64 = models.iter().map(|(m, _)| m.weights_bytes()).sum();
-    let kv: f64 = models.iter().map(|(m, c)| m.kv_cache_bytes(*c)).sum();
-    let compute: f64 = models
-        .iter()
-        .map(|(m, c)| m.compute_buffer_bytes(*c))
-        .fold(0.0, f64::max);
-    let overhead = compute + profile.overhead_gb.value * GIB;
+    let (weights, kv, overhead) = footprint(profile, models);
     let total = weights + kv + overhead;
     let usable = cpu_usable_bytes(machine, per_device_gb);
     let placement = if total <= usable {
