@@ -123,10 +123,10 @@ proptest! {
         let task = Task {
             name: "t".into(), share, prompt_tokens: prompt, cached_tokens: cached, output_tokens: output, private,
             timeout_secs: timeout, model: pick(&c.models, model).id.clone(), quant: pick(&c.quants, quant).id.clone(),
-            kv_type: pick(&c.kv_types, kv).id.clone(), context_tokens: context, requests_per_day: per_day, max_wait_secs: None, streaming: true,
+            kv_type: pick(&c.kv_types, kv).id.clone(), context_tokens: context, requests_per_day: per_day, max_wait_secs: None, streaming: true, session: None,
         };
         let workload = Workload { id: "w".into(), name: "w".into(), description: String::new(), models_resident_together: together,
-            min_decode_tokens_per_s: Some(10.0), tasks: vec![task.clone(), Task { model: "no-such-model".into(), ..task }], sources: vec![] };
+            min_decode_tokens_per_s: Some(10.0), tasks: vec![task.clone(), Task { model: "no-such-model".into(), ..task }], sources: vec![], parallel: 1, active_hours_per_day: None };
         let options = MixOptions { allow_cloud: cloud, electricity_usd_per_kwh: 0.3, max_wait_secs: None };
         let result = evaluate(c, Setup { machine: &machine, per_device_gb: gb, runtime: machine.default_runtime }, &workload, &options);
         prop_assert!(result.share_failed >= 0.0);

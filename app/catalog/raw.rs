@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::types::{
-    Attention, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, Sourced,
+    Attention, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, Session,
+    Sourced,
 };
 
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;
@@ -240,6 +241,12 @@ pub struct RawWorkload {
     pub tasks: Vec<RawTask>,
     #[serde(default)]
     pub sources: Vec<String>,
+    /// Users or agents served at once; 1 when absent.
+    #[serde(default)]
+    pub parallel: Option<u32>,
+    /// Hours per day the requests arrive in; the whole day when absent.
+    #[serde(default)]
+    pub active_hours_per_day: Option<f64>,
 }
 
 /// One kind of request in a mix.
@@ -270,6 +277,9 @@ pub struct RawTask {
     /// The client streams its answer (its timeout then covers the first token only).
     #[serde(default = "default_streaming")]
     pub streaming: bool,
+    /// The task runs as a session of turns on one growing context.
+    #[serde(default)]
+    pub session: Option<Session>,
 }
 
 fn default_streaming() -> bool {

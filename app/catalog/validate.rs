@@ -1318,6 +1318,28 @@ impl<'a> Check<'a> {
                     ),
                 );
             }
+            if let Some(session) = &task.session {
+                if session.turns == 0 || session.turns > 10_000 {
+                    self.fail(
+                        "turns",
+                        None,
+                        format!(
+                            "turns {} of task \"{}\" must be between 1 and 10,000",
+                            session.turns, task.name
+                        ),
+                    );
+                }
+                if session.new_tokens_per_turn > 10_000_000 {
+                    self.fail(
+                        "new_tokens_per_turn",
+                        None,
+                        format!(
+                            "new_tokens_per_turn {} of task \"{}\" must be at most 10,000,000",
+                            session.new_tokens_per_turn, task.name
+                        ),
+                    );
+                }
+            }
             if task.cached_tokens > 100_000_000 {
                 self.fail(
                     "cached_tokens",
@@ -1382,6 +1404,12 @@ impl<'a> Check<'a> {
         if let Some(min) = raw.min_decode_tokens_per_s {
             self.number("min_decode_tokens_per_s", min, 0.0, 100_000.0);
         }
+        if let Some(parallel) = raw.parallel {
+            self.number("parallel", f64::from(parallel), 1.0, 1024.0);
+        }
+        if let Some(hours) = raw.active_hours_per_day {
+            self.number("active_hours_per_day", hours, 0.1, 24.0);
+        }
         let w = Workload {
             id: raw.id.clone(),
             name: raw.name.clone(),
@@ -1406,9 +1434,12 @@ impl<'a> Check<'a> {
                     requests_per_day: t.requests_per_day,
                     max_wait_secs: t.max_wait_secs,
                     streaming: t.streaming,
+                    session: t.session,
                 })
                 .collect(),
             sources: raw.sources.clone(),
+            parallel: raw.parallel.unwrap_or(1),
+            active_hours_per_day: raw.active_hours_per_day,
         };
         self.done(w)
     }

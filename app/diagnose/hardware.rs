@@ -135,8 +135,11 @@ pub fn find(
             // "Beats the timeout" is the ranking's own rule: the wait the client sees.
             max_wait_secs: user.max_wait_secs.or(user.timeout_secs),
             streaming: true,
+            session: None,
         }],
         sources: Vec::new(),
+        parallel: 1,
+        active_hours_per_day: None,
     };
     let options = RankOptions {
         budget_max_usd: budget,

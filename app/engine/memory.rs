@@ -72,17 +72,24 @@ impl LoadedModel<'_> {
     /// table for a dense model; for a mixture of experts, the always-read tensors and the
     /// routed experts' share.
     pub fn active_weights_bytes(&self) -> f64 {
+        let (always, routed) = self.active_weights_split();
+        always + routed
+    }
+
+    /// [`Self::active_weights_bytes`] in two parts: the bytes every token reads (all of a
+    /// dense model's), and the routed experts' bytes a token reads (zero for a dense model).
+    pub fn active_weights_split(&self) -> (f64, f64) {
         let m = self.model;
         let file = self.weights_bytes();
         let total = (m.params_total_b * 1e9).max(f64::MIN_POSITIVE);
         let read = self.multiplied_params();
         let proportional = file * (read / total).clamp(0.0, 1.0);
         let Some(moe) = m.moe else {
-            return proportional;
+            return (proportional, 0.0);
         };
         let routed = f64::from(moe.experts_per_token) / f64::from(moe.experts.max(1));
         if routed >= 1.0 {
-            return proportional;
+            return (proportional, 0.0);
         }
         // Routed-expert parameters X, the input embedding E when the token does not stream
         // it, and the always-read rest D (attention, norms, shared experts, output head):
@@ -100,7 +107,7 @@ impl LoadedModel<'_> {
         let rest_params = (total - experts).max(f64::MIN_POSITIVE);
         let always_read = (read - experts * routed).max(0.0);
         let rest_bytes = (file - expert_bytes) * (always_read / rest_params).clamp(0.0, 1.0);
-        rest_bytes + expert_bytes * routed
+        (rest_bytes, expert_bytes * routed)
     }
 
     /// Bytes the KV cache holds for `context_tokens` tokens.
@@ -282,8 +289,27 @@ pub fn plan(
     profile: &RuntimeProfile,
     models: &[(LoadedModel<'_>, u64)],
 ) -> MemoryPlan {
+    plan_for_slots(machine, per_device_gb, profile, models, 1)
+}
+
+/// Plans memory for `models` served to `slots` users at once: each slot holds its own KV
+/// cache at the model's context allocation (Ollama multiplies `num_ctx` by
+/// `OLLAMA_NUM_PARALLEL`; llama.cpp's `-np N` needs `-c` times N for every slot to keep the
+/// full context), while the weights are loaded once.
+pub fn plan_for_slots(
+    machine: &Machine,
+    per_device_gb: f64,
+    profile: &RuntimeProfile,
+    models: &[(LoadedModel<'_>, u64)],
+    slots: u32,
+) -> MemoryPlan {
+    let footprint = |profile: &RuntimeProfile, models: &[(LoadedModel<'_>, u64)]| {
+        let (weights, kv, overhead) = footprint(profile, models);
+        (weights, kv * f64::from(slots.max(1)), overhead)
+    };
     if profile.runtime == Runtime::Cpu {
-        return plan_on_cpu(machine, per_device_gb, profile, models);
+        let (weights, kv, overhead) = footprint(profile, models);
+        return plan_on_cpu(machine, per_device_gb, weights, kv, overhead);
     }
     let devices = machine.device_count.max(1);
     // Every device holds its own runtime context and compute buffers.
@@ -367,10 +393,10 @@ fn footprint(profile: &RuntimeProfile, models: &[(LoadedModel<'_>, u64)]) -> (f6
 fn plan_on_cpu(
     machine: &Machine,
     per_device_gb: f64,
-    profile: &RuntimeProfile,
-    models: &[(LoadedModel<'_>, u64)],
+    weights: f64,
+    kv: f64,
+    overhead: f64,
 ) -> MemoryPlan {
-    let (weights, kv, overhead) = footprint(profile, models);
     let total = weights + kv + overhead;
     let usable = cpu_usable_bytes(machine, per_device_gb);
     let placement = if total <= usable {

@@ -9,6 +9,7 @@ pub mod memory;
 pub mod mix;
 pub mod rank;
 pub mod series;
+pub mod serving;
 pub mod speed;
 pub mod types;
 pub mod verdict;

@@ -575,6 +575,7 @@ mod tests {
                 timeout_fixes: Vec::new(),
                 peak_memory: None,
                 bottleneck: Bottleneck::None,
+                queue: crate::engine::serving::queue_estimate(1.0, mean, 1),
             },
             total_cost_usd: price,
             bottleneck: String::new(),

@@ -664,6 +664,7 @@ fn default_task(catalog: &Catalog) -> Option<Task> {
         requests_per_day: 100.0,
         max_wait_secs: None,
         streaming: true,
+        session: None,
     })
 }
 

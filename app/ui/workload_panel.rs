@@ -215,6 +215,7 @@ mod tests {
             requests_per_day: 1.0,
             max_wait_secs: None,
             streaming: true,
+            session: None,
         };
         Workload {
             id: String::new(),
@@ -224,6 +225,8 @@ mod tests {
             min_decode_tokens_per_s: None,
             tasks: shares.iter().map(|&s| task(s)).collect(),
             sources: Vec::new(),
+            parallel: 1,
+            active_hours_per_day: None,
         }
     }
 
