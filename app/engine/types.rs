@@ -854,6 +854,72 @@ pub struct Benchmark {
     pub origin: Origin,
 }
 
+/// A draft model that pairs with a target for speculative decoding (same tokenizer), with
+/// the acceptance rate published for one kind of text.
+#[derive(Clone, Debug, Serialize)]
+pub struct DraftPairing {
+    pub target: String,
+    pub draft: String,
+    pub draft_quant: String,
+    /// Tokens drafted per step at most (`--draft-max`).
+    pub draft_max: u32,
+    /// Accepted draft tokens over drafted tokens.
+    pub acceptance_rate: Sourced,
+    /// The text the rate was measured on: code, chat or other.
+    pub task: String,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// What a serving measurement measured beyond one cold request.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum ServingCase {
+    /// Several sequences decoding at once (`llama-batched-bench`, `-np N`).
+    Parallel {
+        users: u32,
+        prompt_tokens: u64,
+        output_tokens: u64,
+        per_user_decode_tokens_per_s: Option<f64>,
+        aggregate_decode_tokens_per_s: Option<f64>,
+    },
+    /// Decoding with a draft model.
+    Speculative {
+        draft_model: String,
+        draft_quant: String,
+        draft_max: Option<u32>,
+        acceptance_rate: Option<f64>,
+        task: String,
+        baseline_decode_tokens_per_s: f64,
+        speculative_decode_tokens_per_s: f64,
+    },
+    /// A mixture of experts with expert tensors in system RAM (`--n-cpu-moe`, `-ot exps=CPU`).
+    ExpertOffload {
+        setting: String,
+        cpu_moe_layers: Option<u32>,
+        host_ram: String,
+        host_ram_gb_per_s: Option<f64>,
+        prompt_tokens: Option<u64>,
+        decode_tokens_per_s: Option<f64>,
+        prefill_tokens_per_s: Option<f64>,
+    },
+}
+
+/// A published measurement of a serving case (several users, a draft model, expert offload).
+#[derive(Clone, Debug, Serialize)]
+pub struct ServingBenchmark {
+    pub machine: String,
+    pub runtime: Runtime,
+    pub model: String,
+    pub quant: String,
+    pub source: String,
+    pub date: Option<String>,
+    pub build: Option<String>,
+    pub notes: String,
+    pub case: ServingCase,
+    pub origin: Origin,
+}
+
 /// The whole validated catalogue.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Catalog {
@@ -865,6 +931,10 @@ pub struct Catalog {
     pub workloads: Vec<Workload>,
     pub cloud: Vec<CloudOffer>,
     pub benchmarks: Vec<Benchmark>,
+    /// Draft models for speculative decoding.
+    pub drafts: Vec<DraftPairing>,
+    /// Published measurements of several users, draft models and expert offload.
+    pub serving_benchmarks: Vec<ServingBenchmark>,
     /// Corrections from the user's own llama-bench runs (see `calibrate::user_corrections`).
     pub corrections: Vec<Correction>,
     /// The machines and cases the current rows measure (see `calibrate::measured_cases`).
