@@ -60,6 +60,20 @@ pub fn setting_words(setting: &Setting) -> String {
             "raise the context limit your client enforces to at least {} tokens",
             thousands(*at_least_tokens)
         ),
+        Setting::ExpertOffload {
+            task,
+            layers_on_cpu,
+            layers_total,
+        } => format!(
+            "for {task}, keep the experts of {layers_on_cpu} of the model's {layers_total} layers in system RAM and everything else on the GPU (llama.cpp: --n-cpu-moe {layers_on_cpu})"
+        ),
+        Setting::DraftModel {
+            task,
+            draft,
+            speedup,
+        } => format!(
+            "for {task}, let {draft} draft tokens for the model to check (speculative decoding, about {speedup:.1}x faster decoding)"
+        ),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod inputs;
 pub mod machine;
 pub mod render;
 pub mod validate;
+pub mod validate_serving;
 
 pub use args::*;
 pub use estimate::{estimate, Estimate, EstimateMemory, Measured};

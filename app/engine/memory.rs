@@ -110,6 +110,19 @@ impl LoadedModel<'_> {
         (rest_bytes, expert_bytes * routed)
     }
 
+    /// Bytes of all routed experts (what expert offload can move to system RAM): the
+    /// routed bytes a token reads over the share of experts it routes to; 0 when dense.
+    pub fn routed_expert_bytes(&self) -> f64 {
+        let Some(moe) = self.model.moe else {
+            return 0.0;
+        };
+        let routed = f64::from(moe.experts_per_token) / f64::from(moe.experts.max(1));
+        if routed >= 1.0 || routed <= 0.0 {
+            return 0.0;
+        }
+        (self.active_weights_split().1 / routed).min(self.weights_bytes())
+    }
+
     /// Bytes the KV cache holds for `context_tokens` tokens.
     pub fn kv_cache_bytes(&self, context_tokens: u64) -> f64 {
         let m = self.model;
@@ -195,6 +208,13 @@ pub enum Placement {
         layers_offloaded: u32,
         layers_total: u32,
     },
+    /// A mixture of experts with the routed experts of some layers in system RAM, run by the
+    /// CPU, and everything else (attention, shared tensors, the KV cache) on the accelerator:
+    /// llama.cpp's `--n-cpu-moe N`.
+    ExpertOffload {
+        expert_layers_on_cpu: u32,
+        layers_total: u32,
+    },
     /// Neither the accelerator nor system RAM can hold it.
     DoesNotFit,
 }
@@ -205,6 +225,7 @@ impl Placement {
         match self {
             Placement::Accelerator => "accelerator",
             Placement::PartialOffload { .. } => "partial-offload",
+            Placement::ExpertOffload { .. } => "expert-offload",
             Placement::DoesNotFit => "does-not-fit",
         }
     }
@@ -236,8 +257,11 @@ pub struct MemoryPlan {
     pub placement: Placement,
     /// The machine's setting had to be changed for the model to fit (the default share is too small).
     pub needs_setting: bool,
-    /// Share of weights and cache that lives in system RAM.
+    /// Share of weights and cache that lives in system RAM (whole layers offloaded).
     pub offloaded_share: f64,
+    /// Share of the routed experts' bytes that lives in system RAM (expert offload).
+    #[serde(default)]
+    pub expert_offload_share: f64,
     pub devices: Vec<DeviceShare>,
 }
 
@@ -327,11 +351,28 @@ pub fn plan_for_slots(
     let fits_with = |usable_per_device: f64| {
         (weights + kv) / f64::from(devices) + overhead_per_device <= usable_per_device
     };
+    let mut expert_share = 0.0;
     let (usable_per_device, needs_setting, placement, offloaded_share) =
         if fits_with(default_usable) {
             (default_usable, false, Placement::Accelerator, 0.0)
         } else if let Some(tuned) = tuned_usable.filter(|t| fits_with(*t)) {
             (tuned, true, Placement::Accelerator, 0.0)
+        } else if let Some((layers, share)) = expert_offload(
+            machine,
+            models,
+            weights + kv + overhead,
+            tuned_usable.unwrap_or(default_usable) * f64::from(devices),
+        ) {
+            expert_share = share;
+            (
+                tuned_usable.unwrap_or(default_usable),
+                tuned_usable.is_some(),
+                Placement::ExpertOffload {
+                    expert_layers_on_cpu: layers,
+                    layers_total,
+                },
+                0.0,
+            )
         } else {
             let usable = tuned_usable.unwrap_or(default_usable);
             let offload =
@@ -354,8 +395,11 @@ pub fn plan_for_slots(
             }
         };
     let on_devices = 1.0 - offloaded_share;
+    let experts_in_ram = models
+        .first()
+        .map_or(0.0, |(m, _)| m.routed_expert_bytes() * expert_share);
     let device = DeviceShare {
-        weights_bytes: weights * on_devices / f64::from(devices),
+        weights_bytes: (weights * on_devices - experts_in_ram) / f64::from(devices),
         kv_cache_bytes: kv * on_devices / f64::from(devices),
         overhead_bytes: overhead_per_device,
         usable_bytes: usable_per_device,
@@ -372,6 +416,7 @@ pub fn plan_for_slots(
         placement,
         needs_setting,
         offloaded_share,
+        expert_offload_share: expert_share,
         devices: vec![device; devices as usize],
     }
 }
@@ -415,6 +460,7 @@ fn plan_on_cpu(
         placement,
         needs_setting: false,
         offloaded_share: 0.0,
+        expert_offload_share: 0.0,
         devices: vec![DeviceShare {
             weights_bytes: weights,
             kv_cache_bytes: kv,
@@ -422,6 +468,44 @@ fn plan_on_cpu(
             usable_bytes: usable,
         }],
     }
+}
+
+/// Expert offload for a single mixture of experts on a discrete accelerator: the fewest
+/// layers whose routed experts, moved to system RAM, leave `total` bytes (weights, cache,
+/// overhead) within `usable`; the layers and the share of expert bytes moved. `None` for a
+/// dense model, several models, unified memory, or when even every layer's experts in RAM
+/// leave too much on the accelerator or overfill RAM.
+fn expert_offload(
+    machine: &Machine,
+    models: &[(LoadedModel<'_>, u64)],
+    total: f64,
+    usable: f64,
+) -> Option<(u32, f64)> {
+    let [(model, _)] = models else {
+        return None;
+    };
+    model.model.moe?;
+    if machine.memory_kind != MemoryKind::Discrete {
+        return None;
+    }
+    let experts = model.routed_expert_bytes();
+    let layers = model.model.layers.max(1);
+    if experts <= 0.0 {
+        return None;
+    }
+    let excess = total - usable;
+    if excess <= 0.0 {
+        return None;
+    }
+    let per_layer = experts / f64::from(layers);
+    let moved = (excess / per_layer).ceil();
+    if moved > f64::from(layers) {
+        return None;
+    }
+    let n = moved.max(1.0) as u32;
+    let share = f64::from(n) / f64::from(layers);
+    let ram = machine.system_ram_gb? * GIB * RAM_USABLE_SHARE;
+    (experts * share <= ram).then_some((n, share))
 }
 
 /// Share of weights and cache that must go to system RAM for the rest to fit the

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::memory::{plan_for_slots, LoadedModel, MemoryPlan, Placement, UBATCH_TOKENS};
-use super::serving::{decode_batched, queue_estimate, QueueEstimate};
+use super::serving::{decode_batched, queue_estimate, speculative_decode, QueueEstimate};
 use super::speed::{prefill, Decode, Hardware, Limit, Prefill};
 use super::types::{
     Catalog, CloudOffer, Machine, RangeBasis, Runtime, Task, TestKind, Workload, GIB,
@@ -244,6 +244,75 @@ fn simulate_session(
     })
 }
 
+/// The catalogued draft for `task`'s model that speeds decoding most and fits in the
+/// memory left on the accelerator, judged at the middle of the request's output. Its
+/// acceptance rate is the lowest published for the pair over all kinds of text.
+fn draft_option(
+    catalog: &Catalog,
+    hw: &Hardware<'_>,
+    target: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    task: &Task,
+    req: &RequestResult,
+) -> Option<DraftOption> {
+    if memory.placement != Placement::Accelerator {
+        return None;
+    }
+    let depth = (task.cached_tokens + task.prompt_tokens) as f64 + task.output_tokens as f64 / 2.0;
+    let mut best: Option<DraftOption> = None;
+    for pairing in catalog
+        .drafts
+        .iter()
+        .filter(|d| d.target == target.model.id)
+    {
+        let (Some(model), Some(quant)) = (
+            catalog.model(&pairing.draft),
+            catalog.quant(&pairing.draft_quant),
+        ) else {
+            continue;
+        };
+        let acceptance = catalog
+            .drafts
+            .iter()
+            .filter(|d| d.target == pairing.target && d.draft == pairing.draft)
+            .map(|d| d.acceptance_rate.value)
+            .fold(f64::INFINITY, f64::min);
+        let draft = LoadedModel {
+            model,
+            quant,
+            kv: target.kv,
+        };
+        let extra_bytes =
+            draft.weights_bytes() + draft.kv_cache_bytes(task.allocated_context_tokens());
+        if extra_bytes > memory.headroom_bytes {
+            continue;
+        }
+        let spec = speculative_decode(
+            hw,
+            target,
+            memory,
+            &draft,
+            depth,
+            acceptance,
+            pairing.draft_max,
+        );
+        if best.as_ref().is_some_and(|b| b.speedup >= spec.speedup) {
+            continue;
+        }
+        best = Some(DraftOption {
+            draft_name: format!("{} ({})", model.name, quant.id),
+            draft_model: model.id.clone(),
+            acceptance_rate: acceptance,
+            drafted: spec.drafted,
+            decode_tokens_per_s: req.decode.tokens_per_s * spec.speedup,
+            speedup: spec.speedup,
+            extra_bytes,
+            in_use: false,
+        });
+    }
+    best
+}
+
 /// Applies the user's own runs on this machine, if any, to a simulated request; returns
 /// whether anything changed ("calibrated from your runs"). Every prediction of a request
 /// that a front end shows passes through here (the ranking, the charts, `estimate`, Diagnose).
@@ -356,6 +425,30 @@ pub struct TaskResult {
     pub timeout_fix: Option<TimeoutFix>,
     /// The later turns when the task is a session (the first turn is `local`).
     pub session: Option<SessionResult>,
+    /// The best draft model for speculative decoding that fits beside the model, if the
+    /// catalogue pairs one with it.
+    pub draft: Option<DraftOption>,
+}
+
+/// Speculative decoding with a catalogued draft model for one task.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DraftOption {
+    /// The draft's name and quantisation, for display.
+    pub draft_name: String,
+    pub draft_model: String,
+    /// The lowest acceptance rate published for the pairing over all kinds of text.
+    pub acceptance_rate: f64,
+    /// Tokens drafted per step.
+    pub drafted: u32,
+    /// Decode speed with the draft.
+    pub decode_tokens_per_s: f64,
+    /// Over decode without it (below 1: the draft slows decoding down).
+    pub speedup: f64,
+    /// Bytes the draft adds: its weights and its KV cache.
+    pub extra_bytes: f64,
+    /// The task misses the decode target without it and meets it with it, so the verdict
+    /// counts on it (a setting).
+    pub in_use: bool,
 }
 
 /// A whole mix on one machine.
@@ -549,6 +642,7 @@ fn evaluate_task(
         wait_secs: None,
         timeout_fix: None,
         session: None,
+        draft: None,
     };
     let local = match (loaded(catalog, task), profile) {
         (Ok(model), Some(profile)) => {
@@ -599,9 +693,20 @@ fn evaluate_task(
                         streaming: task.streaming,
                     });
                 }
+                result.draft = draft_option(catalog, &hw, &model, &memory, task, &req);
                 result.below_decode_target = workload
                     .min_decode_tokens_per_s
                     .is_some_and(|min| req.decode.tokens_per_s < min);
+                if let (true, Some(draft), Some(min)) = (
+                    result.below_decode_target,
+                    result.draft.as_mut(),
+                    workload.min_decode_tokens_per_s,
+                ) {
+                    if draft.decode_tokens_per_s >= min {
+                        draft.in_use = true;
+                        result.below_decode_target = false;
+                    }
+                }
                 let ok = too_slow.is_none();
                 let secs = session
                     .as_ref()

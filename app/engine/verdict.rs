@@ -44,6 +44,24 @@ pub enum Setting {
         /// The limit to set.
         at_least_tokens: u64,
     },
+    /// Keep the routed experts of some layers of a mixture of experts in system RAM and the
+    /// rest on the GPU (llama.cpp's `--n-cpu-moe`), so a model larger than the GPU runs.
+    ExpertOffload {
+        /// The task whose model needs it.
+        task: String,
+        /// Layers whose experts stay in system RAM.
+        layers_on_cpu: u32,
+        layers_total: u32,
+    },
+    /// Decode with a small draft model proposing tokens (speculative decoding).
+    DraftModel {
+        /// The task it speeds up.
+        task: String,
+        /// The draft model's name and quantisation.
+        draft: String,
+        /// Decode speed with it over without it.
+        speedup: f64,
+    },
 }
 
 /// The kind of answer.
@@ -203,6 +221,26 @@ pub fn settings_of(entry_setting: Option<&String>, mix: &MixResult) -> Vec<Setti
         .into_iter()
         .collect();
     out.extend(mix.timeout_fixes.iter().map(timeout_setting));
+    for task in mix.tasks.iter().filter(|t| t.served == Served::Local) {
+        if let Some(super::memory::Placement::ExpertOffload {
+            expert_layers_on_cpu,
+            layers_total,
+        }) = task.memory.as_ref().map(|m| m.placement)
+        {
+            out.push(Setting::ExpertOffload {
+                task: task.name.clone(),
+                layers_on_cpu: expert_layers_on_cpu,
+                layers_total,
+            });
+        }
+        if let Some(draft) = task.draft.as_ref().filter(|d| d.in_use) {
+            out.push(Setting::DraftModel {
+                task: task.name.clone(),
+                draft: draft.draft_name.clone(),
+                speedup: draft.speedup,
+            });
+        }
+    }
     out
 }
 
