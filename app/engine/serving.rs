@@ -297,8 +297,69 @@ pub fn check_serving(catalog: &Catalog) -> Vec<ServingCheck> {
     catalog
         .serving_benchmarks
         .iter()
-        .filter_map(|row| check_row(catalog, row))
+        .flat_map(|row| [check_row(catalog, row), check_offload_prefill(catalog, row)])
+        .flatten()
         .collect()
+}
+
+/// The prefill figure of an expert-offload row: the experts held in system RAM cross the
+/// host link once per micro-batch of 512 tokens.
+fn check_offload_prefill(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> {
+    let ServingCase::ExpertOffload {
+        setting,
+        cpu_moe_layers,
+        prompt_tokens: Some(prompt),
+        prefill_tokens_per_s: Some(measured),
+        ..
+    } = &row.case
+    else {
+        return None;
+    };
+    let machine = catalog.machine(&row.machine)?;
+    let profile = catalog.runtime(row.runtime)?;
+    let kv = catalog.kv_type("f16").or(catalog.kv_types.first())?;
+    let model = LoadedModel {
+        model: catalog.model(&row.model)?,
+        quant: catalog.quant(&row.quant)?,
+        kv,
+    };
+    let gb = machine
+        .memory_options
+        .iter()
+        .map(|o| o.per_device_gb)
+        .fold(0.0, f64::max);
+    let hw = Hardware {
+        machine,
+        profile,
+        cpu_profile: catalog.runtime(Runtime::Cpu),
+    };
+    let layers = model.model.layers.max(1);
+    let on_cpu = cpu_moe_layers.unwrap_or(layers).min(layers);
+    let mut plan = plan(machine, gb, profile, &[(model, prompt + 128)]);
+    plan.offloaded_share = 0.0;
+    plan.expert_offload_share = f64::from(on_cpu) / f64::from(layers);
+    let ubatch = ubatch_of(setting).unwrap_or(super::memory::UBATCH_TOKENS);
+    let predicted = super::speed::prefill(&hw, &model, &plan, 0, *prompt, ubatch);
+    Some(ServingCheck {
+        case: "expert-offload",
+        machine: row.machine.clone(),
+        model: row.model.clone(),
+        what: format!("prefill of {prompt} with {on_cpu} of {layers} layers' experts in RAM"),
+        measured: *measured,
+        predicted: predicted.tokens_per_s,
+        source: row.source.clone(),
+    })
+}
+
+/// The micro-batch a llama.cpp command line sets (`-ub N` or `--ubatch-size N`).
+fn ubatch_of(setting: &str) -> Option<u64> {
+    let mut words = setting.split_whitespace();
+    while let Some(word) = words.next() {
+        if word == "-ub" || word == "--ubatch-size" {
+            return words.next()?.parse().ok();
+        }
+    }
+    None
 }
 
 fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> {
@@ -450,6 +511,14 @@ fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_micro_batch_is_read_from_a_command_line() {
+        assert_eq!(ubatch_of("--n-cpu-moe 26 -ub 2048"), Some(2048));
+        assert_eq!(ubatch_of("--n-cpu-moe 26 --ubatch-size 512"), Some(512));
+        assert_eq!(ubatch_of("--n-cpu-moe 26"), None);
+        assert_eq!(ubatch_of("-ub"), None);
+    }
 
     #[test]
     fn expected_tokens_match_the_closed_form_limits() {

@@ -227,11 +227,26 @@ pub fn settings_of(entry_setting: Option<&String>, mix: &MixResult) -> Vec<Setti
             layers_total,
         }) = task.memory.as_ref().map(|m| m.placement)
         {
-            out.push(Setting::ExpertOffload {
-                task: task.name.clone(),
-                layers_on_cpu: expert_layers_on_cpu,
-                layers_total,
+            // Tasks on the same model share one setting: name them together.
+            let same = out.iter_mut().find_map(|s| match s {
+                Setting::ExpertOffload {
+                    task,
+                    layers_on_cpu,
+                    layers_total: total,
+                } if *layers_on_cpu == expert_layers_on_cpu && *total == layers_total => Some(task),
+                _ => None,
             });
+            match same {
+                Some(tasks) => {
+                    tasks.push_str(" and ");
+                    tasks.push_str(&task.name);
+                }
+                None => out.push(Setting::ExpertOffload {
+                    task: task.name.clone(),
+                    layers_on_cpu: expert_layers_on_cpu,
+                    layers_total,
+                }),
+            }
         }
         if let Some(draft) = task.draft.as_ref().filter(|d| d.in_use) {
             out.push(Setting::DraftModel {
