@@ -887,3 +887,71 @@ fn a_price_typed_for_a_machine_moves_the_ranking_and_survives_a_restart() {
         .expect("still ranked");
     assert_eq!(spark.price_usd, 1.0);
 }
+
+#[test]
+fn more_users_at_once_hold_a_conversation_each_and_share_the_speed() {
+    let mut h = on_m2_ultra();
+    // Short chat turns: the weights, read once per step for every user, dominate what a
+    // step reads, so batching users raises the total. (At a 16K-token depth each user's
+    // cache outweighs the weights and the total barely moves.)
+    h.get_by_label("preset").click();
+    h.run();
+    h.get_by_label("Everyday chat").click();
+    h.run();
+    let yours = |h: &mut Harness<'static, HeadroomApp>| {
+        let ranking = h.state_mut().ranking().cloned().expect("a ranking");
+        ranking
+            .entries
+            .into_iter()
+            .find(|e| e.is_current)
+            .expect("your machine is ranked")
+    };
+    let alone = yours(&mut h);
+    h.get_by_role_and_label(Role::Slider, "users or agents at once")
+        .set_value_accesskit(4.0);
+    h.run();
+    assert_eq!(h.state().state().scenario.workload.parallel, 4);
+    let four = yours(&mut h);
+    let kv = |e: &headroom::engine::rank::RankEntry| {
+        e.mix.peak_memory.as_ref().map_or(0.0, |m| m.kv_cache_bytes)
+    };
+    assert!(
+        (kv(&four) - 4.0 * kv(&alone)).abs() < 1e-6 * kv(&four),
+        "one conversation's memory per user"
+    );
+    let decode = |e: &headroom::engine::rank::RankEntry| {
+        e.mix.tasks[0]
+            .local
+            .as_ref()
+            .map_or(0.0, |l| l.decode.tokens_per_s)
+    };
+    assert!(decode(&four) < decode(&alone), "each user decodes slower");
+    assert!(
+        4.0 * decode(&four) > decode(&alone),
+        "all together decode faster"
+    );
+    assert_eq!(four.mix.queue.slots, 4);
+}
+
+#[test]
+fn a_task_becomes_a_session_and_its_later_turns_are_warm() {
+    let mut h = on_m2_ultra();
+    h.get_all_by_label("a session of turns (an agent at work)")
+        .next()
+        .unwrap_or_else(|| panic!("no session checkbox"))
+        .click_accesskit();
+    h.run();
+    let task = &h.state().state().scenario.workload.tasks[0];
+    let session = task.session.expect("the first task is now a session");
+    assert!(session.turns > 1 && session.cache_survives);
+    let ranking = h.state_mut().ranking().cloned().expect("a ranking");
+    let yours = ranking
+        .entries
+        .iter()
+        .find(|e| e.is_current)
+        .expect("your machine");
+    let result = &yours.mix.tasks[0];
+    let first = result.local.as_ref().expect("served here");
+    let later = result.session.as_ref().expect("simulated as a session");
+    assert!(later.warm_turn.prefill.secs < first.prefill.secs);
+}
