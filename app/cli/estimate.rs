@@ -213,8 +213,8 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         None => "memory capacity".to_owned(),
         Some(r) => format!(
             "prefill {}, decode {}",
-            r.prefill.limit.as_str(),
-            r.decode.limit.as_str()
+            crate::present::limit_words(r.prefill.limit),
+            crate::present::limit_words(r.decode.limit)
         ),
     };
     Ok(Estimate {

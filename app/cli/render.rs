@@ -135,10 +135,10 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
             e.mix.share_failed * 100.0,
             e.mix.mean_request_secs,
             e.mix.local_decode_tokens_per_s,
-            e.bottleneck
+            crate::present::bottleneck_words(e.bottleneck)
         );
         for reason in &e.reasons {
-            s += &format!("        {reason}\n");
+            s += &format!("        {}\n", crate::present::reason_words(reason));
         }
         for setting in &e.settings {
             s += &format!(

@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::engine::memory::{plan, LoadedModel, MemoryPlan};
 use crate::engine::mix::{correct_from_user_runs, request, Setup};
 use crate::engine::rank::thousands;
-use crate::engine::speed::Hardware;
+use crate::engine::speed::{Hardware, Limit};
 use crate::engine::types::{Catalog, Runtime, RuntimeProfile};
 
 use super::context::ContextFinding;
@@ -29,7 +29,7 @@ pub struct PrefillFinding {
     /// Mean prefill speed over the prompt.
     pub prefill_tokens_per_s: Option<f64>,
     /// What limits the prefill (compute, attention, bandwidth, offload).
-    pub prefill_limit: Option<String>,
+    pub prefill_limit: Option<Limit>,
     /// The client's timeout.
     pub timeout_secs: Option<f64>,
     /// The timeout ends the request before the first token.
@@ -91,7 +91,7 @@ fn time_to_first_token(
     model: &LoadedModel<'_>,
     memory: &MemoryPlan,
     prompt: u64,
-) -> (f64, f64, String) {
+) -> (f64, f64, Limit) {
     let mut r = request(hw, model, memory, prompt.max(1), 0, 1);
     let setup = Setup {
         machine: setup.machine,
@@ -102,7 +102,7 @@ fn time_to_first_token(
     (
         r.time_to_first_token_secs,
         r.prefill.tokens_per_s,
-        r.prefill.limit.as_str().to_owned(),
+        r.prefill.limit,
     )
 }
 
@@ -183,13 +183,14 @@ pub fn find(
     let suggested = suggested_timeout_secs(secs);
     finding.predicted_secs = Some(secs);
     finding.prefill_tokens_per_s = Some(rate);
-    finding.prefill_limit = Some(limit.clone());
+    finding.prefill_limit = Some(limit);
     finding.suggested_timeout_secs = Some(suggested);
     let needs = format!(
-        "a {}-token prompt needs {} to prefill here ({:.0} tok/s on average, {limit}-bound, slowing as the context fills)",
+        "a {}-token prompt needs {} to prefill here ({:.0} tok/s on average, limited by {}, slowing as the context fills)",
         thousands(prompt),
         duration_words(secs),
-        rate
+        rate,
+        crate::present::limit_words(limit)
     );
     match user.timeout_secs {
         Some(timeout) if secs > timeout => {
