@@ -203,14 +203,20 @@ fn a_moe_token_reads_all_dense_tensors_and_its_experts_share() {
     let experts =
         (model.params_total_b * 1e9 - embedding - model.params_active_b * 1e9) / (1.0 - 4.0 / 32.0);
     assert!((experts / 19.12e9 - 1.0).abs() < 0.01, "{experts}");
-    let expert_bytes = experts * 4.25 / 8.0;
-    // The rest (attention, router, norms, output head and E) shares the other bytes; a token
-    // reads all of it but E.
-    let rest_params = model.params_total_b * 1e9 - experts;
-    let always_read = model.params_active_b * 1e9 - experts * 4.0 / 32.0;
-    let expected = (file - expert_bytes) * always_read / rest_params + expert_bytes * 4.0 / 32.0;
+    // Bounds from the card alone, not from the code's split: a token reads its 4 experts'
+    // share in MXFP4 (4.25 bits) and the other active parameters (attention, router, norms,
+    // output head) at 8 to 16 bits each.
+    let routed = experts * 4.0 / 32.0;
+    let other = model.params_active_b * 1e9 - routed;
+    let (lowest, highest) = (
+        routed * 4.25 / 8.0 + other * 8.0 / 8.0,
+        routed * 4.25 / 8.0 + other * 16.0 / 8.0,
+    );
     let active = loaded.active_weights_bytes();
-    assert!((active - expected).abs() < 1.0, "{active} vs {expected}");
+    assert!(
+        lowest <= active && active <= highest,
+        "{active} outside {lowest}..{highest}"
+    );
     let proportional = file * model.params_active_b / model.params_total_b;
     assert!(active > 1.2 * proportional, "{active} vs {proportional}");
     assert!(active < file);
