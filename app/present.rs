@@ -3,6 +3,8 @@
 
 pub mod diagnosis;
 mod reasons;
+#[cfg(test)]
+mod tests;
 
 pub use reasons::{bottleneck_words, limit_words, reason_words};
 
