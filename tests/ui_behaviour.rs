@@ -3,7 +3,7 @@
 //! summary and scenario save and load.
 
 mod common;
-use common::m2_ultra_detection;
+use common::{founding_store, m2_ultra_detection};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -614,32 +614,6 @@ fn workloads_ron(w: &headroom::engine::types::Workload) -> String {
         w.min_decode_tokens_per_s.map_or("None".to_owned(), |c| format!("Some({c})")),
         tasks.join(", ")
     )
-}
-
-/// Writes the founding story's Ollama store: `qwen3-coder:30b-a3b-v-128k` with num_ctx
-/// 131072 over a GGUF that says 262,144.
-fn founding_store(models: &Path) {
-    use headroom::local::testgguf::{write_test_gguf, TestGguf};
-    let blob_dir = models.join("blobs");
-    std::fs::create_dir_all(&blob_dir).expect("blobs");
-    let model_digest = "11".repeat(32);
-    let params_digest = "22".repeat(32);
-    write_test_gguf(
-        &blob_dir.join(format!("sha256-{model_digest}")),
-        &TestGguf::qwen3_coder_30b_a3b(),
-    )
-    .expect("gguf");
-    std::fs::write(
-        blob_dir.join(format!("sha256-{params_digest}")),
-        br#"{"num_ctx":131072}"#,
-    )
-    .expect("params");
-    let manifests = models.join("manifests/registry.ollama.ai/library/qwen3-coder");
-    std::fs::create_dir_all(&manifests).expect("manifests");
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{model_digest}","size":1}},{{"mediaType":"application/vnd.ollama.image.params","digest":"sha256:{params_digest}","size":18}}]}}"#
-    );
-    std::fs::write(manifests.join("30b-a3b-v-128k"), manifest).expect("manifest");
 }
 
 #[test]

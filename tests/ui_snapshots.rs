@@ -5,7 +5,7 @@
 #![cfg(feature = "snapshots")]
 
 mod common;
-use common::m2_ultra_detection;
+use common::{founding_store, m2_ultra_detection};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use headroom::catalog;
@@ -65,4 +65,38 @@ fn snapshot_prefill_chart_light_theme() {
 fn snapshot_decode_chart() {
     let mut h = window(ChartTab::Decode, egui::Theme::Dark);
     h.snapshot("decode");
+}
+
+/// The Diagnose tab on the founding story's Ollama store: the data drawn in words.
+#[test]
+fn snapshot_diagnose_tab() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    founding_store(dir.path());
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let mut app = HeadroomApp::new_with(
+        catalog,
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField)
+    .with_ollama_store(dir.path().to_path_buf());
+    app.set_chart_tab(ChartTab::Diagnose);
+    let mut h = Harness::builder()
+        .with_size([1500.0, 950.0])
+        .with_theme(egui::Theme::Dark)
+        .wgpu()
+        .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
+    h.run();
+    h.get_by_label("Diagnose my local models").click();
+    // The diagnosis runs on its own thread; the spinner repaints every frame meanwhile.
+    for _ in 0..400 {
+        h.step();
+        if h.state().diagnosis().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    h.run();
+    h.get_by_label_contains("PARAMETER num_ctx 262144");
+    h.snapshot("diagnose");
 }
