@@ -3,7 +3,7 @@
 //! summary and scenario save and load.
 
 mod common;
-use common::{founding_store, m2_ultra_detection};
+use common::{founding_store, m2_ultra_detection, run_diagnosis};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -631,17 +631,7 @@ fn the_diagnose_tab_finds_the_label_that_capped_the_context() {
     h.state_mut()
         .set_chart_tab(headroom::ui::state::ChartTab::Diagnose);
     h.run();
-    h.get_by_label("Diagnose my local models").click();
-    // The diagnosis runs on its own thread; give it a few seconds of frames.
-    for _ in 0..200 {
-        // The spinner repaints every frame while it runs: step, do not wait to settle.
-        h.step();
-        if h.state().diagnosis().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    h.run();
+    run_diagnosis(&mut h);
     let verdict = match h.state().diagnosis() {
         Some(Ok(d)) => d.models.first().map(|m| m.verdict),
         other => panic!("no diagnosis: {other:?}"),

@@ -5,7 +5,7 @@
 #![cfg(feature = "snapshots")]
 
 mod common;
-use common::{founding_store, m2_ultra_detection};
+use common::{founding_store, m2_ultra_detection, run_diagnosis};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use headroom::catalog;
@@ -87,16 +87,7 @@ fn snapshot_diagnose_tab() {
         .wgpu()
         .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
     h.run();
-    h.get_by_label("Diagnose my local models").click();
-    // The diagnosis runs on its own thread; the spinner repaints every frame meanwhile.
-    for _ in 0..400 {
-        h.step();
-        if h.state().diagnosis().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    h.run();
+    run_diagnosis(&mut h);
     h.get_by_label_contains("PARAMETER num_ctx 262144");
     h.snapshot("diagnose");
 }

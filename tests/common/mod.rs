@@ -81,3 +81,19 @@ pub fn founding_store(models: &std::path::Path) {
     );
     std::fs::write(manifests.join("30b-a3b-v-128k"), manifest).expect("manifest");
 }
+
+/// Clicks "Diagnose my local models" and waits for the answer: the diagnosis runs on its own
+/// thread, so this gives it up to ten seconds of frames.
+pub fn run_diagnosis(h: &mut egui_kittest::Harness<'_, headroom::ui::HeadroomApp>) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label("Diagnose my local models").click();
+    for _ in 0..400 {
+        // The spinner repaints every frame while it runs: step, do not wait to settle.
+        h.step();
+        if h.state().diagnosis().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    h.run();
+}
