@@ -1,6 +1,13 @@
 //! Words for the engine's data, shared by every front end (the CLI, the decision summary and
 //! the window), so the verdict reads the same everywhere. No egui, no files.
 
+pub mod diagnosis;
+mod reasons;
+#[cfg(test)]
+mod tests;
+
+pub use reasons::{bottleneck_words, limit_words, reason_words};
+
 use crate::engine::rank::thousands;
 use crate::engine::verdict::{
     Decision, Setting, SetupCause, SetupProblem, Shortfall, Upgrade, VerdictKind,

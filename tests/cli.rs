@@ -195,8 +195,10 @@ fn imported_llama_bench_runs_calibrate_the_machine() {
     assert_eq!(text.matches("machine:").count(), 2, "{text}");
 }
 
+/// Runs the real probes, so it asserts only what holds on any machine: a JSON answer with
+/// some RAM and a match (a catalogue machine or one built from detection).
 #[test]
-fn detect_runs_on_a_machine_without_a_gpu() {
+fn detect_answers_in_json_on_any_machine() {
     let (code, stdout, stderr) = headroom(&["detect", "--json"]);
     assert_eq!(code, 0, "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
@@ -204,6 +206,7 @@ fn detect_runs_on_a_machine_without_a_gpu() {
     assert!(v.get("matched").is_some());
 }
 
+/// Runs the real probes, so it asserts only what holds on any machine.
 #[test]
 fn have_this_ranks_the_detected_machine_at_zero_cost() {
     let (code, out, err) = headroom(&["rank", "--workload", "chat", "--have", "this", "--json"]);

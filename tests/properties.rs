@@ -203,14 +203,20 @@ fn a_moe_token_reads_all_dense_tensors_and_its_experts_share() {
     let experts =
         (model.params_total_b * 1e9 - embedding - model.params_active_b * 1e9) / (1.0 - 4.0 / 32.0);
     assert!((experts / 19.12e9 - 1.0).abs() < 0.01, "{experts}");
-    let expert_bytes = experts * 4.25 / 8.0;
-    // The rest (attention, router, norms, output head and E) shares the other bytes; a token
-    // reads all of it but E.
-    let rest_params = model.params_total_b * 1e9 - experts;
-    let always_read = model.params_active_b * 1e9 - experts * 4.0 / 32.0;
-    let expected = (file - expert_bytes) * always_read / rest_params + expert_bytes * 4.0 / 32.0;
+    // Bounds from the card alone, not from the code's split: a token reads its 4 experts'
+    // share in MXFP4 (4.25 bits) and the other active parameters (attention, router, norms,
+    // output head) at 8 to 16 bits each.
+    let routed = experts * 4.0 / 32.0;
+    let other = model.params_active_b * 1e9 - routed;
+    let (lowest, highest) = (
+        routed * 4.25 / 8.0 + other * 8.0 / 8.0,
+        routed * 4.25 / 8.0 + other * 16.0 / 8.0,
+    );
     let active = loaded.active_weights_bytes();
-    assert!((active - expected).abs() < 1.0, "{active} vs {expected}");
+    assert!(
+        lowest <= active && active <= highest,
+        "{active} outside {lowest}..{highest}"
+    );
     let proportional = file * model.params_active_b / model.params_total_b;
     assert!(active > 1.2 * proportional, "{active} vs {proportional}");
     assert!(active < file);
@@ -258,10 +264,10 @@ fn a_token_pays_the_fixed_time_of_every_layer() {
             profile,
             cpu_profile: c.runtime(Runtime::Cpu),
         };
-        let overhead = |model| {
+        let overhead_in = |model, quant: &str| {
             let loaded = LoadedModel {
                 model,
-                quant: c.quant("Q4_0").expect("in the catalogue"),
+                quant: c.quant(quant).expect("in the catalogue"),
                 kv: c.kv_type("f16").expect("in the catalogue"),
             };
             let gb = machine
@@ -271,13 +277,18 @@ fn a_token_pays_the_fixed_time_of_every_layer() {
             let mem = plan(machine, gb, profile, &[(loaded, 512)]);
             decode_step(&hw, &loaded, &mem, 0.0).overhead_secs
         };
-        let (shallow, deep) = (overhead(base), overhead(&deeper));
+        let (shallow, deep) = (overhead_in(base, "Q4_0"), overhead_in(&deeper, "Q4_0"));
         assert!(shallow > 0.0, "{runtime}");
         assert!(
             (deep / shallow - 1.5).abs() < 1e-9,
             "{runtime}: {deep} vs {shallow}"
         );
-        let per_layer = profile.layer_overhead_us.value * 1e-6;
-        assert!((shallow - per_layer * f64::from(base.layers)).abs() < 1e-12);
+        // Fixed means fixed: twice the bytes per weight read in the same layers take longer
+        // to stream, not to launch.
+        let heavier = overhead_in(base, "Q8_0");
+        assert!(
+            (heavier - shallow).abs() < 1e-12,
+            "{runtime}: {heavier} vs {shallow}"
+        );
     }
 }

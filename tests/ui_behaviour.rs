@@ -3,7 +3,7 @@
 //! summary and scenario save and load.
 
 mod common;
-use common::m2_ultra_detection;
+use common::{founding_store, m2_ultra_detection, run_diagnosis};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -617,32 +617,6 @@ fn workloads_ron(w: &headroom::engine::types::Workload) -> String {
     )
 }
 
-/// Writes the founding story's Ollama store: `qwen3-coder:30b-a3b-v-128k` with num_ctx
-/// 131072 over a GGUF that says 262,144.
-fn founding_store(models: &Path) {
-    use headroom::local::testgguf::{write_test_gguf, TestGguf};
-    let blob_dir = models.join("blobs");
-    std::fs::create_dir_all(&blob_dir).expect("blobs");
-    let model_digest = "11".repeat(32);
-    let params_digest = "22".repeat(32);
-    write_test_gguf(
-        &blob_dir.join(format!("sha256-{model_digest}")),
-        &TestGguf::qwen3_coder_30b_a3b(),
-    )
-    .expect("gguf");
-    std::fs::write(
-        blob_dir.join(format!("sha256-{params_digest}")),
-        br#"{"num_ctx":131072}"#,
-    )
-    .expect("params");
-    let manifests = models.join("manifests/registry.ollama.ai/library/qwen3-coder");
-    std::fs::create_dir_all(&manifests).expect("manifests");
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{model_digest}","size":1}},{{"mediaType":"application/vnd.ollama.image.params","digest":"sha256:{params_digest}","size":18}}]}}"#
-    );
-    std::fs::write(manifests.join("30b-a3b-v-128k"), manifest).expect("manifest");
-}
-
 #[test]
 fn the_diagnose_tab_finds_the_label_that_capped_the_context() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -658,27 +632,17 @@ fn the_diagnose_tab_finds_the_label_that_capped_the_context() {
     h.state_mut()
         .set_chart_tab(headroom::ui::state::ChartTab::Diagnose);
     h.run();
-    h.get_by_label("Diagnose my local models").click();
-    // The diagnosis runs on its own thread; give it a few seconds of frames.
-    for _ in 0..200 {
-        // The spinner repaints every frame while it runs: step, do not wait to settle.
-        h.step();
-        if h.state().diagnosis().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    h.run();
-    let text = match h.state().diagnosis() {
-        Some(Ok(text)) => text.to_owned(),
+    run_diagnosis(&mut h);
+    let verdict = match h.state().diagnosis() {
+        Some(Ok(d)) => d.models.first().map(|m| m.verdict),
         other => panic!("no diagnosis: {other:?}"),
     };
-    assert!(text.contains("qwen3-coder:30b-a3b-v-128k"), "{text}");
-    assert!(
-        text.contains("this is a setting, not your hardware"),
-        "{text}"
-    );
-    assert!(text.contains("PARAMETER num_ctx 262144"), "{text}");
+    assert_eq!(verdict, Some(headroom::diagnose::Verdict::Settings));
+    // The tab draws the data in words: the model, the verdict, the finding and the fix.
+    h.get_by_label("qwen3-coder:30b-a3b-v-128k");
+    h.get_by_label("a setting is the limit, not your hardware");
+    h.get_by_label_contains("this is a setting, not your hardware");
+    h.get_by_label_contains("ollama create qwen3-coder:30b-a3b-256k -f Modelfile");
     h.get_by_label_contains("PARAMETER num_ctx 262144");
 }
 

@@ -12,7 +12,7 @@ pub mod validate;
 pub mod validate_serving;
 
 pub use args::*;
-pub use estimate::{estimate, Estimate, EstimateMemory, Measured};
+pub use estimate::{estimate, Estimate, EstimateBottleneck, EstimateMemory, Measured};
 use inputs::*;
 pub use inputs::{parse_have, rank_inputs, run_diagnose};
 pub use render::ranking_text;

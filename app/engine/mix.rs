@@ -496,18 +496,6 @@ pub enum Bottleneck {
     None,
 }
 
-impl Bottleneck {
-    /// Words for display.
-    pub fn describe(self) -> String {
-        match self {
-            Bottleneck::Capacity => "memory capacity".to_owned(),
-            Bottleneck::Prefill => "prefill (longer than the wait you accept)".to_owned(),
-            Bottleneck::Decode(limit) => format!("decode {}", limit.as_str()),
-            Bottleneck::None => "none".to_owned(),
-        }
-    }
-}
-
 /// Resolves a task's model, quant and KV type.
 fn loaded<'c>(catalog: &'c Catalog, task: &Task) -> Result<LoadedModel<'c>, String> {
     let model = catalog

@@ -8,6 +8,7 @@ pub mod claims;
 pub mod memory;
 pub mod mix;
 pub mod rank;
+pub mod reason;
 pub mod series;
 pub mod serving;
 pub mod speed;

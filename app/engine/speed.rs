@@ -23,19 +23,6 @@ pub enum Limit {
     Overhead,
 }
 
-impl Limit {
-    /// Words for reasons.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Limit::Bandwidth => "bandwidth",
-            Limit::Compute => "compute",
-            Limit::Attention => "attention",
-            Limit::Offload => "system-RAM offload",
-            Limit::Overhead => "per-layer overhead",
-        }
-    }
-}
-
 /// The hardware a model runs on, with the efficiencies of its runtime.
 #[derive(Clone, Copy, Debug)]
 pub struct Hardware<'a> {
