@@ -334,6 +334,17 @@ fn reasons(
                 layers_offloaded,
                 layers_total,
             });
+        } else if let Placement::ExpertOffload {
+            expert_layers_on_cpu,
+            layers_total,
+        } = peak.placement
+        {
+            out.push(Reason::ExpertOffload {
+                needed_bytes: peak.total_bytes,
+                usable_bytes: peak.usable_bytes,
+                expert_layers_on_cpu,
+                layers_total,
+            });
         } else if peak.fits() {
             out.push(Reason::Memory {
                 needed_bytes: peak.total_bytes,

@@ -25,6 +25,14 @@ pub enum Reason {
         layers_offloaded: u32,
         layers_total: u32,
     },
+    /// A mixture of experts keeps the routed experts of some layers in system RAM (run by
+    /// the CPU) and everything else on the accelerator.
+    ExpertOffload {
+        needed_bytes: f64,
+        usable_bytes: f64,
+        expert_layers_on_cpu: u32,
+        layers_total: u32,
+    },
     /// A task's model and context do not fit.
     DoesNotFit {
         task: String,

@@ -14,7 +14,7 @@ pub fn limit_words(limit: Limit) -> &'static str {
         Limit::Bandwidth => "memory bandwidth",
         Limit::Compute => "compute",
         Limit::Attention => "attention over the context",
-        Limit::Offload => "layers in system RAM",
+        Limit::Offload => "weights in system RAM",
         Limit::Overhead => "fixed time per layer",
     }
 }
@@ -62,6 +62,16 @@ pub fn reason_words(reason: &Reason) -> String {
             layers_total,
         } => format!(
             "memory: needs {}, {} usable on the GPU: {layers_offloaded} of {layers_total} layers run from system RAM",
+            gib(*needed_bytes),
+            gib(*usable_bytes)
+        ),
+        Reason::ExpertOffload {
+            needed_bytes,
+            usable_bytes,
+            expert_layers_on_cpu,
+            layers_total,
+        } => format!(
+            "memory: needs {}, {} usable on the GPU: the experts of {expert_layers_on_cpu} of {layers_total} layers stay in system RAM",
             gib(*needed_bytes),
             gib(*usable_bytes)
         ),
@@ -171,6 +181,21 @@ mod tests {
                 layers_total: 80,
             },
             "memory: needs 80.0 GiB, 24.0 GiB usable on the GPU: 50 of 80 layers run from system RAM",
+        );
+    }
+
+    /// Regression: an option that keeps experts in system RAM once read "needs 42.4 GiB of
+    /// 32.0 GiB usable (0.0 GiB headroom)", as if it fitted on the GPU.
+    #[test]
+    fn expert_offload_says_which_experts_stay_in_system_ram() {
+        check(
+            Reason::ExpertOffload {
+                needed_bytes: 42.4 * GIB_BYTES,
+                usable_bytes: 32.0 * GIB_BYTES,
+                expert_layers_on_cpu: 31,
+                layers_total: 48,
+            },
+            "memory: needs 42.4 GiB, 32.0 GiB usable on the GPU: the experts of 31 of 48 layers stay in system RAM",
         );
     }
 

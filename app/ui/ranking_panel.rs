@@ -3,6 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
+use crate::engine::memory::{MemoryPlan, Placement};
 use crate::engine::mix::{gib, LocalProblem, Served};
 use crate::engine::rank::{RankEntry, Ranking};
 use crate::engine::types::Workload;
@@ -209,6 +210,16 @@ fn verdict_ui(ui: &mut Ui, entry: &RankEntry) {
             } else {
                 ""
             }
+        ),
+        Some(MemoryPlan {
+            placement:
+                Placement::ExpertOffload {
+                    expert_layers_on_cpu,
+                    layers_total,
+                },
+            ..
+        }) => format!(
+            "fits with the experts of {expert_layers_on_cpu} of {layers_total} layers in system RAM"
         ),
         Some(peak) if peak.fits() => format!(
             "fits only with {:.0}% of layers in system RAM",
