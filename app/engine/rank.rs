@@ -323,35 +323,33 @@ fn reasons(
 ) -> Vec<Reason> {
     let mut out = Vec::new();
     if let Some(peak) = &mix.peak_memory {
-        if let Placement::PartialOffload {
-            layers_offloaded,
-            layers_total,
-        } = peak.placement
-        {
-            out.push(Reason::PartialOffload {
-                needed_bytes: peak.total_bytes,
-                usable_bytes: peak.usable_bytes,
+        let (needed_bytes, usable_bytes) = (peak.total_bytes, peak.usable_bytes);
+        match peak.placement {
+            Placement::PartialOffload {
                 layers_offloaded,
                 layers_total,
-            });
-        } else if let Placement::ExpertOffload {
-            expert_layers_on_cpu,
-            layers_total,
-        } = peak.placement
-        {
-            out.push(Reason::ExpertOffload {
-                needed_bytes: peak.total_bytes,
-                usable_bytes: peak.usable_bytes,
+            } => out.push(Reason::PartialOffload {
+                needed_bytes,
+                usable_bytes,
+                layers_offloaded,
+                layers_total,
+            }),
+            Placement::ExpertOffload {
                 expert_layers_on_cpu,
                 layers_total,
-            });
-        } else if peak.fits() {
-            out.push(Reason::Memory {
-                needed_bytes: peak.total_bytes,
-                usable_bytes: peak.usable_bytes,
+            } => out.push(Reason::ExpertOffload {
+                needed_bytes,
+                usable_bytes,
+                expert_layers_on_cpu,
+                layers_total,
+            }),
+            _ if peak.fits() => out.push(Reason::Memory {
+                needed_bytes,
+                usable_bytes,
                 headroom_bytes: peak.headroom_bytes.max(0.0),
                 after_setting: peak.needs_setting,
-            });
+            }),
+            _ => {}
         }
     }
     for (task, spec) in mix.tasks.iter().zip(&workload.tasks) {
