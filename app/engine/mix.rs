@@ -205,6 +205,7 @@ pub fn turn_request(
 /// and the whole session's time. The turns between are integrated by Simpson's rule over
 /// the turn number (exact while a turn's time grows at most quadratically with the
 /// context, as attention makes it). Each turn passes through [`correct_from_user_runs`].
+#[allow(clippy::too_many_arguments)]
 fn simulate_session(
     catalog: &Catalog,
     setup: Setup<'_>,

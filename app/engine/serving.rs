@@ -20,7 +20,7 @@ pub fn batch_weight_read_factor(model: &LoadedModel<'_>, batch: u32) -> f64 {
     if routed_bytes <= 0.0 || routed <= 0.0 {
         return 1.0;
     }
-    let touched = 1.0 - (1.0 - routed).powi(batch.max(1).min(1 << 20) as i32);
+    let touched = 1.0 - (1.0 - routed).powi(batch.clamp(1, 1 << 20) as i32);
     let read = always + routed_bytes * touched / routed;
     (read / (always + routed_bytes).max(f64::MIN_POSITIVE)).max(1.0)
 }
