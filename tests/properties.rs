@@ -292,3 +292,55 @@ fn a_token_pays_the_fixed_time_of_every_layer() {
         );
     }
 }
+
+proptest! {
+    /// Sessions, users at once and the hours requests arrive in never panic or give a time
+    /// that is not a number, whatever they are set to.
+    #[test]
+    fn serving_inputs_never_panic(
+        m in 0usize..100, w in 0usize..10,
+        turns in 0u32..20_000, new in 0u64..u64::MAX / 4, survives in any::<bool>(),
+        parallel in 0u32..5_000, hours in proptest::option::of(-5.0f64..50.0),
+    ) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let mut workload = pick(&c.workloads, w).clone();
+        workload.parallel = parallel;
+        workload.active_hours_per_day = hours;
+        for task in &mut workload.tasks {
+            task.session = Some(headroom::engine::types::Session { turns, new_tokens_per_turn: new, cache_survives: survives });
+        }
+        let gb = machine.memory_options.first().map_or(0.0, |o| o.per_device_gb);
+        let result = evaluate(c, Setup { machine, per_device_gb: gb, runtime: machine.default_runtime }, &workload, &MixOptions::default());
+        for task in &result.tasks {
+            if let Some(secs) = task.secs {
+                prop_assert!(secs.is_finite() && secs >= 0.0, "{secs}");
+            }
+        }
+        prop_assert!(!result.queue.utilization.is_nan());
+    }
+
+    /// A session that keeps its cache never takes longer than one that does not.
+    #[test]
+    fn a_kept_conversation_is_never_slower(m in 0usize..100, turns in 2u32..40, new in 1u64..50_000) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let Some(base) = c.workload("agentic-coding") else { return Ok(()) };
+        let gb = machine.memory_options.last().map_or(0.0, |o| o.per_device_gb);
+        let setup = Setup { machine, per_device_gb: gb, runtime: machine.default_runtime };
+        let mut times = Vec::new();
+        for survives in [true, false] {
+            let mut workload = base.clone();
+            for task in &mut workload.tasks {
+                task.session = Some(headroom::engine::types::Session { turns, new_tokens_per_turn: new, cache_survives: survives });
+            }
+            let result = evaluate(c, setup, &workload, &MixOptions { allow_cloud: false, ..MixOptions::default() });
+            times.push(result.tasks.iter().map(|t| t.session.as_ref().map(|s| s.total_secs)).collect::<Vec<_>>());
+        }
+        for (kept, lost) in times[0].iter().zip(&times[1]) {
+            if let (Some(kept), Some(lost)) = (kept, lost) {
+                prop_assert!(*kept <= lost * (1.0 + 1e-9), "{kept} > {lost}");
+            }
+        }
+    }
+}

@@ -323,33 +323,35 @@ fn reasons(
 ) -> Vec<Reason> {
     let mut out = Vec::new();
     if let Some(peak) = &mix.peak_memory {
-        let (needed_bytes, usable_bytes) = (peak.total_bytes, peak.usable_bytes);
-        match peak.placement {
-            Placement::PartialOffload {
+        if let Placement::PartialOffload {
+            layers_offloaded,
+            layers_total,
+        } = peak.placement
+        {
+            out.push(Reason::PartialOffload {
+                needed_bytes: peak.total_bytes,
+                usable_bytes: peak.usable_bytes,
                 layers_offloaded,
                 layers_total,
-            } => out.push(Reason::PartialOffload {
-                needed_bytes,
-                usable_bytes,
-                layers_offloaded,
+            });
+        } else if let Placement::ExpertOffload {
+            expert_layers_on_cpu,
+            layers_total,
+        } = peak.placement
+        {
+            out.push(Reason::ExpertOffload {
+                needed_bytes: peak.total_bytes,
+                usable_bytes: peak.usable_bytes,
+                layers_on_cpu: expert_layers_on_cpu,
                 layers_total,
-            }),
-            Placement::ExpertOffload {
-                expert_layers_on_cpu,
-                layers_total,
-            } => out.push(Reason::ExpertOffload {
-                needed_bytes,
-                usable_bytes,
-                expert_layers_on_cpu,
-                layers_total,
-            }),
-            _ if peak.fits() => out.push(Reason::Memory {
-                needed_bytes,
-                usable_bytes,
+            });
+        } else if peak.fits() {
+            out.push(Reason::Memory {
+                needed_bytes: peak.total_bytes,
+                usable_bytes: peak.usable_bytes,
                 headroom_bytes: peak.headroom_bytes.max(0.0),
                 after_setting: peak.needs_setting,
-            }),
-            _ => {}
+            });
         }
     }
     for (task, spec) in mix.tasks.iter().zip(&workload.tasks) {
@@ -429,6 +431,26 @@ fn reasons(
                 target_tokens_per_s: target,
             });
         }
+        if let (Some(first), Some(session)) = (&task.local, &task.session) {
+            out.push(Reason::Session {
+                task: name(),
+                turns: session.turns,
+                first_turn_secs: first.total_secs,
+                warm_turn_secs: session.warm_turn.total_secs,
+                last_turn_secs: session.last_turn.total_secs,
+                session_secs: session.total_secs,
+                cache_survives: session.cache_survives,
+            });
+        }
+        if let Some(draft) = task.draft.as_ref().filter(|_| task.served == Served::Local) {
+            out.push(Reason::Draft {
+                task: name(),
+                draft: draft.draft_name.clone(),
+                speedup: draft.speedup,
+                tokens_per_s: draft.decode_tokens_per_s,
+                in_use: draft.in_use,
+            });
+        }
         if let Served::Cloud {
             offer,
             usd_per_request,
@@ -438,6 +460,30 @@ fn reasons(
                 task: name(),
                 offer: offer.clone(),
                 usd_per_request: *usd_per_request,
+            });
+        }
+    }
+    let queue = &mix.queue;
+    if queue.overloaded() {
+        out.push(Reason::Overloaded {
+            hours_needed: queue.utilization * workload.active_hours(),
+            active_hours: workload.active_hours(),
+            slots: queue.slots,
+        });
+    }
+    if queue.slots > 1 {
+        if let Some((task, local)) = mix
+            .tasks
+            .iter()
+            .find_map(|t| Some((t, t.local.as_ref().filter(|_| t.served == Served::Local)?)))
+        {
+            out.push(Reason::Parallel {
+                users: queue.slots,
+                task: task.name.clone(),
+                per_user_tokens_per_s: local.decode.tokens_per_s,
+                aggregate_tokens_per_s: local.decode.tokens_per_s * f64::from(queue.slots),
+                wait_probability: queue.wait_probability,
+                p95_queue_secs: queue.p95_queue_secs,
             });
         }
     }

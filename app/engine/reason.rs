@@ -25,14 +25,6 @@ pub enum Reason {
         layers_offloaded: u32,
         layers_total: u32,
     },
-    /// A mixture of experts keeps the routed experts of some layers in system RAM (run by
-    /// the CPU) and everything else on the accelerator.
-    ExpertOffload {
-        needed_bytes: f64,
-        usable_bytes: f64,
-        expert_layers_on_cpu: u32,
-        layers_total: u32,
-    },
     /// A task's model and context do not fit.
     DoesNotFit {
         task: String,
@@ -81,6 +73,53 @@ pub enum Reason {
     ClaimBreaksPhysics { claim: ClaimCheck },
     /// Several devices split the layers: their memory adds up, their decode speed does not.
     SplitDevices { devices: u32 },
+    /// A mixture of experts larger than the GPU: the routed experts of some layers live in
+    /// system RAM (llama.cpp's `--n-cpu-moe`), everything else on the GPU.
+    ExpertOffload {
+        needed_bytes: f64,
+        usable_bytes: f64,
+        layers_on_cpu: u32,
+        layers_total: u32,
+    },
+    /// A task that runs as a session: its cold first turn, its warm turns, the whole session.
+    Session {
+        task: String,
+        turns: u32,
+        first_turn_secs: f64,
+        /// The first warm turn (the second).
+        warm_turn_secs: f64,
+        /// The last turn, on the deepest context.
+        last_turn_secs: f64,
+        session_secs: f64,
+        cache_survives: bool,
+    },
+    /// Several users or agents at once: each one's decode and all together, and how long a
+    /// request may wait for a free slot.
+    Parallel {
+        users: u32,
+        /// The task the speeds are of (the first served locally).
+        task: String,
+        per_user_tokens_per_s: f64,
+        aggregate_tokens_per_s: f64,
+        /// The chance a request waits for a free slot, and the wait 95% stay under.
+        wait_probability: f64,
+        p95_queue_secs: f64,
+    },
+    /// The day's requests need more of the machine than the hours they arrive in.
+    Overloaded {
+        hours_needed: f64,
+        active_hours: f64,
+        slots: u32,
+    },
+    /// A catalogued draft model would change a task's decode speed (speculative decoding).
+    Draft {
+        task: String,
+        draft: String,
+        speedup: f64,
+        tokens_per_s: f64,
+        /// The verdict counts on it: without it the task misses the decode target.
+        in_use: bool,
+    },
 }
 
 /// Decode's physical ceiling: spec bandwidth over the bytes read per token.

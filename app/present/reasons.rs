@@ -6,7 +6,7 @@ use crate::engine::rank::thousands;
 use crate::engine::reason::Reason;
 use crate::engine::speed::Limit;
 
-use super::claim_words;
+use super::{claim_words, duration_words, short_duration};
 
 /// What limits a phase, in a few plain words: "memory bandwidth".
 pub fn limit_words(limit: Limit) -> &'static str {
@@ -62,16 +62,6 @@ pub fn reason_words(reason: &Reason) -> String {
             layers_total,
         } => format!(
             "memory: needs {}, {} usable on the GPU: {layers_offloaded} of {layers_total} layers run from system RAM",
-            gib(*needed_bytes),
-            gib(*usable_bytes)
-        ),
-        Reason::ExpertOffload {
-            needed_bytes,
-            usable_bytes,
-            expert_layers_on_cpu,
-            layers_total,
-        } => format!(
-            "memory: needs {}, {} usable on the GPU: the experts of {expert_layers_on_cpu} of {layers_total} layers stay in system RAM",
             gib(*needed_bytes),
             gib(*usable_bytes)
         ),
@@ -146,6 +136,90 @@ pub fn reason_words(reason: &Reason) -> String {
         Reason::SplitDevices { devices } => format!(
             "{devices} devices split the layers: their memory adds up, their decode speed does not"
         ),
+        Reason::ExpertOffload {
+            needed_bytes,
+            usable_bytes,
+            layers_on_cpu,
+            layers_total,
+        } => format!(
+            "memory: needs {}, {} usable on the GPU: the experts of {layers_on_cpu} of {layers_total} layers stay in system RAM, everything else on the GPU",
+            gib(*needed_bytes),
+            gib(*usable_bytes)
+        ),
+        Reason::Session {
+            task,
+            turns,
+            first_turn_secs,
+            warm_turn_secs,
+            last_turn_secs,
+            session_secs,
+            cache_survives,
+        } => format!(
+            "{task}: a session of {turns} turns takes {}: the first turn {}, {} {}, the last {}",
+            short_duration(*session_secs),
+            short_duration(*first_turn_secs),
+            if *cache_survives {
+                "a later turn on the kept conversation"
+            } else {
+                "a later turn, reading the whole conversation again,"
+            },
+            short_duration(*warm_turn_secs),
+            short_duration(*last_turn_secs)
+        ),
+        Reason::Parallel {
+            users,
+            task,
+            per_user_tokens_per_s,
+            aggregate_tokens_per_s,
+            wait_probability,
+            p95_queue_secs,
+        } => {
+            let queue = if *wait_probability < 0.05 {
+                "a request rarely waits for a free turn".to_owned()
+            } else {
+                format!(
+                    "{:.0}% of requests wait for a free turn, 95% less than {}",
+                    wait_probability * 100.0,
+                    duration_words(*p95_queue_secs)
+                )
+            };
+            format!(
+                "{users} at once: {task} decodes {per_user_tokens_per_s:.1} tok/s for each, {aggregate_tokens_per_s:.0} together; {queue}"
+            )
+        }
+        Reason::Overloaded {
+            hours_needed,
+            active_hours,
+            slots,
+        } => format!(
+            "the day's requests need {hours_needed:.0} hours of work{} and arrive in {active_hours:.0}: the queue only grows",
+            if *slots > 1 {
+                format!(" for each of {slots} users at once")
+            } else {
+                String::new()
+            }
+        ),
+        Reason::Draft {
+            task,
+            draft,
+            speedup,
+            tokens_per_s,
+            in_use,
+        } => {
+            let effect = if *speedup >= 1.0 {
+                format!("{speedup:.1}x faster decoding, {tokens_per_s:.1} tok/s (each read of the weights checks several drafted tokens; at the lowest acceptance published for the pair)")
+            } else {
+                format!("slower decoding ({speedup:.2}x), so not worth it here")
+            };
+            format!(
+                "{task}: with {draft} drafting tokens (speculative decoding): {effect}{}",
+                if *in_use {
+                    "; counted on to meet your decode target"
+                } else {
+                    ""
+                }
+            )
+        }
     }
 }
 
@@ -159,6 +233,59 @@ mod tests {
     #[track_caller]
     fn check(reason: Reason, expected: &str) {
         assert_eq!(reason_words(&reason), expected);
+    }
+
+    #[test]
+    fn a_session_names_its_cold_and_warm_turns() {
+        check(
+            Reason::Session {
+                task: "edits".into(),
+                turns: 6,
+                first_turn_secs: 1_020.0,
+                warm_turn_secs: 60.0,
+                last_turn_secs: 120.0,
+                session_secs: 1_600.0,
+                cache_survives: true,
+            },
+            "edits: a session of 6 turns takes 27 min: the first turn 17 min, a later turn on the kept conversation 60 s, the last 2 min",
+        );
+    }
+
+    #[test]
+    fn users_at_once_give_each_and_together_and_the_queue() {
+        check(
+            Reason::Parallel {
+                users: 4,
+                task: "question".into(),
+                per_user_tokens_per_s: 20.0,
+                aggregate_tokens_per_s: 80.0,
+                wait_probability: 0.3,
+                p95_queue_secs: 45.0,
+            },
+            "4 at once: question decodes 20.0 tok/s for each, 80 together; 30% of requests wait for a free turn, 95% less than about 45 s",
+        );
+        check(
+            Reason::Overloaded {
+                hours_needed: 30.4,
+                active_hours: 8.0,
+                slots: 1,
+            },
+            "the day's requests need 30 hours of work and arrive in 8: the queue only grows",
+        );
+    }
+
+    #[test]
+    fn a_draft_that_slows_decoding_says_so() {
+        check(
+            Reason::Draft {
+                task: "chat".into(),
+                draft: "Qwen2.5-Coder 0.5B (Q8_0)".into(),
+                speedup: 0.8,
+                tokens_per_s: 40.0,
+                in_use: false,
+            },
+            "chat: with Qwen2.5-Coder 0.5B (Q8_0) drafting tokens (speculative decoding): slower decoding (0.80x), so not worth it here",
+        );
     }
 
     #[test]
@@ -181,21 +308,6 @@ mod tests {
                 layers_total: 80,
             },
             "memory: needs 80.0 GiB, 24.0 GiB usable on the GPU: 50 of 80 layers run from system RAM",
-        );
-    }
-
-    /// Regression: an option that keeps experts in system RAM once read "needs 42.4 GiB of
-    /// 32.0 GiB usable (0.0 GiB headroom)", as if it fitted on the GPU.
-    #[test]
-    fn expert_offload_says_which_experts_stay_in_system_ram() {
-        check(
-            Reason::ExpertOffload {
-                needed_bytes: 42.4 * GIB_BYTES,
-                usable_bytes: 32.0 * GIB_BYTES,
-                expert_layers_on_cpu: 31,
-                layers_total: 48,
-            },
-            "memory: needs 42.4 GiB, 32.0 GiB usable on the GPU: the experts of 31 of 48 layers stay in system RAM",
         );
     }
 
