@@ -1,7 +1,7 @@
 //! `validate`'s section on serving cases: several users at once, draft models and expert
 //! offload, each published row against the engine's prediction (nothing is fitted to them).
 
-use crate::engine::serving::{check_serving, ServingCheck};
+use crate::engine::serving::{check_serving, ServingCheck, ServingMeasure};
 use crate::engine::types::{Catalog, ServingCase};
 
 /// One case's figures.
@@ -21,6 +21,27 @@ fn median(mut values: Vec<f64>) -> f64 {
         values[n / 2]
     } else {
         (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// The figure a row compares, in words for the listing.
+fn measure_words(what: ServingMeasure) -> String {
+    match what {
+        ServingMeasure::AggregateDecode { users } => format!("aggregate decode, {users} at once"),
+        ServingMeasure::DraftSpeedup { acceptance_rate } => {
+            format!("draft-model speed-up at {:.0}% accepted", acceptance_rate * 100.0)
+        }
+        ServingMeasure::OffloadDecode {
+            layers_on_cpu,
+            layers_total,
+        } => format!("decode with {layers_on_cpu} of {layers_total} layers' experts in RAM"),
+        ServingMeasure::OffloadPrefill {
+            prompt_tokens,
+            layers_on_cpu,
+            layers_total,
+        } => format!(
+            "prefill of {prompt_tokens} with {layers_on_cpu} of {layers_total} layers' experts in RAM"
+        ),
     }
 }
 
@@ -78,7 +99,7 @@ pub fn print(catalog: &Catalog, listing: bool) {
                 c.case,
                 c.machine,
                 c.model,
-                c.what,
+                measure_words(c.what),
                 c.measured,
                 c.predicted,
                 c.error() * 100.0

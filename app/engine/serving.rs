@@ -273,11 +273,32 @@ pub struct ServingCheck {
     pub case: &'static str,
     pub machine: String,
     pub model: String,
-    /// What is compared, for the listing ("aggregate decode, 8 users").
-    pub what: String,
+    /// What is compared.
+    pub what: ServingMeasure,
     pub measured: f64,
     pub predicted: f64,
     pub source: String,
+}
+
+/// The figure a serving check compares.
+#[derive(Clone, Copy, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum ServingMeasure {
+    /// Decode tokens per second of all users together.
+    AggregateDecode { users: u32 },
+    /// Decode with a draft over decode without, at this acceptance rate.
+    DraftSpeedup { acceptance_rate: f64 },
+    /// Decode tokens per second with some layers' experts in system RAM.
+    OffloadDecode {
+        layers_on_cpu: u32,
+        layers_total: u32,
+    },
+    /// Prefill tokens per second of a prompt with some layers' experts in system RAM.
+    OffloadPrefill {
+        prompt_tokens: u64,
+        layers_on_cpu: u32,
+        layers_total: u32,
+    },
 }
 
 impl ServingCheck {
@@ -344,7 +365,11 @@ fn check_offload_prefill(catalog: &Catalog, row: &ServingBenchmark) -> Option<Se
         case: "expert-offload",
         machine: row.machine.clone(),
         model: row.model.clone(),
-        what: format!("prefill of {prompt} with {on_cpu} of {layers} layers' experts in RAM"),
+        what: ServingMeasure::OffloadPrefill {
+            prompt_tokens: *prompt,
+            layers_on_cpu: on_cpu,
+            layers_total: layers,
+        },
         measured: *measured,
         predicted: predicted.tokens_per_s,
         source: row.source.clone(),
@@ -376,7 +401,7 @@ fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> 
         .iter()
         .map(|o| o.per_device_gb)
         .fold(0.0, f64::max);
-    let check = |what: String, measured: f64, predicted: f64, case| ServingCheck {
+    let check = |what: ServingMeasure, measured: f64, predicted: f64, case| ServingCheck {
         case,
         machine: row.machine.clone(),
         model: row.model.clone(),
@@ -408,7 +433,7 @@ fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> 
             let measured = aggregate_decode_tokens_per_s
                 .or(per_user_decode_tokens_per_s.map(|p| p * f64::from(*users)))?;
             Some(check(
-                format!("aggregate decode, {users} at once"),
+                ServingMeasure::AggregateDecode { users: *users },
                 measured,
                 predicted.aggregate_tokens_per_s,
                 "parallel",
@@ -453,10 +478,9 @@ fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> 
                 draft_max.unwrap_or(16),
             );
             Some(check(
-                format!(
-                    "draft-model speed-up at {:.0}% accepted",
-                    acceptance * 100.0
-                ),
+                ServingMeasure::DraftSpeedup {
+                    acceptance_rate: acceptance,
+                },
                 speculative_decode_tokens_per_s
                     / baseline_decode_tokens_per_s.max(f64::MIN_POSITIVE),
                 spec.speedup,
@@ -499,7 +523,10 @@ fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> 
                     .total_secs
                     .max(f64::MIN_POSITIVE);
             Some(check(
-                format!("decode with {on_cpu} of {layers} layers' experts in RAM"),
+                ServingMeasure::OffloadDecode {
+                    layers_on_cpu: on_cpu,
+                    layers_total: layers,
+                },
                 measured,
                 predicted,
                 "expert-offload",
