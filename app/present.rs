@@ -48,9 +48,15 @@ pub fn setting_words(setting: &Setting) -> String {
             current_secs,
             at_least_secs,
             predicted_wait_secs,
+            session_turns,
         } => format!(
-            "raise the client timeout for {task} from {current_secs:.0} s to at least {} s (its requests wait {} here)",
+            "raise the client timeout for {task} from {current_secs:.0} s to at least {} s ({} wait {} here)",
             thousands(*at_least_secs),
+            if session_turns.is_some() {
+                "the longest turns of its sessions"
+            } else {
+                "its requests"
+            },
             duration_words(*predicted_wait_secs)
         ),
         Setting::GpuMemoryLimit { how } => {

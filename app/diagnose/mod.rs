@@ -255,6 +255,7 @@ impl Diagnosis {
                     current_secs: self.user.timeout_secs.unwrap_or(0.0),
                     at_least_secs: secs,
                     predicted_wait_secs: prefill.predicted_secs.unwrap_or(0.0),
+                    session_turns: None,
                 });
             }
             if let Some(how) = &m.fix.memory_setting {

@@ -394,6 +394,8 @@ pub struct TimeoutFix {
     pub suggested_secs: u64,
     /// The wait is to the first token (the client streams) or to the whole answer.
     pub streaming: bool,
+    /// The task is a session of this many turns; the wait is its longest turn's.
+    pub session_turns: Option<u32>,
 }
 
 /// One task of the mix on one machine.
@@ -680,6 +682,7 @@ fn evaluate_task(
                         wait_secs: wait,
                         suggested_secs: suggested_timeout_secs(wait),
                         streaming: task.streaming,
+                        session_turns: task.session.map(|s| s.turn_count()).filter(|&n| n > 1),
                     });
                 }
                 result.draft = draft_option(catalog, &hw, &model, &memory, task, &req);

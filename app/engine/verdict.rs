@@ -24,6 +24,9 @@ pub enum Setting {
         at_least_secs: u64,
         /// The predicted wait it must cover, in seconds.
         predicted_wait_secs: f64,
+        /// The task is a session of this many turns, and the wait is its longest turn's.
+        #[serde(default)]
+        session_turns: Option<u32>,
     },
     /// Raise the share of memory the GPU may use (the macOS wired limit, the Strix Halo GTT).
     GpuMemoryLimit {
@@ -357,6 +360,7 @@ fn timeout_setting(fix: &TimeoutFix) -> Setting {
         current_secs: fix.timeout_secs,
         at_least_secs: fix.suggested_secs,
         predicted_wait_secs: fix.wait_secs,
+        session_turns: fix.session_turns,
     }
 }
 
