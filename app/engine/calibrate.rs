@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::memory::{plan, LoadedModel};
-use super::speed::{decode, prefill, Hardware};
+use super::speed::{decode, prefill_with_attention, Hardware};
 use super::types::{
     Benchmark, CaseClass, Catalog, ErrorBand, FitPrior, MeasuredCases, RangeBasis, ReplacedKernel,
     RetiredBuildFlag, Runtime, RuntimeProfile, TestKind,
@@ -71,7 +71,19 @@ pub fn predict(catalog: &Catalog, row: &Benchmark, profile: &RuntimeProfile) -> 
     };
     let speed = match row.kind {
         TestKind::Prefill => {
-            prefill(&hw, &loaded, &memory, row.depth, row.tokens, row.ubatch).tokens_per_s
+            // A row that says flash attention was off ran the unfused attention path; one
+            // that does not say is taken as run with it on, as llama.cpp runs by default.
+            let flash_attention = row.flash_attention != Some(false);
+            prefill_with_attention(
+                &hw,
+                &loaded,
+                &memory,
+                row.depth,
+                row.tokens,
+                row.ubatch,
+                flash_attention,
+            )
+            .tokens_per_s
         }
         TestKind::Decode => decode(&hw, &loaded, &memory, row.depth, row.tokens).tokens_per_s,
     };
@@ -292,6 +304,9 @@ const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("moe_layer_overhead_us", 0.0, 500.0, 0.0),
     ("layer_overhead_us", 0.0, 1000.0, 0.0),
     ("kv_read_efficiency", 0.2, 4.0, 1.0),
+    ("batch1_bytes_per_unit_cycle", 1.0, 64.0, 8.0),
+    ("unfused_attention_bytes_per_score", 1.0, 256.0, 16.0),
+    ("float_compute_efficiency", 0.02, 3.0, 0.5),
 ];
 
 /// Times (rather than shares) move in additive steps and are pulled toward the prior per
@@ -304,7 +319,7 @@ fn additive_scale(i: usize) -> Option<f64> {
     }
 }
 
-const PARAM_COUNT: usize = 7;
+const PARAM_COUNT: usize = 10;
 
 /// Points of the coarse scan of each parameter's range that starts a fit.
 const SCAN_POINTS: u32 = 24;
@@ -319,6 +334,9 @@ fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
         prior.moe_layer_overhead_us,
         prior.layer_overhead_us,
         prior.kv_read_efficiency,
+        prior.batch1_bytes_per_unit_cycle,
+        prior.unfused_attention_bytes_per_score,
+        prior.float_compute_efficiency,
     ]
 }
 
@@ -335,7 +353,10 @@ fn get(p: &RuntimeProfile, i: usize) -> f64 {
         3 => p.moe_prefill_factor.value,
         4 => p.moe_layer_overhead_us.value,
         5 => p.layer_overhead_us.value,
-        _ => p.kv_read_efficiency.value,
+        6 => p.kv_read_efficiency.value,
+        7 => p.batch1_bytes_per_unit_cycle.value,
+        8 => p.unfused_attention_bytes_per_score.value,
+        _ => p.float_compute_efficiency.value,
     }
 }
 
@@ -347,7 +368,10 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
         3 => &mut p.moe_prefill_factor,
         4 => &mut p.moe_layer_overhead_us,
         5 => &mut p.layer_overhead_us,
-        _ => &mut p.kv_read_efficiency,
+        6 => &mut p.kv_read_efficiency,
+        7 => &mut p.batch1_bytes_per_unit_cycle,
+        8 => &mut p.unfused_attention_bytes_per_score,
+        _ => &mut p.float_compute_efficiency,
     };
     slot.value = v;
 }
@@ -568,6 +592,20 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
         .iter()
         .filter(|r| !decode(r) && r.depth >= 4096)
         .count();
+    // Decode rows of machines whose compute units the runtime's profile counts.
+    let counted_units = |r: &&&Benchmark| {
+        catalog
+            .machine(&r.machine)
+            .zip(catalog.runtime(r.runtime))
+            .is_some_and(|(m, p)| p.unit_clocks_per_s(m).is_some())
+    };
+    let unit_decode = rows.iter().filter(|r| decode(r) && counted_units(r)).count();
+    let long_unfused_prefill = rows
+        .iter()
+        .filter(|r| !decode(r) && r.flash_attention == Some(false) && r.depth + r.tokens >= 4096)
+        .count();
+    let float = |r: &&&Benchmark| catalog.quant(&r.quant).is_some_and(|q| q.is_float());
+    let float_prefill = rows.iter().filter(|r| !decode(r) && float(r)).count();
     [
         dense_decode + moe_decode >= 2,
         dense_prefill + moe_prefill >= 2,
@@ -576,6 +614,9 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
         moe_decode >= 2 && dense_decode >= 2,
         dense_decode + moe_decode >= 4,
         deep_decode >= 2,
+        unit_decode >= 2,
+        long_unfused_prefill >= 2,
+        float_prefill >= 2,
     ]
 }
 

@@ -66,6 +66,25 @@ impl Hardware<'_> {
         (self.spec_bandwidth_gb_per_s() * 1e9 * self.profile.bandwidth_efficiency.value).max(1.0)
     }
 
+    /// Effective bandwidth of a batch-1 decode, bytes/s: the streaming efficiency of the
+    /// runtime, but never faster than the machine's compute units can issue loads (compute
+    /// units x clock x the runtime's fitted bytes per unit per clock). On an HBM GPU the
+    /// second binds: an A100 or H100 streams a decoded token's weights at about half its
+    /// spec bandwidth, while a GeForce card's fewer bytes per second of memory bind first.
+    pub fn batch1_bandwidth_bytes_per_s(&self) -> f64 {
+        let streaming = self.effective_bandwidth_bytes_per_s();
+        if self.on_cpu() {
+            return streaming;
+        }
+        match self.profile.unit_clocks_per_s(self.machine) {
+            Some(unit_clocks) => {
+                let issue = unit_clocks * self.profile.batch1_bytes_per_unit_cycle.value;
+                streaming.min(issue.max(1.0))
+            }
+            None => streaming,
+        }
+    }
+
     /// Fixed seconds per decoded token: each layer's kernel launches and the minimum time
     /// each kernel takes however little it reads, the per-layer routing of a mixture of
     /// experts (router, top-k, gather and scatter kernels that a dense layer does not run),
@@ -99,16 +118,20 @@ impl Hardware<'_> {
                 * factor)
                 .max(1.0);
         }
-        let path = if model.quant.is_float() {
-            self.profile.float_matmul
+        // Float weights run another library's kernels (cuBLAS on CUDA), which reach their
+        // own share of their own peak.
+        let (path, efficiency) = if model.quant.is_float() {
+            (
+                self.profile.float_matmul,
+                self.profile.float_compute_efficiency.value,
+            )
         } else {
-            self.profile.quantized_matmul
+            (
+                self.profile.quantized_matmul,
+                self.profile.compute_efficiency.value,
+            )
         };
-        (path.peak(self.machine).value
-            * 1e12
-            * self.machine.matmul_share()
-            * self.profile.compute_efficiency.value
-            * factor)
+        (path.peak(self.machine).value * 1e12 * self.machine.matmul_share() * efficiency * factor)
             .max(1.0)
     }
 
@@ -182,7 +205,7 @@ pub fn decode_step(
     depth: f64,
 ) -> DecodeStep {
     let on_device = 1.0 - plan.offloaded_share;
-    let bandwidth = hw.effective_bandwidth_bytes_per_s();
+    let bandwidth = hw.batch1_bandwidth_bytes_per_s();
     let weights = model.active_weights_bytes();
     let kv = model.kv_cache_bytes(depth.max(0.0) as u64) * hw.profile.kv_read_efficiency.value;
     // Two kernels in turn, each limited by its own roofline: the weight matmuls, then
@@ -267,7 +290,8 @@ pub struct Prefill {
 }
 
 /// Prefills `tokens` prompt tokens on top of `depth` cached ones in micro-batches of
-/// `ubatch` tokens (llama-bench `pp N -d D -ub U`; runtimes default to [`UBATCH_TOKENS`]).
+/// `ubatch` tokens (llama-bench `pp N -d D -ub U`; runtimes default to [`UBATCH_TOKENS`]),
+/// with flash attention on, as current llama.cpp runs it by default.
 pub fn prefill(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
@@ -275,6 +299,23 @@ pub fn prefill(
     depth: u64,
     tokens: u64,
     ubatch: u64,
+) -> Prefill {
+    prefill_with_attention(hw, model, plan, depth, tokens, ubatch, true)
+}
+
+/// [`prefill`] with flash attention on or off. Off, every attention score (one query
+/// against one cached key) is written to memory, read and written by the softmax and read
+/// by the values product, so attention also streams
+/// `scores x unfused_attention_bytes_per_score` bytes, which grows with the square of the
+/// prompt: the reason long prompts without flash attention slow down so much.
+pub fn prefill_with_attention(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: u64,
+    tokens: u64,
+    ubatch: u64,
+    flash_attention: bool,
 ) -> Prefill {
     let moe = model.model.moe.is_some();
     let n = tokens.max(1) as f64;
@@ -288,8 +329,17 @@ pub fn prefill(
         ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s();
     let weights_secs = compute.max(stream);
     // Token i attends over depth + i tokens; the mean is depth + n/2.
-    let attention_secs = n * model.attention_flops_per_token(depth as f64 + n / 2.0)
-        / hw.effective_attention_flops_per_s();
+    let mean_context = depth as f64 + n / 2.0;
+    let attention_flops = n * model.attention_flops_per_token(mean_context);
+    let unfused_secs = if flash_attention {
+        0.0
+    } else {
+        // Each score costs 4 x head_dim FLOPs (a multiply-add in each of the two products).
+        let scores = attention_flops / (4.0 * f64::from(model.model.head_dim.max(1)));
+        scores * hw.profile.unfused_attention_bytes_per_score.value
+            / hw.effective_bandwidth_bytes_per_s()
+    };
+    let attention_secs = attention_flops / hw.effective_attention_flops_per_s() + unfused_secs;
     let offload_secs =
         ubatches * model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s();
     let secs = weights_secs + attention_secs + offload_secs;

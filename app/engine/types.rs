@@ -121,6 +121,49 @@ pub struct FitPrior {
     pub moe_layer_overhead_us: f64,
     pub layer_overhead_us: f64,
     pub kv_read_efficiency: f64,
+    /// Typical bytes one compute unit (an SM) streams per clock in a batch-1 matrix-vector
+    /// kernel (see [`RuntimeProfile::batch1_bytes_per_unit_cycle`]).
+    #[serde(default = "default_batch1_bytes_per_unit_cycle")]
+    pub batch1_bytes_per_unit_cycle: f64,
+    /// Typical bytes moved per attention score when flash attention is off (see
+    /// [`RuntimeProfile::unfused_attention_bytes_per_score`]).
+    #[serde(default = "default_unfused_attention_bytes_per_score")]
+    pub unfused_attention_bytes_per_score: f64,
+    /// Typical share of the float matmul path's peak (see
+    /// [`RuntimeProfile::float_compute_efficiency`]).
+    #[serde(default = "default_float_compute_efficiency")]
+    pub float_compute_efficiency: f64,
+    pub source: String,
+}
+
+/// A prior without the figure: the typical value its source states (`runtimes.ron`).
+fn default_batch1_bytes_per_unit_cycle() -> f64 {
+    8.0
+}
+
+/// A prior without the figure: an F32 score written, read and written by the softmax, and
+/// read by the values product (four passes of four bytes).
+fn default_unfused_attention_bytes_per_score() -> f64 {
+    16.0
+}
+
+/// A prior without the figure: half of peak, as for the other matmuls.
+fn default_float_compute_efficiency() -> f64 {
+    0.5
+}
+
+/// How many matrix FLOPs one compute unit of a GPU architecture does per clock, in the
+/// convention of the catalogue's `compute_tflops.fp16` figure for that architecture: with
+/// it, a machine's `fp16` peak gives its compute units times clock, and so the rate at which
+/// batch-1 kernels can issue loads (see [`RuntimeProfile::batch1_bytes_per_unit_cycle`]).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeUnitRate {
+    /// The compiler target (`Machine::gpu_arch`), e.g. `sm_80`.
+    pub gpu_arch: String,
+    /// Dense FP16 matrix FLOPs per compute unit per clock, as the catalogue's `fp16` figure
+    /// counts them (FP32 accumulation on GeForce parts).
+    pub fp16_flops_per_unit_clock: f64,
     pub source: String,
 }
 
@@ -449,6 +492,21 @@ pub struct RuntimeProfile {
     pub layer_overhead_us: Sourced,
     pub overhead_gb: Sourced,
     pub kv_read_efficiency: Sourced,
+    /// Bytes one compute unit streams per clock in a batch-1 matrix-vector kernel: a decoded
+    /// token's weights stream no faster than compute units x clock x this, however fast the
+    /// memory (HBM GPUs at batch 1 issue loads too slowly to fill it). Applies to machines
+    /// whose `gpu_arch` is in [`RuntimeProfile::compute_units`].
+    pub batch1_bytes_per_unit_cycle: Sourced,
+    /// Bytes moved per attention score (one query against one cached key) in prefill when
+    /// flash attention is off: the scores are written to memory, the softmax reads and
+    /// writes them, the values product reads them.
+    pub unfused_attention_bytes_per_score: Sourced,
+    /// Share of the float matmul path's peak (`float_matmul`) that unquantized weights'
+    /// matmuls reach: a different library (cuBLAS) from the quantized kernels (MMQ).
+    pub float_compute_efficiency: Sourced,
+    /// Matrix FLOPs per compute unit per clock by GPU architecture (see
+    /// [`ComputeUnitRate`]); empty where batch-1 issue rates are not modelled.
+    pub compute_units: Vec<ComputeUnitRate>,
     /// Measured over predicted speed, 10th and 90th percentile, leave-one-source-out, on
     /// rows whose machine other sources measured: the range for a machine with rows.
     pub decode_error_band: ErrorBand,
@@ -519,6 +577,16 @@ pub const ASSUMED_ERROR_BAND: ErrorBand = ErrorBand {
 };
 
 impl RuntimeProfile {
+    /// Compute units times clock per second of `machine` on this runtime, from its `fp16`
+    /// peak and its architecture's FLOPs per unit per clock ([`ComputeUnitRate`]); `None`
+    /// when the profile does not list the machine's architecture.
+    pub fn unit_clocks_per_s(&self, machine: &Machine) -> Option<f64> {
+        let arch = machine.gpu_arch.as_deref()?;
+        let rate = self.compute_units.iter().find(|r| r.gpu_arch == arch)?;
+        (rate.fp16_flops_per_unit_clock > 0.0)
+            .then(|| machine.fp16_tflops.value * 1e12 / rate.fp16_flops_per_unit_clock)
+    }
+
     /// The peak flash attention runs against on `machine`, TFLOPS: its two products do
     /// equal FLOPs, so the peak is the harmonic mean of their two paths' peaks.
     pub fn attention_peak_tflops(&self, machine: &Machine) -> f64 {
