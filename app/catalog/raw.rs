@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::types::{
-    Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, Sourced,
+    Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Fp4Matmul, Moe, ReplacedKernel, RetiredBuildFlag, Sourced,
 };
 
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;
@@ -342,6 +342,9 @@ pub struct RawRuntimeProfile {
     /// Matrix FLOPs per compute unit per clock by GPU architecture.
     #[serde(default)]
     pub compute_units: Vec<ComputeUnitRate>,
+    /// Weight types multiplied on FP4 matrix units on some architectures.
+    #[serde(default)]
+    pub fp4_matmul: Option<Fp4Matmul>,
     /// Measured over predicted decode speed: 10th and 90th percentile, leave-one-source-out,
     /// on rows whose machine other sources measured.
     #[serde(default)]

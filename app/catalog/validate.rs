@@ -784,6 +784,7 @@ impl<'a> Check<'a> {
             unfused_attention_bytes_per_score: self.unfused_attention_bytes_per_score(raw),
             float_compute_efficiency: self.float_compute_efficiency(raw),
             compute_units: self.compute_units(raw),
+            fp4_matmul: self.fp4_matmul(raw),
             decode_error_band: self.band("decode_error_band", raw.decode_error_band),
             prefill_error_band: self.band("prefill_error_band", raw.prefill_error_band),
             decode_unmeasured_band: self.band("decode_unmeasured_band", raw.decode_unmeasured_band),
@@ -919,6 +920,22 @@ impl<'a> Check<'a> {
             self.number("fit_prior", prior.float_compute_efficiency, 0.001, 3.0);
         }
         raw.compute_units.clone()
+    }
+
+    fn fp4_matmul(&mut self, raw: &RawRuntimeProfile) -> Option<Fp4Matmul> {
+        let fp4 = raw.fp4_matmul.as_ref()?;
+        for arch in &fp4.gpu_archs {
+            self.gpu_arch("fp4_matmul.gpu_archs", arch);
+        }
+        if fp4.quants.is_empty() {
+            self.fail(
+                "fp4_matmul.quants",
+                None,
+                "name the weight types (e.g. MXFP4) the FP4 path multiplies".to_owned(),
+            );
+        }
+        self.source_text("fp4_matmul.source", &fp4.source);
+        Some(fp4.clone())
     }
 
     // ---- end of issue 15's block.

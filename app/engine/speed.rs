@@ -120,16 +120,11 @@ impl Hardware<'_> {
         }
         // Float weights run another library's kernels (cuBLAS on CUDA), which reach their
         // own share of their own peak.
-        let (path, efficiency) = if model.quant.is_float() {
-            (
-                self.profile.float_matmul,
-                self.profile.float_compute_efficiency.value,
-            )
+        let path = self.profile.weights_matmul(self.machine, model.quant);
+        let efficiency = if model.quant.is_float() {
+            self.profile.float_compute_efficiency.value
         } else {
-            (
-                self.profile.quantized_matmul,
-                self.profile.compute_efficiency.value,
-            )
+            self.profile.compute_efficiency.value
         };
         (path.peak(self.machine).value * 1e12 * self.machine.matmul_share() * efficiency * factor)
             .max(1.0)

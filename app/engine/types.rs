@@ -102,6 +102,21 @@ pub struct ReplacedKernel {
     /// (F16, BF16, F32) ones (`Some(false)`).
     #[serde(default)]
     pub quantized: Option<bool>,
+    /// The weight types (`Quant::id`) it applies to; empty: any.
+    #[serde(default)]
+    pub quants: Vec<String>,
+    pub source: String,
+}
+
+/// Weight types a runtime multiplies natively on FP4 matrix units on some architectures
+/// (llama.cpp's MXFP4 MMA on Blackwell), instead of its usual quantized path.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Fp4Matmul {
+    /// The weight types (`Quant::id`), e.g. `MXFP4`.
+    pub quants: Vec<String>,
+    /// The machines' `gpu_arch` values with the FP4 instructions the kernel uses.
+    pub gpu_archs: Vec<String>,
     pub source: String,
 }
 
@@ -507,6 +522,8 @@ pub struct RuntimeProfile {
     /// Matrix FLOPs per compute unit per clock by GPU architecture (see
     /// [`ComputeUnitRate`]); empty where batch-1 issue rates are not modelled.
     pub compute_units: Vec<ComputeUnitRate>,
+    /// Weight types multiplied on FP4 matrix units on some architectures.
+    pub fp4_matmul: Option<Fp4Matmul>,
     /// Measured over predicted speed, 10th and 90th percentile, leave-one-source-out, on
     /// rows whose machine other sources measured: the range for a machine with rows.
     pub decode_error_band: ErrorBand,
@@ -547,6 +564,8 @@ pub enum MatmulPath {
     Fp16Acc16,
     /// INT8 dot products: `Machine::int8_tops`, else `fp16_tflops`.
     Int8,
+    /// FP4 matrix units: `Machine::fp4_tflops`, else the INT8 path's peak.
+    Fp4,
 }
 
 impl MatmulPath {
@@ -554,6 +573,7 @@ impl MatmulPath {
         ("fp16", MatmulPath::Fp16),
         ("fp16-acc16", MatmulPath::Fp16Acc16),
         ("int8", MatmulPath::Int8),
+        ("fp4", MatmulPath::Fp4),
     ];
 
     /// The peak of `machine` on this path, and the figure it comes from.
@@ -565,6 +585,10 @@ impl MatmulPath {
                 .as_ref()
                 .unwrap_or(&machine.fp16_tflops),
             MatmulPath::Int8 => machine.int8_tops.as_ref().unwrap_or(&machine.fp16_tflops),
+            MatmulPath::Fp4 => machine
+                .fp4_tflops
+                .as_ref()
+                .unwrap_or_else(|| MatmulPath::Int8.peak(machine)),
         }
     }
 }
@@ -580,6 +604,27 @@ impl RuntimeProfile {
     /// Compute units times clock per second of `machine` on this runtime, from its `fp16`
     /// peak and its architecture's FLOPs per unit per clock ([`ComputeUnitRate`]); `None`
     /// when the profile does not list the machine's architecture.
+    /// The matrix path the weight matmuls of `quant` run on for `machine`: the FP4 path for
+    /// the weight types and architectures [`RuntimeProfile::fp4_matmul`] lists, else the
+    /// float or quantized path.
+    pub fn weights_matmul(&self, machine: &Machine, quant: &Quant) -> MatmulPath {
+        if quant.is_float() {
+            return self.float_matmul;
+        }
+        let native_fp4 = self.fp4_matmul.as_ref().is_some_and(|f| {
+            f.quants.iter().any(|q| *q == quant.id)
+                && machine
+                    .gpu_arch
+                    .as_deref()
+                    .is_some_and(|a| f.gpu_archs.iter().any(|g| g == a))
+        });
+        if native_fp4 {
+            MatmulPath::Fp4
+        } else {
+            self.quantized_matmul
+        }
+    }
+
     pub fn unit_clocks_per_s(&self, machine: &Machine) -> Option<f64> {
         let arch = machine.gpu_arch.as_deref()?;
         let rate = self.compute_units.iter().find(|r| r.gpu_arch == arch)?;
