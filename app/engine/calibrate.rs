@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::memory::{plan, LoadedModel};
-use super::speed::{decode, prefill_with_attention, Hardware};
+use super::speed::{decode_with_attention, prefill_with_attention, Hardware};
 use super::types::{
     Benchmark, CaseClass, Catalog, ErrorBand, FitPrior, MeasuredCases, RangeBasis, ReplacedKernel,
     RetiredBuildFlag, Runtime, RuntimeProfile, TestKind,
@@ -87,7 +87,15 @@ pub fn predict(catalog: &Catalog, row: &Benchmark, profile: &RuntimeProfile) -> 
             )
             .tokens_per_s
         }
-        TestKind::Decode => decode(&hw, &loaded, &memory, row.depth, row.tokens).tokens_per_s,
+        TestKind::Decode => decode_with_attention(
+            &hw,
+            &loaded,
+            &memory,
+            row.depth,
+            row.tokens,
+            row.flash_attention != Some(false),
+        )
+        .tokens_per_s,
     };
     speed.is_finite().then_some(speed)
 }

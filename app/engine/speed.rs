@@ -192,17 +192,43 @@ pub struct DecodeStep {
     pub limit: Limit,
 }
 
-/// Seconds to decode one token with `depth` tokens already in the cache.
+/// Seconds to decode one token with `depth` tokens already in the cache, with flash
+/// attention on, as current llama.cpp runs it by default.
 pub fn decode_step(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
     plan: &MemoryPlan,
     depth: f64,
 ) -> DecodeStep {
+    decode_step_with_attention(hw, model, plan, depth, true)
+}
+
+/// How many times a decoded token reads its cache: once with flash attention, which loads
+/// each cached key and value once for all the query heads that share it (grouped-query
+/// attention); once per query head without it, where the scores and values products are
+/// matrix-vector products per query head that each load the shared cache again.
+fn cache_reads(model: &LoadedModel<'_>, flash_attention: bool) -> f64 {
+    if flash_attention {
+        return 1.0;
+    }
+    let m = model.model;
+    f64::from(m.attention_heads.max(1)) / f64::from(m.kv_heads.max(1))
+}
+
+/// [`decode_step`] with flash attention on or off (see [`cache_reads`]).
+pub fn decode_step_with_attention(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: f64,
+    flash_attention: bool,
+) -> DecodeStep {
     let on_device = 1.0 - plan.offloaded_share;
     let bandwidth = hw.batch1_bandwidth_bytes_per_s();
     let weights = model.active_weights_bytes();
-    let kv = model.kv_cache_bytes(depth.max(0.0) as u64) * hw.profile.kv_read_efficiency.value;
+    let kv = model.kv_cache_bytes(depth.max(0.0) as u64)
+        * hw.profile.kv_read_efficiency.value
+        * cache_reads(model, flash_attention);
     // Two kernels in turn, each limited by its own roofline: the weight matmuls, then
     // attention over the cache (a vector kernel: one query row per head).
     let weights_memory = weights * on_device / bandwidth;
@@ -248,7 +274,7 @@ pub struct Decode {
 }
 
 /// Decodes `tokens` tokens starting at `depth`: Simpson's rule over the per-token time,
-/// which grows with depth as the cache does.
+/// which grows with depth as the cache does. Flash attention on, as llama.cpp defaults.
 pub fn decode(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
@@ -256,11 +282,24 @@ pub fn decode(
     depth: u64,
     tokens: u64,
 ) -> Decode {
+    decode_with_attention(hw, model, plan, depth, tokens, true)
+}
+
+/// [`decode`] with flash attention on or off.
+pub fn decode_with_attention(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: u64,
+    tokens: u64,
+    flash_attention: bool,
+) -> Decode {
     let n = tokens.max(1) as f64;
     let d0 = depth as f64;
-    let start = decode_step(hw, model, plan, d0);
-    let mid = decode_step(hw, model, plan, d0 + n / 2.0);
-    let end = decode_step(hw, model, plan, d0 + n);
+    let step = |d: f64| decode_step_with_attention(hw, model, plan, d, flash_attention);
+    let start = step(d0);
+    let mid = step(d0 + n / 2.0);
+    let end = step(d0 + n);
     let per_token = (start.total_secs + 4.0 * mid.total_secs + end.total_secs) / 6.0;
     let secs = per_token * n;
     Decode {
