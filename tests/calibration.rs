@@ -85,7 +85,11 @@ fn the_benchmark_data_is_broad_enough() {
         catalog.benchmarks.len()
     );
     assert!(machines.len() >= 22, "{} machines", machines.len());
-    for hbm in ["server-a100-pcie-80gb", "server-a100-sxm4-80gb", "server-h100-pcie-80gb"] {
+    for hbm in [
+        "server-a100-pcie-80gb",
+        "server-a100-sxm4-80gb",
+        "server-h100-pcie-80gb",
+    ] {
         assert!(machines.contains(&hbm), "no row of {hbm}");
     }
     assert!(

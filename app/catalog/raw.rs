@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::types::{
-    Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Fp4Matmul, Moe, ReplacedKernel, RetiredBuildFlag, Sourced,
+    Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Fp4Matmul, Moe, ReplacedKernel,
+    RetiredBuildFlag, Sourced,
 };
 
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;

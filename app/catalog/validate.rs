@@ -905,12 +905,7 @@ impl<'a> Check<'a> {
             self.source_text("compute_units.source", &rate.source);
         }
         if let Some(prior) = &raw.fit_prior {
-            self.number(
-                "fit_prior",
-                prior.batch1_bytes_per_unit_cycle,
-                0.1,
-                1000.0,
-            );
+            self.number("fit_prior", prior.batch1_bytes_per_unit_cycle, 0.1, 1000.0);
             self.number(
                 "fit_prior",
                 prior.unfused_attention_bytes_per_score,
