@@ -229,7 +229,7 @@ pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c 
                 .is_none_or(|fa| row.flash_attention == Some(fa))
             && k.max_head_dim.is_none_or(|max| head_dim <= max)
             && k.quantized.is_none_or(|q| q == quantized)
-            && (k.quants.is_empty() || k.quants.iter().any(|q| *q == row.quant))
+            && (k.quants.is_empty() || k.quants.contains(&row.quant))
     })
 }
 

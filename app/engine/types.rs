@@ -612,7 +612,7 @@ impl RuntimeProfile {
             return self.float_matmul;
         }
         let native_fp4 = self.fp4_matmul.as_ref().is_some_and(|f| {
-            f.quants.iter().any(|q| *q == quant.id)
+            f.quants.contains(&quant.id)
                 && machine
                     .gpu_arch
                     .as_deref()
