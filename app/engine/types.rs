@@ -601,9 +601,6 @@ pub const ASSUMED_ERROR_BAND: ErrorBand = ErrorBand {
 };
 
 impl RuntimeProfile {
-    /// Compute units times clock per second of `machine` on this runtime, from its `fp16`
-    /// peak and its architecture's FLOPs per unit per clock ([`ComputeUnitRate`]); `None`
-    /// when the profile does not list the machine's architecture.
     /// The matrix path the weight matmuls of `quant` run on for `machine`: the FP4 path for
     /// the weight types and architectures [`RuntimeProfile::fp4_matmul`] lists, else the
     /// float or quantized path.
@@ -625,6 +622,9 @@ impl RuntimeProfile {
         }
     }
 
+    /// Compute units times clock per second of `machine` on this runtime, from its `fp16`
+    /// peak and its architecture's FLOPs per unit per clock ([`ComputeUnitRate`]); `None`
+    /// when the profile does not list the machine's architecture.
     pub fn unit_clocks_per_s(&self, machine: &Machine) -> Option<f64> {
         let arch = machine.gpu_arch.as_deref()?;
         let rate = self.compute_units.iter().find(|r| r.gpu_arch == arch)?;
