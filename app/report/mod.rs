@@ -118,7 +118,7 @@ pub fn markdown_with_diagnosis(
             e.mix.mean_request_secs,
             e.mix.local_decode_tokens_per_s,
             e.mix.cloud_usd_per_month,
-            e.bottleneck
+            crate::present::bottleneck_words(e.bottleneck)
         );
     }
     let _ = writeln!(md, "\n## Reasons\n");
@@ -131,7 +131,7 @@ pub fn markdown_with_diagnosis(
             if e.is_current { ", yours" } else { "" }
         );
         for r in &e.reasons {
-            let _ = writeln!(md, "- {r}");
+            let _ = writeln!(md, "- {}", crate::present::reason_words(r));
         }
         for setting in &e.settings {
             let _ = writeln!(

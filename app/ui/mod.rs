@@ -9,6 +9,7 @@ pub mod chart_png;
 pub mod charts_panel;
 pub mod command;
 pub mod details_panel;
+pub mod diagnose_panel;
 pub mod files;
 pub mod filters_panel;
 pub mod jobs;

@@ -145,7 +145,7 @@ fn card_ui(
                 };
                 ui.label(price);
                 if entry.pareto {
-                    ui.label(RichText::new("Pareto").small())
+                    ui.label(RichText::new("best at its price").small())
                         .on_hover_text("No other option is both cheaper and faster");
                 }
                 if ui
@@ -164,14 +164,15 @@ fn card_ui(
                 entry.mix.share_cloud * 100.0,
                 entry.mix.cloud_usd_per_month,
                 entry.mix.share_failed * 100.0,
-                entry.bottleneck
+                crate::present::bottleneck_words(entry.bottleneck)
             ));
             egui::CollapsingHeader::new("Why")
                 .id_salt(("why", &entry.machine_id, entry.per_device_gb.to_bits()))
                 .default_open(rank == 0)
                 .show(ui, |ui| {
                     for reason in &entry.reasons {
-                        ui.label(RichText::new(format!("• {reason}")).small());
+                        let words = crate::present::reason_words(reason);
+                        ui.label(RichText::new(format!("• {words}")).small());
                     }
                     for setting in &entry.settings {
                         let words = crate::present::setting_words(setting);
