@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::types::{
-    Attention, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, ServingCase,
-    Session, Sourced,
+    Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Fp4Matmul, Moe, ReplacedKernel,
+    RetiredBuildFlag, ServingCase, Session, Sourced,
 };
 
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;
@@ -376,6 +376,21 @@ pub struct RawRuntimeProfile {
     pub overhead_gb: Sourced,
     /// Share of the KV cache read per decoded token that costs bandwidth like weights do.
     pub kv_read_efficiency: Sourced,
+    /// Bytes a compute unit streams per clock at batch 1 (absent: the prior's, assumed).
+    #[serde(default)]
+    pub batch1_bytes_per_unit_cycle: Option<Sourced>,
+    /// Bytes per attention score without flash attention (absent: the prior's, assumed).
+    #[serde(default)]
+    pub unfused_attention_bytes_per_score: Option<Sourced>,
+    /// Share of the float matmul path's peak (absent: `compute_efficiency`).
+    #[serde(default)]
+    pub float_compute_efficiency: Option<Sourced>,
+    /// Matrix FLOPs per compute unit per clock by GPU architecture.
+    #[serde(default)]
+    pub compute_units: Vec<ComputeUnitRate>,
+    /// Weight types multiplied on FP4 matrix units on some architectures.
+    #[serde(default)]
+    pub fp4_matmul: Option<Fp4Matmul>,
     /// Measured over predicted decode speed: 10th and 90th percentile, leave-one-source-out,
     /// on rows whose machine other sources measured.
     #[serde(default)]

@@ -135,6 +135,8 @@ pub fn rewrite_runtimes(
                 "attention_efficiency" => 4,
                 "layer_overhead_us" => 1,
                 "moe_layer_overhead_us" => 2,
+                "batch1_bytes_per_unit_cycle" => 2,
+                "unfused_attention_bytes_per_score" => 1,
                 _ => 3,
             };
             (name, format!("{v:.decimals$}"))
@@ -249,7 +251,7 @@ impl Calibration {
                 );
             }
             out += &format!(
-                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe routing {:.1} µs/layer, overhead {:.1} µs/layer, kv_read {:.3}\n",
+                "{}: bandwidth {:.3}, compute {:.3}, attention {:.4}, moe_prefill {:.3}, moe routing {:.1} µs/layer, overhead {:.1} µs/layer, kv_read {:.3}, batch-1 {:.2} B/unit/clock, unfused attention {:.1} B/score, float compute {:.3}\n",
                 p.runtime,
                 p.bandwidth_efficiency.value,
                 p.compute_efficiency.value,
@@ -257,7 +259,10 @@ impl Calibration {
                 p.moe_prefill_factor.value,
                 p.moe_layer_overhead_us.value,
                 p.layer_overhead_us.value,
-                p.kv_read_efficiency.value
+                p.kv_read_efficiency.value,
+                p.batch1_bytes_per_unit_cycle.value,
+                p.unfused_attention_bytes_per_score.value,
+                p.float_compute_efficiency.value
             );
             for (name, kind, widened) in [
                 ("decode_error_band", TestKind::Decode, false),

@@ -9,7 +9,7 @@
 use serde::Serialize;
 
 use super::memory::{plan, LoadedModel};
-use super::speed::{decode, prefill, Hardware};
+use super::speed::{decode_with_attention, prefill_with_attention, Hardware};
 use super::types::{
     Benchmark, CaseClass, Catalog, ErrorBand, FitPrior, MeasuredCases, RangeBasis, ReplacedKernel,
     RetiredBuildFlag, Runtime, RuntimeProfile, TestKind,
@@ -35,6 +35,8 @@ pub struct RowPrediction {
     /// What the prediction's likely range rests on: whether the rows its fit saw measured
     /// this machine and this case.
     pub basis: RangeBasis,
+    /// The row's source as the held-out protocols group it ([`source_key`]).
+    pub source: String,
 }
 
 /// Why a published row no longer describes llama.cpp as it is now.
@@ -71,9 +73,31 @@ pub fn predict(catalog: &Catalog, row: &Benchmark, profile: &RuntimeProfile) -> 
     };
     let speed = match row.kind {
         TestKind::Prefill => {
-            prefill(&hw, &loaded, &memory, row.depth, row.tokens, row.ubatch).tokens_per_s
+            // A row that says flash attention was off ran the unfused attention path; one
+            // that does not say is taken as run with it on, as llama.cpp runs by default.
+            let flash_attention = row.flash_attention != Some(false);
+            prefill_with_attention(
+                &hw,
+                &loaded,
+                &memory,
+                row.depth,
+                row.tokens,
+                row.ubatch,
+                flash_attention,
+            )
+            .tokens_per_s
         }
-        TestKind::Decode => decode(&hw, &loaded, &memory, row.depth, row.tokens).tokens_per_s,
+        TestKind::Decode => {
+            decode_with_attention(
+                &hw,
+                &loaded,
+                &memory,
+                row.depth,
+                row.tokens,
+                row.flash_attention != Some(false),
+            )
+            .tokens_per_s
+        }
     };
     speed.is_finite().then_some(speed)
 }
@@ -205,6 +229,7 @@ pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c 
                 .is_none_or(|fa| row.flash_attention == Some(fa))
             && k.max_head_dim.is_none_or(|max| head_dim <= max)
             && k.quantized.is_none_or(|q| q == quantized)
+            && (k.quants.is_empty() || k.quants.contains(&row.quant))
     })
 }
 
@@ -278,6 +303,7 @@ fn row_prediction(
         ratio: predicted / row.tokens_per_s,
         superseded,
         basis,
+        source: source_key(&row.source),
     }
 }
 
@@ -292,6 +318,9 @@ const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("moe_layer_overhead_us", 0.0, 500.0, 0.0),
     ("layer_overhead_us", 0.0, 1000.0, 0.0),
     ("kv_read_efficiency", 0.2, 4.0, 1.0),
+    ("batch1_bytes_per_unit_cycle", 1.0, 64.0, 8.0),
+    ("unfused_attention_bytes_per_score", 1.0, 256.0, 16.0),
+    ("float_compute_efficiency", 0.02, 3.0, 0.5),
 ];
 
 /// Times (rather than shares) move in additive steps and are pulled toward the prior per
@@ -304,7 +333,7 @@ fn additive_scale(i: usize) -> Option<f64> {
     }
 }
 
-const PARAM_COUNT: usize = 7;
+const PARAM_COUNT: usize = 10;
 
 /// Points of the coarse scan of each parameter's range that starts a fit.
 const SCAN_POINTS: u32 = 24;
@@ -319,6 +348,9 @@ fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
         prior.moe_layer_overhead_us,
         prior.layer_overhead_us,
         prior.kv_read_efficiency,
+        prior.batch1_bytes_per_unit_cycle,
+        prior.unfused_attention_bytes_per_score,
+        prior.float_compute_efficiency,
     ]
 }
 
@@ -335,7 +367,10 @@ fn get(p: &RuntimeProfile, i: usize) -> f64 {
         3 => p.moe_prefill_factor.value,
         4 => p.moe_layer_overhead_us.value,
         5 => p.layer_overhead_us.value,
-        _ => p.kv_read_efficiency.value,
+        6 => p.kv_read_efficiency.value,
+        7 => p.batch1_bytes_per_unit_cycle.value,
+        8 => p.unfused_attention_bytes_per_score.value,
+        _ => p.float_compute_efficiency.value,
     }
 }
 
@@ -347,7 +382,10 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
         3 => &mut p.moe_prefill_factor,
         4 => &mut p.moe_layer_overhead_us,
         5 => &mut p.layer_overhead_us,
-        _ => &mut p.kv_read_efficiency,
+        6 => &mut p.kv_read_efficiency,
+        7 => &mut p.batch1_bytes_per_unit_cycle,
+        8 => &mut p.unfused_attention_bytes_per_score,
+        _ => &mut p.float_compute_efficiency,
     };
     slot.value = v;
 }
@@ -568,6 +606,23 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
         .iter()
         .filter(|r| !decode(r) && r.depth >= 4096)
         .count();
+    // Decode rows of machines whose compute units the runtime's profile counts.
+    let counted_units = |r: &&&Benchmark| {
+        catalog
+            .machine(&r.machine)
+            .zip(catalog.runtime(r.runtime))
+            .is_some_and(|(m, p)| p.unit_clocks_per_s(m).is_some())
+    };
+    let unit_decode = rows
+        .iter()
+        .filter(|r| decode(r) && counted_units(r))
+        .count();
+    let long_unfused_prefill = rows
+        .iter()
+        .filter(|r| !decode(r) && r.flash_attention == Some(false) && r.depth + r.tokens >= 4096)
+        .count();
+    let float = |r: &&&Benchmark| catalog.quant(&r.quant).is_some_and(|q| q.is_float());
+    let float_prefill = rows.iter().filter(|r| !decode(r) && float(r)).count();
     [
         dense_decode + moe_decode >= 2,
         dense_prefill + moe_prefill >= 2,
@@ -576,6 +631,9 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
         moe_decode >= 2 && dense_decode >= 2,
         dense_decode + moe_decode >= 4,
         deep_decode >= 2,
+        unit_decode >= 2,
+        long_unfused_prefill >= 2,
+        float_prefill >= 2,
     ]
 }
 
@@ -955,30 +1013,56 @@ fn is_kind(p: &RowPrediction, kind: TestKind) -> bool {
     })
 }
 
-/// The share of held-out measurements a band leaves out on each side. 10% each side would
-/// hold 80% of the residuals it is read from, but fewer of a source it never saw: read
-/// without the row's source, bands at 10% held 74% of the leave-one-source-out rows, at
-/// 7.5% 77%, at 5% 78%. This tail was chosen among those three by that nested coverage
-/// (`headroom validate`, "bands without the row's source"): the one closest to 80% of a
-/// new source's measurements inside.
-const BAND_TAIL: f64 = 0.05;
+/// The share of held-out measurements a band leaves out on each side (quantiles weighted
+/// so that each source counts once, `percentile_band`). 10% each side would hold 80% of the
+/// residuals it is read from, but fewer of a source it never saw. On the 669 rows of
+/// December 2026, read without the row's source, bands hold 75% of the leave-one-source-out
+/// rows at 5% and 83% at 2.5% (`headroom validate`, "bands without the row's source"); 2.5%
+/// was chosen as the one closest to 80% of a new source's measurements inside. (On the 314
+/// rows before, the same nested coverage had chosen 5% among 10%, 7.5% and 5%.)
+const BAND_TAIL: f64 = 0.025;
 
 /// The [`BAND_TAIL`] and 1 - [`BAND_TAIL`] quantiles of measured over predicted, if there
 /// are enough rows.
 fn percentile_band<'a>(rows: impl Iterator<Item = &'a RowPrediction>) -> Option<ErrorBand> {
-    let mut inverse: Vec<f64> = rows
-        .filter(|p| p.ratio > 0.0)
-        .map(|p| 1.0 / p.ratio)
-        .collect();
-    if inverse.len() < MIN_BAND_ROWS {
+    let rows: Vec<&RowPrediction> = rows.filter(|p| p.ratio > 0.0).collect();
+    if rows.len() < MIN_BAND_ROWS {
         return None;
     }
-    inverse.sort_by(f64::total_cmp);
-    let at = |q: f64| inverse[((inverse.len() - 1) as f64 * q).round() as usize];
+    // Each source weighs the same however many rows it published: a page never seen is one
+    // more source, and one repository's hundred rows of one build, flags and method must
+    // not set the tails alone.
+    let mut per_source: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for p in &rows {
+        *per_source.entry(p.source.as_str()).or_default() += 1;
+    }
+    let mut weighted: Vec<(f64, f64)> = rows
+        .iter()
+        .map(|p| {
+            let n = per_source
+                .get(p.source.as_str())
+                .copied()
+                .unwrap_or(1)
+                .max(1);
+            (1.0 / p.ratio, 1.0 / n as f64)
+        })
+        .collect();
+    weighted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = weighted.iter().map(|(_, w)| w).sum();
+    let at = |q: f64| {
+        let mut cumulative = 0.0;
+        for &(value, w) in &weighted {
+            cumulative += w;
+            if cumulative >= q * total {
+                return value;
+            }
+        }
+        weighted.last().map_or(1.0, |&(value, _)| value)
+    };
     Some(ErrorBand {
         low: at(BAND_TAIL).min(1.0),
         high: at(1.0 - BAND_TAIL).max(1.0),
-        rows: inverse.len(),
+        rows: rows.len(),
     })
 }
 

@@ -53,6 +53,25 @@ impl Hardware<'_> {
         (self.spec_bandwidth_gb_per_s() * 1e9 * self.profile.bandwidth_efficiency.value).max(1.0)
     }
 
+    /// Effective bandwidth of a batch-1 decode, bytes/s: the streaming efficiency of the
+    /// runtime, but never faster than the machine's compute units can issue loads (compute
+    /// units x clock x the runtime's fitted bytes per unit per clock). On an HBM GPU the
+    /// second binds: an A100 or H100 streams a decoded token's weights at about half its
+    /// spec bandwidth, while a GeForce card's fewer bytes per second of memory bind first.
+    pub fn batch1_bandwidth_bytes_per_s(&self) -> f64 {
+        let streaming = self.effective_bandwidth_bytes_per_s();
+        if self.on_cpu() {
+            return streaming;
+        }
+        match self.profile.unit_clocks_per_s(self.machine) {
+            Some(unit_clocks) => {
+                let issue = unit_clocks * self.profile.batch1_bytes_per_unit_cycle.value;
+                streaming.min(issue.max(1.0))
+            }
+            None => streaming,
+        }
+    }
+
     /// Fixed seconds per decoded token: each layer's kernel launches and the minimum time
     /// each kernel takes however little it reads, the per-layer routing of a mixture of
     /// experts (router, top-k, gather and scatter kernels that a dense layer does not run),
@@ -86,16 +105,15 @@ impl Hardware<'_> {
                 * factor)
                 .max(1.0);
         }
-        let path = if model.quant.is_float() {
-            self.profile.float_matmul
+        // Float weights run another library's kernels (cuBLAS on CUDA), which reach their
+        // own share of their own peak.
+        let path = self.profile.weights_matmul(self.machine, model.quant);
+        let efficiency = if model.quant.is_float() {
+            self.profile.float_compute_efficiency.value
         } else {
-            self.profile.quantized_matmul
+            self.profile.compute_efficiency.value
         };
-        (path.peak(self.machine).value
-            * 1e12
-            * self.machine.matmul_share()
-            * self.profile.compute_efficiency.value
-            * factor)
+        (path.peak(self.machine).value * 1e12 * self.machine.matmul_share() * efficiency * factor)
             .max(1.0)
     }
 
@@ -167,17 +185,43 @@ pub struct DecodeStep {
     pub limit: Limit,
 }
 
-/// Seconds to decode one token with `depth` tokens already in the cache.
+/// Seconds to decode one token with `depth` tokens already in the cache, with flash
+/// attention on, as current llama.cpp runs it by default.
 pub fn decode_step(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
     plan: &MemoryPlan,
     depth: f64,
 ) -> DecodeStep {
+    decode_step_with_attention(hw, model, plan, depth, true)
+}
+
+/// How many times a decoded token reads its cache: once with flash attention, which loads
+/// each cached key and value once for all the query heads that share it (grouped-query
+/// attention); once per query head without it, where the scores and values products are
+/// matrix-vector products per query head that each load the shared cache again.
+fn cache_reads(model: &LoadedModel<'_>, flash_attention: bool) -> f64 {
+    if flash_attention {
+        return 1.0;
+    }
+    let m = model.model;
+    f64::from(m.attention_heads.max(1)) / f64::from(m.kv_heads.max(1))
+}
+
+/// [`decode_step`] with flash attention on or off (see [`cache_reads`]).
+pub fn decode_step_with_attention(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: f64,
+    flash_attention: bool,
+) -> DecodeStep {
     let on_device = 1.0 - plan.offloaded_share;
-    let bandwidth = hw.effective_bandwidth_bytes_per_s();
+    let bandwidth = hw.batch1_bandwidth_bytes_per_s();
     let weights = model.active_weights_bytes();
-    let kv = model.kv_cache_bytes(depth.max(0.0) as u64) * hw.profile.kv_read_efficiency.value;
+    let kv = model.kv_cache_bytes(depth.max(0.0) as u64)
+        * hw.profile.kv_read_efficiency.value
+        * cache_reads(model, flash_attention);
     // Two kernels in turn, each limited by its own roofline: the weight matmuls, then
     // attention over the cache (a vector kernel: one query row per head).
     // Expert offload: the routed experts' share in system RAM is read (and multiplied) by
@@ -227,7 +271,7 @@ pub struct Decode {
 }
 
 /// Decodes `tokens` tokens starting at `depth`: Simpson's rule over the per-token time,
-/// which grows with depth as the cache does.
+/// which grows with depth as the cache does. Flash attention on, as llama.cpp defaults.
 pub fn decode(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
@@ -235,11 +279,24 @@ pub fn decode(
     depth: u64,
     tokens: u64,
 ) -> Decode {
+    decode_with_attention(hw, model, plan, depth, tokens, true)
+}
+
+/// [`decode`] with flash attention on or off.
+pub fn decode_with_attention(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: u64,
+    tokens: u64,
+    flash_attention: bool,
+) -> Decode {
     let n = tokens.max(1) as f64;
     let d0 = depth as f64;
-    let start = decode_step(hw, model, plan, d0);
-    let mid = decode_step(hw, model, plan, d0 + n / 2.0);
-    let end = decode_step(hw, model, plan, d0 + n);
+    let step = |d: f64| decode_step_with_attention(hw, model, plan, d, flash_attention);
+    let start = step(d0);
+    let mid = step(d0 + n / 2.0);
+    let end = step(d0 + n);
     let per_token = (start.total_secs + 4.0 * mid.total_secs + end.total_secs) / 6.0;
     let secs = per_token * n;
     Decode {
@@ -264,7 +321,8 @@ pub struct Prefill {
 }
 
 /// Prefills `tokens` prompt tokens on top of `depth` cached ones in micro-batches of
-/// `ubatch` tokens (llama-bench `pp N -d D -ub U`; runtimes default to [`UBATCH_TOKENS`]).
+/// `ubatch` tokens (llama-bench `pp N -d D -ub U`; runtimes default to [`UBATCH_TOKENS`]),
+/// with flash attention on, as current llama.cpp runs it by default.
 pub fn prefill(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
@@ -272,6 +330,23 @@ pub fn prefill(
     depth: u64,
     tokens: u64,
     ubatch: u64,
+) -> Prefill {
+    prefill_with_attention(hw, model, plan, depth, tokens, ubatch, true)
+}
+
+/// [`prefill`] with flash attention on or off. Off, every attention score (one query
+/// against one cached key) is written to memory, read and written by the softmax and read
+/// by the values product, so attention also streams
+/// `scores x unfused_attention_bytes_per_score` bytes, which grows with the square of the
+/// prompt: the reason long prompts without flash attention slow down so much.
+pub fn prefill_with_attention(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    plan: &MemoryPlan,
+    depth: u64,
+    tokens: u64,
+    ubatch: u64,
+    flash_attention: bool,
 ) -> Prefill {
     let moe = model.model.moe.is_some();
     let n = tokens.max(1) as f64;
@@ -288,8 +363,17 @@ pub fn prefill(
         / hw.effective_bandwidth_bytes_per_s();
     let weights_secs = compute.max(stream);
     // Token i attends over depth + i tokens; the mean is depth + n/2.
-    let attention_secs = n * model.attention_flops_per_token(depth as f64 + n / 2.0)
-        / hw.effective_attention_flops_per_s();
+    let mean_context = depth as f64 + n / 2.0;
+    let attention_flops = n * model.attention_flops_per_token(mean_context);
+    let unfused_secs = if flash_attention {
+        0.0
+    } else {
+        // Each score costs 4 x head_dim FLOPs (a multiply-add in each of the two products).
+        let scores = attention_flops / (4.0 * f64::from(model.model.head_dim.max(1)));
+        scores * hw.profile.unfused_attention_bytes_per_score.value
+            / hw.effective_bandwidth_bytes_per_s()
+    };
+    let attention_secs = attention_flops / hw.effective_attention_flops_per_s() + unfused_secs;
     let offload_secs = ubatches
         * (model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s()
             + experts_in_ram / HOST_LINK_BYTES_PER_S);

@@ -102,6 +102,21 @@ pub struct ReplacedKernel {
     /// (F16, BF16, F32) ones (`Some(false)`).
     #[serde(default)]
     pub quantized: Option<bool>,
+    /// The weight types (`Quant::id`) it applies to; empty: any.
+    #[serde(default)]
+    pub quants: Vec<String>,
+    pub source: String,
+}
+
+/// Weight types a runtime multiplies natively on FP4 matrix units on some architectures
+/// (llama.cpp's MXFP4 MMA on Blackwell), instead of its usual quantized path.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Fp4Matmul {
+    /// The weight types (`Quant::id`), e.g. `MXFP4`.
+    pub quants: Vec<String>,
+    /// The machines' `gpu_arch` values with the FP4 instructions the kernel uses.
+    pub gpu_archs: Vec<String>,
     pub source: String,
 }
 
@@ -121,6 +136,49 @@ pub struct FitPrior {
     pub moe_layer_overhead_us: f64,
     pub layer_overhead_us: f64,
     pub kv_read_efficiency: f64,
+    /// Typical bytes one compute unit (an SM) streams per clock in a batch-1 matrix-vector
+    /// kernel (see [`RuntimeProfile::batch1_bytes_per_unit_cycle`]).
+    #[serde(default = "default_batch1_bytes_per_unit_cycle")]
+    pub batch1_bytes_per_unit_cycle: f64,
+    /// Typical bytes moved per attention score when flash attention is off (see
+    /// [`RuntimeProfile::unfused_attention_bytes_per_score`]).
+    #[serde(default = "default_unfused_attention_bytes_per_score")]
+    pub unfused_attention_bytes_per_score: f64,
+    /// Typical share of the float matmul path's peak (see
+    /// [`RuntimeProfile::float_compute_efficiency`]).
+    #[serde(default = "default_float_compute_efficiency")]
+    pub float_compute_efficiency: f64,
+    pub source: String,
+}
+
+/// A prior without the figure: the typical value its source states (`runtimes.ron`).
+fn default_batch1_bytes_per_unit_cycle() -> f64 {
+    8.0
+}
+
+/// A prior without the figure: an F32 score written, read and written by the softmax, and
+/// read by the values product (four passes of four bytes).
+fn default_unfused_attention_bytes_per_score() -> f64 {
+    16.0
+}
+
+/// A prior without the figure: half of peak, as for the other matmuls.
+fn default_float_compute_efficiency() -> f64 {
+    0.5
+}
+
+/// How many matrix FLOPs one compute unit of a GPU architecture does per clock, in the
+/// convention of the catalogue's `compute_tflops.fp16` figure for that architecture: with
+/// it, a machine's `fp16` peak gives its compute units times clock, and so the rate at which
+/// batch-1 kernels can issue loads (see [`RuntimeProfile::batch1_bytes_per_unit_cycle`]).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ComputeUnitRate {
+    /// The compiler target (`Machine::gpu_arch`), e.g. `sm_80`.
+    pub gpu_arch: String,
+    /// Dense FP16 matrix FLOPs per compute unit per clock, as the catalogue's `fp16` figure
+    /// counts them (FP32 accumulation on GeForce parts).
+    pub fp16_flops_per_unit_clock: f64,
     pub source: String,
 }
 
@@ -449,6 +507,23 @@ pub struct RuntimeProfile {
     pub layer_overhead_us: Sourced,
     pub overhead_gb: Sourced,
     pub kv_read_efficiency: Sourced,
+    /// Bytes one compute unit streams per clock in a batch-1 matrix-vector kernel: a decoded
+    /// token's weights stream no faster than compute units x clock x this, however fast the
+    /// memory (HBM GPUs at batch 1 issue loads too slowly to fill it). Applies to machines
+    /// whose `gpu_arch` is in [`RuntimeProfile::compute_units`].
+    pub batch1_bytes_per_unit_cycle: Sourced,
+    /// Bytes moved per attention score (one query against one cached key) in prefill when
+    /// flash attention is off: the scores are written to memory, the softmax reads and
+    /// writes them, the values product reads them.
+    pub unfused_attention_bytes_per_score: Sourced,
+    /// Share of the float matmul path's peak (`float_matmul`) that unquantized weights'
+    /// matmuls reach: a different library (cuBLAS) from the quantized kernels (MMQ).
+    pub float_compute_efficiency: Sourced,
+    /// Matrix FLOPs per compute unit per clock by GPU architecture (see
+    /// [`ComputeUnitRate`]); empty where batch-1 issue rates are not modelled.
+    pub compute_units: Vec<ComputeUnitRate>,
+    /// Weight types multiplied on FP4 matrix units on some architectures.
+    pub fp4_matmul: Option<Fp4Matmul>,
     /// Measured over predicted speed, 10th and 90th percentile, leave-one-source-out, on
     /// rows whose machine other sources measured: the range for a machine with rows.
     pub decode_error_band: ErrorBand,
@@ -489,6 +564,8 @@ pub enum MatmulPath {
     Fp16Acc16,
     /// INT8 dot products: `Machine::int8_tops`, else `fp16_tflops`.
     Int8,
+    /// FP4 matrix units: `Machine::fp4_tflops`, else the INT8 path's peak.
+    Fp4,
 }
 
 impl MatmulPath {
@@ -496,6 +573,7 @@ impl MatmulPath {
         ("fp16", MatmulPath::Fp16),
         ("fp16-acc16", MatmulPath::Fp16Acc16),
         ("int8", MatmulPath::Int8),
+        ("fp4", MatmulPath::Fp4),
     ];
 
     /// The peak of `machine` on this path, and the figure it comes from.
@@ -507,6 +585,10 @@ impl MatmulPath {
                 .as_ref()
                 .unwrap_or(&machine.fp16_tflops),
             MatmulPath::Int8 => machine.int8_tops.as_ref().unwrap_or(&machine.fp16_tflops),
+            MatmulPath::Fp4 => machine
+                .fp4_tflops
+                .as_ref()
+                .unwrap_or_else(|| MatmulPath::Int8.peak(machine)),
         }
     }
 }
@@ -519,6 +601,37 @@ pub const ASSUMED_ERROR_BAND: ErrorBand = ErrorBand {
 };
 
 impl RuntimeProfile {
+    /// The matrix path the weight matmuls of `quant` run on for `machine`: the FP4 path for
+    /// the weight types and architectures [`RuntimeProfile::fp4_matmul`] lists, else the
+    /// float or quantized path.
+    pub fn weights_matmul(&self, machine: &Machine, quant: &Quant) -> MatmulPath {
+        if quant.is_float() {
+            return self.float_matmul;
+        }
+        let native_fp4 = self.fp4_matmul.as_ref().is_some_and(|f| {
+            f.quants.contains(&quant.id)
+                && machine
+                    .gpu_arch
+                    .as_deref()
+                    .is_some_and(|a| f.gpu_archs.iter().any(|g| g == a))
+        });
+        if native_fp4 {
+            MatmulPath::Fp4
+        } else {
+            self.quantized_matmul
+        }
+    }
+
+    /// Compute units times clock per second of `machine` on this runtime, from its `fp16`
+    /// peak and its architecture's FLOPs per unit per clock ([`ComputeUnitRate`]); `None`
+    /// when the profile does not list the machine's architecture.
+    pub fn unit_clocks_per_s(&self, machine: &Machine) -> Option<f64> {
+        let arch = machine.gpu_arch.as_deref()?;
+        let rate = self.compute_units.iter().find(|r| r.gpu_arch == arch)?;
+        (rate.fp16_flops_per_unit_clock > 0.0)
+            .then(|| machine.fp16_tflops.value * 1e12 / rate.fp16_flops_per_unit_clock)
+    }
+
     /// The peak flash attention runs against on `machine`, TFLOPS: its two products do
     /// equal FLOPs, so the peak is the harmonic mean of their two paths' peaks.
     pub fn attention_peak_tflops(&self, machine: &Machine) -> f64 {

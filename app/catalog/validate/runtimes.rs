@@ -55,6 +55,11 @@ impl Check<'_> {
                 0.0,
                 10.0,
             ),
+            batch1_bytes_per_unit_cycle: self.batch1_bytes_per_unit_cycle(raw),
+            unfused_attention_bytes_per_score: self.unfused_attention_bytes_per_score(raw),
+            float_compute_efficiency: self.float_compute_efficiency(raw),
+            compute_units: self.compute_units(raw),
+            fp4_matmul: self.fp4_matmul(raw),
             decode_error_band: self.band("decode_error_band", raw.decode_error_band),
             prefill_error_band: self.band("prefill_error_band", raw.prefill_error_band),
             decode_unmeasured_band: self.band("decode_unmeasured_band", raw.decode_unmeasured_band),
@@ -161,4 +166,101 @@ impl Check<'_> {
         }
         band
     }
+
+    // ---- Batch-1 issue rate, attention without flash attention, the float matmul path
+    // (issue 15). Absent figures take the prior's typical value, marked "assumed:".
+
+    fn batch1_bytes_per_unit_cycle(&mut self, raw: &RawRuntimeProfile) -> Sourced {
+        let typical = raw
+            .fit_prior
+            .as_ref()
+            .map_or(8.0, |p| p.batch1_bytes_per_unit_cycle);
+        self.optional_sourced(
+            "batch1_bytes_per_unit_cycle",
+            raw.batch1_bytes_per_unit_cycle.as_ref(),
+            typical,
+            (0.1, 1000.0),
+        )
+    }
+
+    fn unfused_attention_bytes_per_score(&mut self, raw: &RawRuntimeProfile) -> Sourced {
+        let typical = raw
+            .fit_prior
+            .as_ref()
+            .map_or(16.0, |p| p.unfused_attention_bytes_per_score);
+        self.optional_sourced(
+            "unfused_attention_bytes_per_score",
+            raw.unfused_attention_bytes_per_score.as_ref(),
+            typical,
+            (0.0, 1000.0),
+        )
+    }
+
+    fn float_compute_efficiency(&mut self, raw: &RawRuntimeProfile) -> Sourced {
+        let typical = raw.compute_efficiency.value;
+        self.optional_sourced(
+            "float_compute_efficiency",
+            raw.float_compute_efficiency.as_ref(),
+            typical,
+            (0.001, 3.0),
+        )
+    }
+
+    fn optional_sourced(
+        &mut self,
+        field: &str,
+        value: Option<&Sourced>,
+        typical: f64,
+        (lo, hi): (f64, f64),
+    ) -> Sourced {
+        match value {
+            Some(v) => self.sourced(field, v, lo, hi),
+            None => Sourced {
+                value: typical,
+                source: "assumed: not in the profile, so the prior's typical value".to_owned(),
+            },
+        }
+    }
+
+    fn compute_units(&mut self, raw: &RawRuntimeProfile) -> Vec<ComputeUnitRate> {
+        for rate in &raw.compute_units {
+            self.gpu_arch("compute_units.gpu_arch", &rate.gpu_arch);
+            self.number(
+                "compute_units.fp16_flops_per_unit_clock",
+                rate.fp16_flops_per_unit_clock,
+                1.0,
+                1e6,
+            );
+            self.source_text("compute_units.source", &rate.source);
+        }
+        if let Some(prior) = &raw.fit_prior {
+            self.number("fit_prior", prior.batch1_bytes_per_unit_cycle, 0.1, 1000.0);
+            self.number(
+                "fit_prior",
+                prior.unfused_attention_bytes_per_score,
+                0.0,
+                1000.0,
+            );
+            self.number("fit_prior", prior.float_compute_efficiency, 0.001, 3.0);
+        }
+        raw.compute_units.clone()
+    }
+
+    fn fp4_matmul(&mut self, raw: &RawRuntimeProfile) -> Option<Fp4Matmul> {
+        let fp4 = raw.fp4_matmul.as_ref()?;
+        for arch in &fp4.gpu_archs {
+            self.gpu_arch("fp4_matmul.gpu_archs", arch);
+        }
+        if fp4.quants.is_empty() {
+            self.fail(
+                "fp4_matmul.quants",
+                None,
+                "name the weight types (e.g. MXFP4) the FP4 path multiplies".to_owned(),
+            );
+        }
+        self.source_text("fp4_matmul.source", &fp4.source);
+        Some(fp4.clone())
+    }
+
+    // ---- end of issue 15's block.
 }
