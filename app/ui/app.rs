@@ -43,6 +43,8 @@ pub struct HeadroomApp {
     dialogs: Dialogs,
     path_prompt: Option<PathPrompt>,
     notices: Vec<Notice>,
+    /// The folder of the file last saved or opened: the next dialog starts there.
+    last_dir: Option<PathBuf>,
 }
 
 impl HeadroomApp {
@@ -95,6 +97,7 @@ impl HeadroomApp {
             dialogs: Dialogs::Native,
             path_prompt: None,
             notices,
+            last_dir: None,
         };
         match detection {
             DetectionSource::Background => {}
@@ -172,6 +175,11 @@ impl HeadroomApp {
         self.state.chart_tab = tab;
     }
 
+    /// The folder the next file dialog starts in: that of the file last saved or opened.
+    pub fn last_dir(&self) -> Option<&Path> {
+        self.last_dir.as_deref()
+    }
+
     /// Messages shown in the window.
     pub fn notices(&self) -> &[Notice] {
         &self.notices
@@ -184,12 +192,18 @@ impl HeadroomApp {
         let Some(ranking) = &self.cache.ranking else {
             return Err("there is no ranking to save yet".to_owned());
         };
+        let have_note = if self.state.machine_picked_by_user {
+            "picked by hand"
+        } else {
+            "detected on this computer"
+        };
         let files = files::summary_files(
             path,
             &self.catalog,
             &self.state.scenario,
             ranking,
             &self.cache.series,
+            have_note,
         )?;
         files::write_files(&files)
     }
@@ -283,6 +297,7 @@ impl HeadroomApp {
             diagnose_store: _,
             path_prompt,
             notices,
+            last_dir: _,
         } = self;
         let PersistedState {
             version: _,
@@ -368,6 +383,7 @@ impl HeadroomApp {
                 .show(ui, |ui| {
                     let view = ChartsView {
                         series: &cache.series,
+                        workload: &scenario.workload,
                         ranking,
                         tab: *chart_tab,
                         budget_usd: (
@@ -475,11 +491,11 @@ impl HeadroomApp {
     /// Asks for a path (native dialog, else the in-window field) and carries out `action`.
     fn file_action(&mut self, action: FileAction) {
         let suggested = match action {
-            FileAction::SaveSummary => "headroom-decision.md",
+            FileAction::SaveSummary => "headroom-decision.html",
             FileAction::SaveScenario | FileAction::OpenScenario => "headroom-scenario.ron",
         };
         let outcome = match self.dialogs {
-            Dialogs::Native => files::dialog(action, suggested),
+            Dialogs::Native => files::dialog(action, suggested, self.last_dir.as_deref()),
             Dialogs::PathField => DialogOutcome::Unavailable,
         };
         match outcome {
@@ -488,10 +504,12 @@ impl HeadroomApp {
             }
             DialogOutcome::Cancelled => {}
             DialogOutcome::Unavailable => {
-                self.path_prompt = Some(PathPrompt {
-                    action,
-                    text: suggested.to_owned(),
-                });
+                // The field starts in the folder of the file last saved or opened.
+                let text = self.last_dir.as_ref().map_or_else(
+                    || suggested.to_owned(),
+                    |dir| dir.join(suggested).display().to_string(),
+                );
+                self.path_prompt = Some(PathPrompt { action, text });
             }
         }
     }
@@ -510,6 +528,12 @@ impl HeadroomApp {
                 .map(|()| format!("Opened {}", path.display())),
         };
         let ok = result.is_ok();
+        if ok {
+            self.last_dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf);
+        }
         let (text, is_error) = match result {
             Ok(text) => (text, false),
             Err(text) => (text, true),

@@ -29,7 +29,7 @@ pub fn top_bar_ui(ui: &mut Ui, prompt: Option<&mut PathPrompt>, notices: &[Notic
         ui.separator();
         if ui
             .button("Save summary…")
-            .on_hover_text("Markdown with chart images, or JSON (Ctrl+S)")
+            .on_hover_text("A web page to forward or print (.html), Markdown with chart images (.md), or JSON (Ctrl+S)")
             .clicked()
         {
             command = Command::SaveSummary;
