@@ -410,8 +410,10 @@ fn saving_the_summary_writes_markdown_and_chart_images() {
         written,
         vec![
             path.clone(),
+            dir.path().join("decision-price.png"),
             dir.path().join("decision-memory.png"),
-            dir.path().join("decision-price.png")
+            dir.path().join("decision-prefill.png"),
+            dir.path().join("decision-decode.png"),
         ]
     );
     let md = std::fs::read_to_string(&path).unwrap_or_default();
@@ -420,7 +422,7 @@ fn saving_the_summary_writes_markdown_and_chart_images() {
         "{md}"
     );
     assert!(md.contains("**Buy nothing, change settings:"), "{md}");
-    assert!(md.contains("![Memory per machine](decision-memory.png)"));
+    assert!(md.contains("![Memory each option needs](decision-memory.png)"));
     let png = std::fs::read(dir.path().join("decision-memory.png")).unwrap_or_default();
     assert_eq!(&png[..4], b"\x89PNG");
 }
@@ -463,17 +465,44 @@ fn ctrl_s_without_a_dialog_asks_for_a_path_in_the_window() {
     let path = dir.path().join("typed.md");
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
     h.run();
-    h.get_by_label("Save the decision summary to (.md or .json)")
+    h.get_by_label("Save the decision summary to (.html, .md or .json)")
         .focus();
     h.run();
     h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
-    h.get_by_label("Save the decision summary to (.md or .json)")
+    h.get_by_label("Save the decision summary to (.html, .md or .json)")
         .type_text(&path.display().to_string());
     h.run();
     h.get_by_label("Save").click();
     h.run();
     assert!(path.exists(), "{} was not written", path.display());
     h.get_by_label_contains("Saved ");
+}
+
+#[test]
+fn open_scenario_starts_in_the_folder_of_the_file_just_saved() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let saved = dir.path().join("mine.ron");
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::S,
+    );
+    h.run();
+    let field = "Save the scenario to (.ron)";
+    h.get_by_label(field).focus();
+    h.run();
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+    h.get_by_label(field)
+        .type_text(&saved.display().to_string());
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    assert!(saved.exists());
+    assert_eq!(h.state().last_dir(), Some(dir.path()));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.run();
+    let suggested = dir.path().join("headroom-scenario.ron");
+    h.get_by_value(&suggested.display().to_string());
 }
 
 #[test]
@@ -761,7 +790,7 @@ fn an_unknown_nvidia_card_is_ranked_on_cuda_at_its_detected_bandwidth() {
 fn clicking_a_point_on_the_price_chart_selects_its_option() {
     use headroom::ui::charts_panel::PRICE_PLOT_ID;
     let mut h = on_m2_ultra();
-    // The fastest option that is not yours: top right, clear of the other points.
+    // The fastest option that is not yours: lowest on the chart.
     let (entry, x, y) = h
         .state_mut()
         .chart_series()
@@ -769,8 +798,14 @@ fn clicking_a_point_on_the_price_chart_selects_its_option() {
         .price
         .iter()
         .filter(|p| !p.is_current)
-        .max_by(|a, b| a.decode_tokens_per_s.total_cmp(&b.decode_tokens_per_s))
-        .map(|p| (p.entry, p.price_usd, p.decode_tokens_per_s))
+        .min_by(|a, b| a.slowest_request_mins.total_cmp(&b.slowest_request_mins))
+        .map(|p| {
+            (
+                p.entry,
+                p.price_usd,
+                headroom::ui::charts_panel::price_plot_y(p.slowest_request_mins),
+            )
+        })
         .expect("a point besides yours");
     let (id, gb) = {
         let e = &h.state_mut().ranking().expect("a ranking").entries[entry];
@@ -794,12 +829,14 @@ fn clicking_a_point_on_the_price_chart_selects_its_option() {
         h.run();
     };
 
-    // Empty plot, halfway between the axes' origin and the point: nothing changes.
-    let empty = transform.position_from_point(&egui_plot::PlotPoint::new(x * 0.5, y * 0.02));
+    // Empty plot, below the fastest point at half its price: nothing changes.
+    let empty = transform.position_from_point(&egui_plot::PlotPoint::new(x * 0.5, y - 0.12));
     click(&mut h, empty);
     assert_eq!(h.state().state().selected, before);
 
-    let point = transform.position_from_point(&egui_plot::PlotPoint::new(x, y));
+    // A little off the point: the nearest point on the screen is picked.
+    let point =
+        transform.position_from_point(&egui_plot::PlotPoint::new(x, y)) + egui::vec2(7.0, -5.0);
     click(&mut h, point);
     let selected = h.state().state().selected.clone().expect("a selection");
     assert_eq!(

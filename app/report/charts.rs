@@ -378,6 +378,82 @@ fn short(label: &str, max: usize) -> String {
     format!("{}…", kept.trim_end())
 }
 
+/// A label's anchor point and its size, in screen units (y grows downward).
+pub type LabelBox = ((f64, f64), (f64, f64));
+
+/// Where to put labels beside their points so that no two overlap: for each label, in
+/// priority order, the first of four spots (right and above, right and below, left and above,
+/// left and below) inside `area` (min corner, max corner) clear of the labels placed
+/// before it; `None` when every spot is taken. Returns each label's top-left corner.
+pub fn place_labels(
+    labels: &[LabelBox],
+    area: ((f64, f64), (f64, f64)),
+) -> Vec<Option<(f64, f64)>> {
+    const GAP: f64 = 6.0;
+    let mut placed: Vec<((f64, f64), (f64, f64))> = Vec::new();
+    let mut out = Vec::with_capacity(labels.len());
+    for &((x, y), (w, h)) in labels {
+        let candidates = [
+            (x + GAP, y - h - 2.0),
+            (x + GAP, y + 2.0),
+            (x - GAP - w, y - h - 2.0),
+            (x - GAP - w, y + 2.0),
+        ];
+        let spot = candidates.into_iter().find(|&(left, top)| {
+            let inside = left >= area.0 .0
+                && top >= area.0 .1
+                && left + w <= area.1 .0
+                && top + h <= area.1 .1;
+            inside
+                && placed
+                    .iter()
+                    .all(|&((l, t), (r, b))| left + w <= l || left >= r || top + h <= t || top >= b)
+        });
+        if let Some((left, top)) = spot {
+            placed.push(((left, top), (left + w, top + h)));
+        }
+        out.push(spot);
+    }
+    out
+}
+
+/// Minutes as the price chart plots them: log10, with a floor of 0.6 s.
+pub fn log_minutes(mins: f64) -> f64 {
+    mins.max(0.01).log10()
+}
+
+/// The price chart's y range in log10 minutes, with room around the points.
+pub fn minutes_range(mins: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = mins.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), m| {
+        (lo.min(m), hi.max(m))
+    });
+    if !lo.is_finite() {
+        return (log_minutes(0.1), log_minutes(100.0));
+    }
+    // At least a factor of ten from bottom to top, and a little air above and below.
+    let (lo, hi) = (log_minutes(lo) - 0.15, log_minutes(hi) + 0.15);
+    if hi - lo < 1.0 {
+        let mid = (hi + lo) / 2.0;
+        (mid - 0.5, mid + 0.5)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// Round minute values (1, 2 and 5 times a power of ten) within a log10 range.
+pub fn minute_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    for power in -2..=5 {
+        for m in [1.0, 2.0, 5.0] {
+            let v = (m * 10f64.powi(power)).log10();
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
 /// A linear axis with the ticks given: plotters' own pick of round numbers does not know
 /// dollars or a log scale of tokens.
 #[derive(Clone)]
@@ -454,14 +530,11 @@ fn price<DB: DrawingBackend>(
         .map(|p| p.price_usd)
         .fold(100.0, f64::max)
         * 1.1;
-    let max_y = series
-        .price
-        .iter()
-        .map(|p| p.slowest_request_mins)
-        .fold(0.1, f64::max)
-        * 1.15;
+    // Minutes on a log scale: a CPU-only box at hours per request and a GPU at seconds both
+    // stay readable.
+    let (min_y, max_y) = minutes_range(series.price.iter().map(|p| p.slowest_request_mins));
     let x_ticks = nice_ticks(max_x, 6);
-    let y_ticks = nice_ticks(max_y, 6);
+    let y_ticks = minute_ticks(min_y, max_y);
     let mut chart = ChartBuilder::on(area)
         .margin(16)
         .margin_right(40)
@@ -469,15 +542,15 @@ fn price<DB: DrawingBackend>(
         .y_label_area_size(72)
         .build_cartesian_2d(
             Ticked::new(0.0..max_x, x_ticks),
-            Ticked::new(0.0..max_y, y_ticks),
+            Ticked::new(min_y..max_y, y_ticks),
         )
         .map_err(err)?;
     chart
         .configure_mesh()
         .x_desc("price (US dollars; the machine you have counts as $0)")
-        .y_desc("minutes per request (slowest task)")
+        .y_desc("minutes per request, slowest task (log)")
         .x_label_formatter(&|x| usd(*x))
-        .y_label_formatter(&|y| plain_number(*y))
+        .y_label_formatter(&|y| plain_number(10f64.powf(*y)))
         .label_style(font(13))
         .axis_desc_style(font(14))
         .light_line_style(WHITE)
@@ -490,19 +563,19 @@ fn price<DB: DrawingBackend>(
     if hi > lo {
         chart
             .draw_series(std::iter::once(Rectangle::new(
-                [(lo, 0.0), (hi, max_y)],
+                [(lo, min_y), (hi, max_y)],
                 rgb(BUDGET_BAND).filled(),
             )))
             .map_err(err)?;
     }
     chart
         .draw_series(LineSeries::new(
-            series.frontier.iter().map(|p| (p[0], p[1])),
+            series.frontier.iter().map(|p| (p[0], log_minutes(p[1]))),
             rgb(FRONTIER).stroke_width(2),
         ))
         .map_err(err)?;
     for point in &series.price {
-        let at = (point.price_usd, point.slowest_request_mins);
+        let at = (point.price_usd, log_minutes(point.slowest_request_mins));
         let color = point_rgb(point);
         if point.is_current {
             chart
@@ -522,26 +595,39 @@ fn price<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
-    // Names next to the first few options and yours; the rest are in the tables.
-    for point in series
+    // Names next to the first few options and yours, where they do not cover each other;
+    // the rest are in the tables.
+    let labelled: Vec<(&PricePoint, String)> = series
         .price
         .iter()
         .filter(|p| p.entry < POINTS_LABELLED.min(inputs.rows) || p.is_current)
-    {
-        let at = (point.price_usd, point.slowest_request_mins);
-        let text = format!("#{} {}", point.entry + 1, short(&point.label, 34));
-        let (text_w, _) = area
-            .estimate_text_size(&text, &font(12))
+        .map(|p| (p, format!("#{} {}", p.entry + 1, short(&p.label, 34))))
+        .collect();
+    let mut boxes = Vec::with_capacity(labelled.len());
+    for (point, text) in &labelled {
+        let (w, h) = area
+            .estimate_text_size(text, &font(12))
             .map_err(|e| e.to_string())?;
-        // Labels on the right half go to the left of their point, so they stay inside.
-        let dx = if point.price_usd > max_x * 0.55 {
-            -(text_w as i32) - 10
-        } else {
-            10
+        let (px, py) =
+            chart.backend_coord(&(point.price_usd, log_minutes(point.slowest_request_mins)));
+        boxes.push(((f64::from(px), f64::from(py)), (f64::from(w), f64::from(h))));
+    }
+    let (x_px, y_px) = chart.plotting_area().get_pixel_range();
+    let plot_area = (
+        (f64::from(x_px.start), f64::from(y_px.start)),
+        (f64::from(x_px.end), f64::from(y_px.end)),
+    );
+    for ((point, text), spot) in labelled.iter().zip(place_labels(&boxes, plot_area)) {
+        let Some((left, top)) = spot else {
+            continue;
         };
+        let (px, py) =
+            chart.backend_coord(&(point.price_usd, log_minutes(point.slowest_request_mins)));
+        let offset = ((left - f64::from(px)) as i32, (top - f64::from(py)) as i32);
         chart
             .draw_series(std::iter::once(
-                EmptyElement::at(at) + Text::new(text, (dx, -18), font(12)),
+                EmptyElement::at((point.price_usd, log_minutes(point.slowest_request_mins)))
+                    + Text::new(text.clone(), offset, font(12)),
             ))
             .map_err(err)?;
     }
@@ -921,6 +1007,23 @@ mod tests {
             ),
             vec![(0.0, 0.0), (1.0, 100.0), (1.5, 200.0)]
         );
+    }
+
+    #[test]
+    fn labels_move_aside_instead_of_covering_each_other() {
+        let area = ((0.0, 0.0), (400.0, 300.0));
+        // Two points 4 px apart: the second label goes below its point.
+        let spots = place_labels(
+            &[
+                ((100.0, 100.0), (80.0, 14.0)),
+                ((102.0, 104.0), (80.0, 14.0)),
+            ],
+            area,
+        );
+        assert_eq!(spots, vec![Some((106.0, 84.0)), Some((108.0, 106.0))]);
+        // Near the right edge, a label goes to the left of its point.
+        let spots = place_labels(&[((390.0, 100.0), (80.0, 14.0))], area);
+        assert_eq!(spots, vec![Some((304.0, 84.0))]);
     }
 
     #[test]

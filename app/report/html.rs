@@ -22,7 +22,10 @@ h3 { font-size: 1.05rem; margin: 20px 0 6px; }
 table { border-collapse: collapse; margin: 8px 0 12px; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 4px 8px; vertical-align: top; text-align: left; }
 th { background: #f4f4f4; font-weight: 600; }
-td.n, th.n { text-align: right; white-space: nowrap; }
+td.n, th.n { text-align: right; }
+td.n { white-space: nowrap; }
+th { font-size: 0.85rem; }
+td:nth-child(2) { min-width: 14em; }
 figure { margin: 12px 0 20px; }
 figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: 0.85rem; color: #555; }

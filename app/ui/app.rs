@@ -313,9 +313,13 @@ impl HeadroomApp {
                 .clone()
                 .or(top_bar_ui(ui, path_prompt.as_mut(), notices));
         });
+        // Side panels start narrower in a narrow window (1280 wide), so the answer in the
+        // middle keeps room for its cards.
+        let window_width = ui.available_width();
+        let side = |share: f32, max: f32| (window_width * share).clamp(280.0, max);
         egui::Panel::left("inputs")
             .resizable(true)
-            .default_size(370.0)
+            .default_size(side(0.24, 370.0))
             .size_range(300.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
@@ -359,7 +363,7 @@ impl HeadroomApp {
         let measured = bandwidth.last.as_ref().and_then(|r| r.as_ref().ok());
         egui::Panel::right("details")
             .resizable(true)
-            .default_size(400.0)
+            .default_size(side(0.24, 400.0))
             .size_range(280.0..=440.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
@@ -376,7 +380,13 @@ impl HeadroomApp {
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            let charts_height = (ui.available_height() * 0.45).max(240.0);
+            // The charts take less of a short window, so more than one card shows above them.
+            let share = if ui.available_height() < 900.0 {
+                0.40
+            } else {
+                0.45
+            };
+            let charts_height = (ui.available_height() * share).max(240.0);
             egui::Panel::bottom("charts")
                 .resizable(true)
                 .default_size(charts_height)
@@ -402,6 +412,7 @@ impl HeadroomApp {
                         ui,
                         &scenario.workload,
                         ranking,
+                        &cache.series,
                         selected.as_ref(),
                         *show_all_entries,
                     ));

@@ -245,17 +245,29 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
     let (min, max) = view.budget_usd;
     let legend_height = 40.0;
     let plot_height = (ui.available_height() - legend_height).max(80.0);
+    let y_range = palette::minutes_range(series.price.iter().map(|p| p.slowest_request_mins));
+    let font = egui::TextStyle::Small.resolve(ui.style());
     let response = Plot::new("price-performance")
         // One price chart in the window: a global id keeps its memory (the transform from
         // plot values to the screen) where a test can find it.
         .id(egui::Id::unique(PRICE_PLOT_ID))
         .height(plot_height)
         .x_axis_label("price (US dollars; yours counts as $0)")
-        .y_axis_label("minutes per request (slowest task)")
+        .y_axis_label("minutes per request (log)")
         .y_axis_min_width(Y_AXIS_WIDTH)
         .x_axis_formatter(|mark, _| usd(mark.value))
+        .y_axis_formatter(|mark, _| minutes_label(mark.value))
+        .y_grid_spacer(|input| {
+            palette::minute_ticks(input.bounds.0, input.bounds.1)
+                .into_iter()
+                .map(|value| egui_plot::GridMark {
+                    value,
+                    step_size: 1.0,
+                })
+                .collect()
+        })
+        .default_y_bounds(y_range.0, y_range.1)
         .include_x(0.0)
-        .include_y(0.0)
         .label_formatter(|hover| match hover {
             egui_plot::HoverPosition::NearDataPoint { plot_name, .. } => {
                 Some((*plot_name).to_owned())
@@ -271,7 +283,13 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
             plot.line(
                 Line::new(
                     "best time for the money",
-                    PlotPoints::new(series.frontier.clone()),
+                    PlotPoints::new(
+                        series
+                            .frontier
+                            .iter()
+                            .map(|p| [p[0], price_plot_y(p[1])])
+                            .collect(),
+                    ),
                 )
                 .color(color(palette::FRONTIER))
                 .width(1.5)
@@ -296,7 +314,7 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
                             point.slowest_task,
                             point.slowest_request_mins
                         ),
-                        vec![[point.price_usd, point.slowest_request_mins]],
+                        vec![[point.price_usd, price_plot_y(point.slowest_request_mins)]],
                     )
                     .id(("price", point.entry))
                     .color(color(palette::point_rgb(point)))
@@ -306,19 +324,51 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
                     .highlight(is_selected),
                 );
             }
-            // Names beside the first few options, yours and the selected one.
-            for point in series.price.iter().filter(|p| {
-                p.entry < palette::POINTS_LABELLED || p.is_current || Some(p.entry) == selected
-            }) {
-                plot.text(
-                    egui_plot::Text::new(
-                        "price-label",
-                        PlotPoint::new(point.price_usd, point.slowest_request_mins),
-                        RichText::new(format!("  #{} {}", point.entry + 1, short(&point.label)))
-                            .small(),
+            // Names beside the first few options, yours and the selected one, where they do
+            // not cover each other (placed on the last frame's transform).
+            let transform = *plot.transform();
+            let labelled: Vec<(PlotPoint, String)> = series
+                .price
+                .iter()
+                .filter(|p| {
+                    p.entry < palette::POINTS_LABELLED || p.is_current || Some(p.entry) == selected
+                })
+                .map(|p| {
+                    (
+                        PlotPoint::new(p.price_usd, price_plot_y(p.slowest_request_mins)),
+                        format!("#{} {}", p.entry + 1, short(&p.label)),
                     )
-                    .anchor(egui::Align2::LEFT_BOTTOM)
-                    .allow_hover(false),
+                })
+                .collect();
+            let boxes: Vec<palette::LabelBox> = labelled
+                .iter()
+                .map(|(at, text)| {
+                    let screen = transform.position_from_point(at);
+                    let width = plot.ctx().fonts_mut(|f| {
+                        f.layout_no_wrap(text.clone(), font.clone(), Color32::WHITE)
+                            .size()
+                            .x
+                    });
+                    (
+                        (f64::from(screen.x), f64::from(screen.y)),
+                        (f64::from(width), f64::from(font.size) + 2.0),
+                    )
+                })
+                .collect();
+            let frame = transform.frame();
+            let area = (
+                (f64::from(frame.min.x), f64::from(frame.min.y)),
+                (f64::from(frame.max.x), f64::from(frame.max.y)),
+            );
+            for ((_, text), spot) in labelled.iter().zip(palette::place_labels(&boxes, area)) {
+                let Some((left, top)) = spot else {
+                    continue;
+                };
+                let at = transform.value_from_position(egui::pos2(left as f32, top as f32));
+                plot.text(
+                    egui_plot::Text::new("price-label", at, RichText::new(text).small())
+                        .anchor(egui::Align2::LEFT_TOP)
+                        .allow_hover(false),
                 );
             }
         });
@@ -370,6 +420,26 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
             .iter()
             .map(|p| (p.entry, PlotPoint::new(p.price_usd, p.slowest_request_mins))),
     )
+}
+
+/// Where the price chart puts `mins` on its y axis (log10 minutes, as the exported chart).
+pub fn price_plot_y(mins: f64) -> f64 {
+    palette::log_minutes(mins)
+}
+
+/// A tick label of the log-minutes axis: round values only ("0.5", "2", "100").
+fn minutes_label(log_mins: f64) -> String {
+    let mins = 10f64.powf(log_mins);
+    let on_tick = palette::minute_ticks(log_mins - 1e-6, log_mins + 1e-6).len() == 1;
+    if !on_tick {
+        return String::new();
+    }
+    if mins >= 1.0 {
+        format!("{mins:.0}")
+    } else {
+        let text = format!("{mins:.2}");
+        text.trim_end_matches('0').to_owned()
+    }
 }
 
 /// A machine's label shortened for a chart.

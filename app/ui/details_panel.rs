@@ -336,7 +336,9 @@ fn your_price_ui(ui: &mut Ui, entry: &RankEntry, options: &mut crate::engine::ra
                 egui::DragValue::new(&mut price)
                     .range(0.0..=1_000_000.0)
                     .speed(10.0)
-                    .prefix("$"),
+                    .prefix("$")
+                    .custom_formatter(|n, _| crate::present::grouped(n))
+                    .custom_parser(crate::present::parse_grouped),
             )
             .labelled_by(label_id);
         if response.changed() {

@@ -5,6 +5,7 @@ use egui::{Color32, RichText, Ui};
 
 use crate::engine::mix::{gib, LocalProblem, Served};
 use crate::engine::rank::{RankEntry, Ranking};
+use crate::engine::series::ChartSeries;
 use crate::engine::types::Workload;
 
 use super::command::Command;
@@ -14,15 +15,21 @@ use super::state::Selection;
 /// Cards shown before "Show all".
 pub const CARDS_SHOWN: usize = 8;
 
+/// Below this width the cards are compact: the shares served merge into the first line and
+/// "Why" starts closed, so more than one card fits a 1280x800 window.
+pub const COMPACT_WIDTH: f32 = 720.0;
+
 /// Draws the panel.
 pub fn ranking_ui(
     ui: &mut Ui,
     workload: &Workload,
     ranking: &Ranking,
+    series: &ChartSeries,
     selected: Option<&Selection>,
     show_all: bool,
 ) -> Command {
     let mut command = Command::Nothing;
+    let compact = ui.available_width() < COMPACT_WIDTH;
     headline_ui(ui, ranking);
     ui.label(
         RichText::new(format!(
@@ -40,7 +47,18 @@ pub fn ranking_ui(
     };
     for (rank, entry) in ranking.entries.iter().take(shown).enumerate() {
         let is_selected = selected.is_some_and(|s| is_entry(entry, s));
-        command = command.or(card_ui(ui, workload, rank, entry, is_selected));
+        let best_for_price = series
+            .price
+            .iter()
+            .any(|p| p.entry == rank && p.best_for_price);
+        let card = Card {
+            rank,
+            entry,
+            is_selected,
+            best_for_price,
+            compact,
+        };
+        command = command.or(card_ui(ui, workload, &card));
     }
     if ranking.entries.len() > CARDS_SHOWN {
         let text = if show_all {
@@ -104,13 +122,24 @@ fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
     }
 }
 
-fn card_ui(
-    ui: &mut Ui,
-    workload: &Workload,
+/// One card's place and look.
+struct Card<'a> {
     rank: usize,
-    entry: &RankEntry,
+    entry: &'a RankEntry,
     is_selected: bool,
-) -> Command {
+    /// No option that costs the same or less answers faster (filled on the price chart).
+    best_for_price: bool,
+    compact: bool,
+}
+
+fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
+    let Card {
+        rank,
+        entry,
+        is_selected,
+        best_for_price,
+        compact,
+    } = *card;
     let mut command = Command::Nothing;
     let stroke = if is_selected {
         ui.visuals().selection.stroke
@@ -144,9 +173,9 @@ fn card_ui(
                     usd(entry.price_usd)
                 };
                 ui.label(price);
-                if entry.pareto {
-                    ui.label(RichText::new("Pareto").small())
-                        .on_hover_text("No other option is both cheaper and faster");
+                if best_for_price {
+                    ui.label(RichText::new("best for its price").small())
+                        .on_hover_text("No option that costs the same or less answers faster (a filled point on the price chart)");
                 }
                 if ui
                     .button("Details")
@@ -158,17 +187,21 @@ fn card_ui(
             });
             verdict_ui(ui, entry);
             tasks_ui(ui, workload, entry);
-            ui.label(format!(
-                "Served locally {:.0}% · cloud {:.0}% (${:.2}/month) · failed {:.0}% · bottleneck: {}",
+            let served = format!(
+                "Served locally {:.0}% · cloud {:.0}% ({}/month) · failed {:.0}%",
                 entry.mix.share_local * 100.0,
                 entry.mix.share_cloud * 100.0,
-                entry.mix.cloud_usd_per_month,
+                usd(entry.mix.cloud_usd_per_month),
                 entry.mix.share_failed * 100.0,
-                entry.bottleneck
-            ));
+            );
+            if compact {
+                ui.label(RichText::new(served).small());
+            } else {
+                ui.label(format!("{served} · bottleneck: {}", entry.bottleneck));
+            }
             egui::CollapsingHeader::new("Why")
                 .id_salt(("why", &entry.machine_id, entry.per_device_gb.to_bits()))
-                .default_open(rank == 0)
+                .default_open(rank == 0 && !compact)
                 .show(ui, |ui| {
                     for reason in &entry.reasons {
                         ui.label(RichText::new(format!("• {reason}")).small());
