@@ -502,7 +502,13 @@ fn open_scenario_starts_in_the_folder_of_the_file_just_saved() {
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
     h.run();
     let suggested = dir.path().join("headroom-scenario.ron");
-    h.get_by_value(&suggested.display().to_string());
+    assert!(
+        h.query_all_by_value(&suggested.display().to_string())
+            .count()
+            >= 1,
+        "the path field starts in {}",
+        dir.path().display()
+    );
 }
 
 #[test]

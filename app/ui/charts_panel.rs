@@ -403,22 +403,15 @@ fn price_ui(ui: &mut Ui, view: &ChartsView<'_>, selected: Option<usize>) -> Opti
             ),
         ],
     );
-    if !series.price_left_out.is_empty() {
-        ui.label(
-            RichText::new(format!(
-                "Not drawn (a task does not run there): {}",
-                series.price_left_out.join(", ")
-            ))
-            .small()
-            .weak(),
-        );
-    }
+    left_out_ui(ui, "a task does not run there", &series.price_left_out);
     nearest_clicked(
         &response,
-        series
-            .price
-            .iter()
-            .map(|p| (p.entry, PlotPoint::new(p.price_usd, p.slowest_request_mins))),
+        series.price.iter().map(|p| {
+            (
+                p.entry,
+                PlotPoint::new(p.price_usd, price_plot_y(p.slowest_request_mins)),
+            )
+        }),
     )
 }
 
@@ -704,15 +697,16 @@ fn curves_plot(
     clicked_item(&response, id, curves.iter().map(|c| c.entry))
 }
 
-fn left_out_ui(ui: &mut Ui, left_out: &[String]) {
+/// One line naming the options a chart leaves out, the whole list on hover.
+fn left_out_ui(ui: &mut Ui, why: &str, left_out: &[String]) {
     if !left_out.is_empty() {
-        ui.label(
-            RichText::new(format!(
-                "Not drawn (the model does not fit): {}",
-                left_out.join(", ")
-            ))
-            .small()
-            .weak(),
+        ui.add(
+            egui::Label::new(
+                RichText::new(format!("Not drawn ({why}): {}", left_out.join(", ")))
+                    .small()
+                    .weak(),
+            )
+            .truncate(),
         )
         .on_hover_text(left_out.join("\n"));
     }
@@ -746,7 +740,7 @@ fn prefill_ui(
         limits,
     };
     let picked = curves_plot(ui, axes, &curves, selected);
-    left_out_ui(ui, &chart.left_out);
+    left_out_ui(ui, "the model does not fit", &chart.left_out);
     picked
 }
 
@@ -775,6 +769,6 @@ fn decode_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Opti
             .collect(),
     };
     let picked = curves_plot(ui, axes, &curves, selected);
-    left_out_ui(ui, &chart.left_out);
+    left_out_ui(ui, "the model does not fit", &chart.left_out);
     picked
 }
