@@ -929,3 +929,49 @@ fn a_price_typed_for_a_machine_moves_the_ranking_and_survives_a_restart() {
         .expect("still ranked");
     assert_eq!(spark.price_usd, 1.0);
 }
+
+/// At 1280x800 every chart tab's title is shown whole (not cut to a sliver), and more than
+/// one ranking card is in view above the charts.
+#[test]
+fn at_1280x800_every_tab_is_whole_and_cards_are_compact() {
+    use headroom::ui::state::ChartTab;
+    let app = HeadroomApp::new_with(
+        built_in(),
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField);
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
+    h.run();
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+    let mut right_edge = 0.0f32;
+    for tab in ChartTab::ALL {
+        let node = h
+            .query_by_label(tab.title())
+            .or_else(|| h.query_by_label(tab.short_title()))
+            .unwrap_or_else(|| panic!("the {tab:?} tab is shown"));
+        let rect = node.rect();
+        assert!(window.contains_rect(rect), "{tab:?} at {rect:?}");
+        assert!(rect.width() >= 40.0, "{tab:?} cut to {rect:?}");
+        assert!(rect.left() >= right_edge, "{tab:?} overlaps the tab before");
+        right_edge = rect.right();
+    }
+    // More than one card in view: the second card whole and the third's header, above the
+    // charts.
+    let tabs_top = h
+        .query_by_label(ChartTab::PricePerformance.title())
+        .or_else(|| h.query_by_label(ChartTab::PricePerformance.short_title()))
+        .map(|n| n.rect().top())
+        .expect("the tab row");
+    let third = h
+        .query_all_by_label("#3")
+        .map(|n| n.rect())
+        .find(|r| r.left() < 1280.0 * 0.75)
+        .expect("a third card");
+    assert!(
+        third.bottom() < tabs_top,
+        "the third card ({third:?}) is hidden under the charts (tabs at {tabs_top})"
+    );
+}

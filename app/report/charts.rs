@@ -493,7 +493,7 @@ impl Ranged for Ticked {
 }
 
 /// Tick values from 0 to `max`, at a round step, about `n` of them.
-fn nice_ticks(max: f64, n: usize) -> Vec<f64> {
+pub fn nice_ticks(max: f64, n: usize) -> Vec<f64> {
     let raw = (max / n.max(1) as f64).max(f64::MIN_POSITIVE);
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]

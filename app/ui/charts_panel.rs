@@ -437,11 +437,15 @@ fn minutes_label(log_mins: f64) -> String {
 
 /// A machine's label shortened for a chart.
 fn short(label: &str) -> String {
-    const MAX: usize = 30;
-    if label.chars().count() <= MAX {
+    short_to(label, 30)
+}
+
+/// A machine's label cut to `max` characters.
+fn short_to(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
         return label.to_owned();
     }
-    let kept: String = label.chars().take(MAX - 1).collect();
+    let kept: String = label.chars().take(max.saturating_sub(1)).collect();
     format!("{}…", kept.trim_end())
 }
 
@@ -610,6 +614,21 @@ fn curves_plot(
         .y_axis_label(y_label)
         .y_axis_min_width(Y_AXIS_WIDTH)
         .include_y(0.0)
+        // About five round ticks whatever the height: egui_plot's own powers of ten leave a
+        // short plot with "0" alone.
+        .y_grid_spacer(|input| {
+            let top = input.bounds.1.max(1e-9);
+            let ticks = palette::nice_ticks(top, 5);
+            let step = ticks.get(1).copied().unwrap_or(top);
+            ticks
+                .into_iter()
+                .filter(|v| *v >= input.bounds.0)
+                .map(|value| egui_plot::GridMark {
+                    value,
+                    step_size: step,
+                })
+                .collect()
+        })
         .x_axis_formatter(move |mark, _| tokens_label(from_x(mark.value)))
         .label_formatter(move |hover| {
             let egui_plot::HoverPosition::NearDataPoint {
@@ -675,13 +694,15 @@ fn curves_plot(
             );
         }
     });
+    // Narrow charts get shorter names, so the legend keeps to a row or two.
+    let name_chars = if ui.available_width() < 640.0 { 16 } else { 30 };
     let mut keys: Vec<(Key, String, &str)> = curves
         .iter()
         .enumerate()
         .map(|(i, c)| {
             (
                 Key::Line(curve_color(c, i)),
-                format!("#{} {}", c.entry + 1, short(&c.label)),
+                format!("#{} {}", c.entry + 1, short_to(&c.label, name_chars)),
                 "",
             )
         })
@@ -735,7 +756,7 @@ fn prefill_ui(
         y_max: limits.iter().map(|(secs, _)| secs * 3.0).reduce(f64::max),
         x_log: true,
         x_label: "prompt tokens (log scale)",
-        y_label: "seconds before the first token",
+        y_label: "seconds to first token",
         y_unit: "s",
         limits,
     };
@@ -760,7 +781,7 @@ fn decode_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Opti
         y_max: None,
         x_log: false,
         x_label: "tokens already in the context",
-        y_label: "tokens written per second",
+        y_label: "tokens per second",
         y_unit: "tok/s",
         limits: chart
             .target_tokens_per_s

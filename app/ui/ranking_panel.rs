@@ -30,7 +30,7 @@ pub fn ranking_ui(
 ) -> Command {
     let mut command = Command::Nothing;
     let compact = ui.available_width() < COMPACT_WIDTH;
-    headline_ui(ui, ranking);
+    headline_ui(ui, ranking, compact);
     ui.label(
         RichText::new(format!(
             "{} options ranked by {}; {} left out by budget or filters.",
@@ -98,7 +98,7 @@ pub fn good_color(ui: &Ui) -> Color32 {
     }
 }
 
-fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
+fn headline_ui(ui: &mut Ui, ranking: &Ranking, compact: bool) {
     use crate::engine::VerdictKind;
     let verdict = &ranking.verdict;
     if let Some(problem) = &verdict.setup_problem {
@@ -116,9 +116,16 @@ fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
         VerdictKind::Buy => RichText::new(line),
         VerdictKind::NothingMeets => RichText::new(line).color(ui.visuals().warn_fg_color),
     };
-    ui.label(text.heading().strong());
+    // In a narrow window the verdict is a size smaller, so the cards under it show.
+    let text = if compact {
+        text.size(16.0)
+    } else {
+        text.heading()
+    };
+    ui.label(text.strong());
     if let Some(upgrade) = &verdict.upgrade {
-        ui.label(crate::present::upgrade_words(verdict.kind, upgrade));
+        let words = RichText::new(crate::present::upgrade_words(verdict.kind, upgrade));
+        ui.label(if compact { words.small() } else { words });
     }
 }
 
@@ -173,12 +180,16 @@ fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
                     usd(entry.price_usd)
                 };
                 ui.label(price);
-                if best_for_price {
+                if best_for_price && !compact {
                     ui.label(RichText::new("best for its price").small())
                         .on_hover_text("No option that costs the same or less answers faster (a filled point on the price chart)");
                 }
-                if ui
-                    .button("Details")
+                let details = if compact {
+                    ui.small_button("Details")
+                } else {
+                    ui.button("Details")
+                };
+                if details
                     .on_hover_text("Show every number behind this option")
                     .clicked()
                 {
@@ -195,7 +206,10 @@ fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
                 entry.mix.share_failed * 100.0,
             );
             if compact {
-                ui.label(RichText::new(served).small());
+                // All served here is the usual case: say only what differs.
+                if entry.mix.share_local < 0.9995 {
+                    ui.label(RichText::new(served).small());
+                }
             } else {
                 ui.label(format!("{served} · bottleneck: {}", entry.bottleneck));
             }
