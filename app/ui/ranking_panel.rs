@@ -273,63 +273,122 @@ fn verdict_ui(ui: &mut Ui, entry: &RankEntry) {
     });
 }
 
+/// The task table of a card: its cells first, then laid out in columns measured on this
+/// frame, so a column never overlaps the next while a slider or a panel edge is dragged
+/// (an `egui::Grid` sizes its columns from the frame before).
 fn tasks_ui(ui: &mut Ui, workload: &Workload, entry: &RankEntry) {
-    egui::Grid::new(("tasks", &entry.machine_id, entry.per_device_gb.to_bits()))
-        .num_columns(5)
-        .spacing([12.0, 2.0])
-        .show(ui, |ui| {
-            for header in ["task", "served", "decode", "first token", "request"] {
-                ui.label(RichText::new(header).small().weak());
+    const HEADERS: [(&str, &str); 5] = [
+        ("task", "The task and its share of your requests"),
+        (
+            "served",
+            "Where its requests are answered: here, by the cloud, or not at all",
+        ),
+        (
+            "decode",
+            "How fast the answer is written, in tokens per second",
+        ),
+        (
+            "first token",
+            "Seconds until the answer starts: the time to read the prompt",
+        ),
+        (
+            "request",
+            "Seconds for the whole request, prompt and answer",
+        ),
+    ];
+    let error = ui.visuals().error_fg_color;
+    let mut rows: Vec<[RichText; 5]> = Vec::new();
+    for (task, spec) in entry.mix.tasks.iter().zip(&workload.tasks) {
+        let name = RichText::new(format!("{} ({:.0}%)", task.name, spec.share * 100.0));
+        let served = match (&task.served, &task.problem) {
+            (Served::Local, _) => RichText::new("local"),
+            (Served::Cloud { offer, .. }, _) => RichText::new(format!("cloud: {offer}")),
+            (Served::Failed, Some(LocalProblem::TooSlow { .. })) => {
+                RichText::new("fails: too slow").color(error)
             }
-            ui.end_row();
-            for (task, spec) in entry.mix.tasks.iter().zip(&workload.tasks) {
-                ui.label(format!("{} ({:.0}%)", task.name, spec.share * 100.0));
-                let served = match (&task.served, &task.problem) {
-                    (Served::Local, _) => RichText::new("local"),
-                    (Served::Cloud { offer, .. }, _) => RichText::new(format!("cloud: {offer}")),
-                    (Served::Failed, Some(LocalProblem::TooSlow { .. })) => {
-                        RichText::new("fails: too slow").color(ui.visuals().error_fg_color)
-                    }
-                    (Served::Failed, Some(LocalProblem::DoesNotFit { .. })) => {
-                        RichText::new("fails: does not fit").color(ui.visuals().error_fg_color)
-                    }
-                    (Served::Failed, _) => {
-                        RichText::new("fails").color(ui.visuals().error_fg_color)
-                    }
+            (Served::Failed, Some(LocalProblem::DoesNotFit { .. })) => {
+                RichText::new("fails: does not fit").color(error)
+            }
+            (Served::Failed, _) => RichText::new("fails").color(error),
+        };
+        let [decode, first, request] = match (&task.local, &task.served) {
+            (Some(local), Served::Local) => [
+                RichText::new(format!("{:.1} tok/s", local.decode.tokens_per_s)),
+                RichText::new(format!("{:.1} s", local.time_to_first_token_secs)),
+                RichText::new(format!("{:.0} s", local.total_secs)),
+            ],
+            // Not served here: the local figures explain why, so show them as such.
+            (Some(local), served) => {
+                let cloud = match (served, task.secs) {
+                    (Served::Cloud { .. }, Some(secs)) => format!("{secs:.0} s cloud; "),
+                    _ => String::new(),
                 };
-                ui.label(served);
-                match (&task.local, &task.served) {
-                    (Some(local), Served::Local) => {
-                        ui.label(format!("{:.1} tok/s", local.decode.tokens_per_s));
-                        ui.label(format!("{:.1} s", local.time_to_first_token_secs));
-                        ui.label(format!("{:.0} s", local.total_secs));
-                    }
-                    // Not served here: the local figures explain why, so show them as such.
-                    (Some(local), served) => {
-                        let weak = |text: String| RichText::new(text).weak();
-                        ui.label(weak(format!("{:.1} tok/s", local.decode.tokens_per_s)));
-                        ui.label(weak(format!("{:.1} s", local.time_to_first_token_secs)));
-                        let cloud = match (served, task.secs) {
-                            (Served::Cloud { .. }, Some(secs)) => {
-                                format!("{secs:.0} s cloud; ")
-                            }
-                            _ => String::new(),
-                        };
-                        ui.label(format!(
-                            "{cloud}{:.0} s here > {:.0} s",
-                            local.total_secs, spec.timeout_secs
-                        ));
-                    }
-                    (None, _) => {
-                        ui.label("—");
-                        ui.label("—");
-                        ui.label(
-                            task.secs
-                                .map_or_else(|| "—".to_owned(), |s| format!("{s:.0} s")),
-                        );
-                    }
-                }
-                ui.end_row();
+                [
+                    RichText::new(format!("{:.1} tok/s", local.decode.tokens_per_s)).weak(),
+                    RichText::new(format!("{:.1} s", local.time_to_first_token_secs)).weak(),
+                    RichText::new(format!(
+                        "{cloud}{:.0} s here > {:.0} s",
+                        local.total_secs, spec.timeout_secs
+                    )),
+                ]
+            }
+            (None, _) => [
+                RichText::new("—"),
+                RichText::new("—"),
+                RichText::new(
+                    task.secs
+                        .map_or_else(|| "—".to_owned(), |s| format!("{s:.0} s")),
+                ),
+            ],
+        };
+        rows.push([name, served, decode, first, request]);
+    }
+    // Each column as wide as its widest cell on this frame.
+    let style = ui.style().clone();
+    let width_of = |text: &RichText, ui: &Ui| {
+        egui::WidgetText::from(text.clone())
+            .into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Body,
+            )
+            .size()
+            .x
+    };
+    let headers: Vec<RichText> = HEADERS
+        .iter()
+        .map(|(h, _)| RichText::new(*h).small().weak())
+        .collect();
+    let mut widths = [0.0f32; 5];
+    for (col, width) in widths.iter_mut().enumerate() {
+        *width = std::iter::once(&headers[col])
+            .chain(rows.iter().map(|r| &r[col]))
+            .map(|t| width_of(t, ui))
+            .fold(0.0, f32::max)
+            + style.spacing.item_spacing.x.max(12.0);
+    }
+    let row_ui = |ui: &mut Ui, cells: &[RichText], tips: Option<&[(&str, &str); 5]>| {
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 0.0;
+            for (col, cell) in cells.iter().enumerate() {
+                let size = egui::vec2(widths[col], ui.spacing().interact_size.y * 0.8);
+                ui.allocate_ui_with_layout(
+                    size,
+                    egui::Layout::left_to_right(egui::Align::Center),
+                    |ui| {
+                        ui.set_min_width(widths[col]);
+                        let label = ui.add(egui::Label::new(cell.clone()).extend());
+                        if let Some(tips) = tips {
+                            label.on_hover_text(tips[col].1);
+                        }
+                    },
+                );
             }
         });
+    };
+    row_ui(ui, &headers, Some(&HEADERS));
+    for row in &rows {
+        row_ui(ui, row, None);
+    }
 }
