@@ -167,6 +167,18 @@ fn failing_inputs() -> (Catalog, headroom::engine::types::Workload, RankOptions)
     (c, w, options)
 }
 
+/// The rows of the document's table that has a column named `column`.
+#[track_caller]
+fn table_with(inputs: &DecisionInputs<'_>, column: &str) -> Vec<Vec<String>> {
+    report::document::blocks(inputs)
+        .into_iter()
+        .find_map(|b| match b {
+            Block::Table { header, rows, .. } if header.iter().any(|h| h == column) => Some(rows),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a table with a column \"{column}\""))
+}
+
 #[test]
 fn an_option_that_fails_requests_is_not_shown_as_faster() {
     let (c, w, options) = failing_inputs();
@@ -190,15 +202,7 @@ fn an_option_that_fails_requests_is_not_shown_as_faster() {
         diagnosis: None,
         have_note: "as given",
     };
-    let table = report::document::blocks(&inputs)
-        .into_iter()
-        .find_map(|b| match b {
-            Block::Table { header, rows, .. } if header.contains(&"average request".to_owned()) => {
-                Some(rows)
-            }
-            _ => None,
-        })
-        .expect("the options table");
+    let table = table_with(&inputs, "average request");
     let row = &table[index];
     assert!(row[5].starts_with("20% fail"), "{row:?}");
     // On the price chart it sits at its slowest task's time, above every option that
@@ -237,15 +241,7 @@ fn the_memory_chart_shows_the_rows_of_the_memory_table() {
             diagnosis: None,
             have_note: "as given",
         };
-        let table_rows = report::document::blocks(&inputs)
-            .into_iter()
-            .find_map(|b| match b {
-                Block::Table { header, rows, .. } if header.contains(&"KV cache".to_owned()) => {
-                    Some(rows)
-                }
-                _ => None,
-            })
-            .expect("the memory table");
+        let table_rows = table_with(&inputs, "KV cache");
         let chart = report::chart_inputs(&inputs);
         let chart_rows: Vec<String> = chart
             .memory_rows()

@@ -6,6 +6,7 @@
 pub mod charts;
 pub mod document;
 mod html;
+mod sections;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
