@@ -40,7 +40,11 @@ a { color: #2a5db0; overflow-wrap: anywhere; }
   .verdict { background: none; border: 2px solid #3c9a5a; }
   h2, h3 { break-after: avoid; }
   figure, tr, .verdict { break-inside: avoid; }
-  table { font-size: 9pt; }
+  .table { overflow: visible; }
+  table { font-size: 8pt; width: 100%; }
+  th, td { padding: 2px 4px; }
+  td.n { white-space: normal; }
+  td:nth-child(2) { min-width: 0; }
   a { color: inherit; text-decoration: none; }
   abbr[title] { text-decoration: none; }
 }

@@ -54,11 +54,14 @@ pub fn details_ui(
         entry.runtime,
         machine.released
     ));
-    ui.label(
-        RichText::new(format!("From {}", machine.origin))
-            .small()
-            .weak(),
-    );
+    // Where the entry came from, in words: the built-in catalogue, or the user's own file
+    // (its path is theirs, so it is shown).
+    let origin = match &machine.origin {
+        crate::engine::types::Origin::BuiltIn(_) => "From headroom's built-in catalogue".to_owned(),
+        crate::engine::types::Origin::User(path) => format!("From your catalogue file {path}"),
+    };
+    ui.label(RichText::new(origin).small().weak())
+        .on_hover_text(machine.origin.to_string());
 
     ui.separator();
     ui.label(RichText::new("Memory at the mix's peak").strong());
