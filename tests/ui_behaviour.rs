@@ -975,3 +975,55 @@ fn at_1280x800_every_tab_is_whole_and_cards_are_compact() {
         "the third card ({third:?}) is hidden under the charts (tabs at {tabs_top})"
     );
 }
+
+/// "Why" opens and closes on any card, not only the first: the card's own click does not
+/// take the header's (issue 18). A click elsewhere on the card still selects it.
+#[test]
+fn why_opens_on_card_three_and_closes_again() {
+    // Tall enough that card #3 is above the charts.
+    let app = HeadroomApp::new_with(
+        built_in(),
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField);
+    let mut h = Harness::builder()
+        .with_size([1500.0, 1600.0])
+        .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
+    h.run();
+    let reasons = |h: &Harness<'static, HeadroomApp>| h.query_all_by_label_contains("• ").count();
+    let click_third_why = |h: &mut Harness<'static, HeadroomApp>| {
+        h.query_all_by_label("Why")
+            .nth(2)
+            .expect("a third card with Why")
+            .click();
+        h.run();
+    };
+    let before = reasons(&h);
+    click_third_why(&mut h);
+    let opened = reasons(&h);
+    assert!(
+        opened > before,
+        "Why on card #3 opened ({before} -> {opened} reasons)"
+    );
+    click_third_why(&mut h);
+    assert_eq!(reasons(&h), before, "and closed again");
+    // The card itself: a click on its empty right side selects it.
+    let why = h
+        .query_all_by_label("Why")
+        .nth(2)
+        .map(|n| n.rect())
+        .expect("a third card");
+    let at = egui::pos2(why.right() + 250.0, why.center().y);
+    h.hover_at(at);
+    h.run();
+    h.drag_at(at);
+    h.run();
+    h.drop_at(at);
+    h.run();
+    let selected = h.state().state().selected.clone().expect("a selection");
+    let third = h.state_mut().ranking().expect("a ranking").entries[2]
+        .machine_id
+        .clone();
+    assert_eq!(selected.machine_id, third);
+}

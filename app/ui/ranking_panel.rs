@@ -156,6 +156,14 @@ fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
     let frame = egui::Frame::group(ui.style())
         .stroke(stroke)
         .inner_margin(8.0);
+    // The card's own click is registered before its contents (on the rectangle it had last
+    // frame), so the "Why" header and the buttons inside keep their clicks: egui gives a
+    // click to the widget registered last.
+    let card_id = egui::Id::new(("card", &entry.machine_id, entry.per_device_gb.to_bits()));
+    let background = ui
+        .ctx()
+        .data(|d| d.get_temp::<egui::Rect>(card_id))
+        .map(|rect| ui.interact(rect, card_id, egui::Sense::click()));
     let response = frame
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -227,7 +235,8 @@ fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
                 });
         })
         .response;
-    if response.interact(egui::Sense::click()).clicked() {
+    ui.ctx().data_mut(|d| d.insert_temp(card_id, response.rect));
+    if background.is_some_and(|b| b.clicked()) {
         command = command.or(Command::Select(selection_of(entry)));
     }
     command
