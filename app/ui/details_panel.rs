@@ -71,16 +71,38 @@ pub fn details_ui(
             .num_columns(2)
             .striped(true)
             .show(ui, |ui| {
-                for (name, bytes) in [
-                    ("weights", peak.weights_bytes),
-                    ("KV cache", peak.kv_cache_bytes),
-                    ("compute buffers + runtime", peak.overhead_bytes),
-                    ("total", peak.total_bytes),
-                    ("usable by the accelerator", peak.usable_bytes),
-                    ("headroom", peak.headroom_bytes),
-                    ("installed", peak.installed_bytes),
+                // The words a buyer may not know carry their meaning, as in the document.
+                let meaning = |term: &str| {
+                    crate::report::document::GLOSSARY
+                        .iter()
+                        .find(|(t, _)| *t == term)
+                        .map_or("", |(_, m)| *m)
+                };
+                for (name, bytes, tip) in [
+                    (
+                        "weights",
+                        peak.weights_bytes,
+                        "the model's parameters, as stored in its file",
+                    ),
+                    ("KV cache", peak.kv_cache_bytes, meaning("KV cache")),
+                    (
+                        "compute buffers + runtime",
+                        peak.overhead_bytes,
+                        "scratch memory for the computation and the runtime itself",
+                    ),
+                    ("total", peak.total_bytes, ""),
+                    (
+                        "usable by the accelerator",
+                        peak.usable_bytes,
+                        "the share of memory the GPU may use (a setting on some machines)",
+                    ),
+                    ("headroom", peak.headroom_bytes, "what is left to spare"),
+                    ("installed", peak.installed_bytes, ""),
                 ] {
-                    ui.label(name);
+                    let label = ui.label(name);
+                    if !tip.is_empty() {
+                        label.on_hover_text(tip);
+                    }
                     ui.label(gib(bytes));
                     ui.end_row();
                 }

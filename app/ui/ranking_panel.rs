@@ -159,7 +159,9 @@ fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
     // The card's own click is registered before its contents (on the rectangle it had last
     // frame), so the "Why" header and the buttons inside keep their clicks: egui gives a
     // click to the widget registered last.
-    let card_id = egui::Id::new(("card", &entry.machine_id, entry.per_device_gb.to_bits()));
+    let card_id = ui
+        .scope_id()
+        .with(("card", &entry.machine_id, entry.per_device_gb.to_bits()));
     let background = ui
         .ctx()
         .data(|d| d.get_temp::<egui::Rect>(card_id))
