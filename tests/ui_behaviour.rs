@@ -1027,3 +1027,60 @@ fn why_opens_on_card_three_and_closes_again() {
         .clone();
     assert_eq!(selected.machine_id, third);
 }
+
+/// Token counts and dollars in number fields carry thousands separators and accept them.
+#[test]
+fn number_fields_show_thousands_separators() {
+    let mut h = on_m2_ultra();
+    assert!(
+        h.query_all_by_label_contains("146,760").count() + h.query_all_by_value("146,760").count()
+            >= 1,
+        "the multi-file edits prompt shows as 146,760"
+    );
+    assert!(
+        h.query_all_by_label_contains("$50,000").count()
+            + h.query_all_by_value("$50,000").count()
+            + h.query_all_by_value("50,000").count()
+            >= 1,
+        "the budget shows as $50,000"
+    );
+    assert_eq!(headroom::present::parse_grouped("146,760"), Some(146_760.0));
+    assert_eq!(headroom::present::parse_grouped("$50 000"), Some(50_000.0));
+    h.run();
+}
+
+/// Messages do not pile up on one line: the latest shows, the rest are counted, and
+/// "Dismiss" stays in reach.
+#[test]
+fn notices_show_the_latest_and_count_the_rest() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    // Two failed saves through the window make two notices.
+    for _ in 0..2 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+        h.run();
+        let field = "Save the decision summary to (.html, .md or .json)";
+        h.get_by_label(field).focus();
+        h.run();
+        h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+        h.get_by_label(field).type_text(
+            &dir.path()
+                .join("missing")
+                .join("x.html")
+                .display()
+                .to_string(),
+        );
+        h.run();
+        h.get_by_label("Save").click();
+        h.run();
+        h.get_by_label("Cancel").click();
+        h.run();
+    }
+    assert_eq!(h.state().notices().len(), 2);
+    h.get_by_label("(1 earlier)");
+    // The latest shows; the earlier one is on hover only.
+    assert_eq!(h.query_all_by_label_contains("could not write").count(), 1);
+    h.get_by_label("Dismiss").click();
+    h.run();
+    assert!(h.state().notices().is_empty());
+}

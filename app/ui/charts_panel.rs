@@ -173,6 +173,25 @@ const FULL_TITLES_WIDTH: f32 = 600.0;
 /// Height of the tab row above the charts.
 const TAB_ROW_HEIGHT: f32 = 30.0;
 
+/// What a tab shows, in plain words, for its tooltip.
+fn tab_tip(tab: ChartTab) -> &'static str {
+    match tab {
+        ChartTab::PricePerformance => {
+            "Price vs. performance: what each option costs against how long its slowest task takes per request"
+        }
+        ChartTab::Memory => "Memory: what each option needs against the memory its GPU may use",
+        ChartTab::Prefill => {
+            "Prefill vs. prompt: how long the machine reads a prompt before the answer starts (prefill), by prompt length"
+        }
+        ChartTab::Decode => {
+            "Decode vs. depth: how fast the answer is written (decode), as the conversation grows"
+        }
+        ChartTab::Diagnose => {
+            "Diagnose my setup: the settings on this computer that limit your models, found before anything is bought"
+        }
+    }
+}
+
 /// Draws the tabs and the current chart.
 ///
 /// The chart is drawn first, into the area below the tab row, and the tabs after it: egui
@@ -229,7 +248,7 @@ pub fn charts_ui(ui: &mut Ui, view: &ChartsView<'_>) -> Command {
         };
         if tab_ui
             .selectable_label(view.tab == tab, title)
-            .on_hover_text(tab.title())
+            .on_hover_text(tab_tip(tab))
             .clicked()
         {
             command = Command::SetChartTab(tab);
