@@ -287,3 +287,36 @@ fn the_format_follows_the_file_name() {
     assert_eq!(Format::from_path(Path::new("a.md")), Format::Markdown);
     assert_eq!(Format::from_path(Path::new("a")), Format::Markdown);
 }
+
+/// Against a machine that fails a task, an option that answers it is not said to add hours
+/// of waiting: it answers the requests yours fails.
+#[test]
+fn what_an_option_buys_counts_the_requests_yours_fails() {
+    let (c, w, options) = failing_inputs();
+    let ranking = rank(&c, &w, &options);
+    let series = chart_series(&c, &w, &ranking);
+    let inputs = DecisionInputs {
+        catalog: &c,
+        workload: &w,
+        options: &options,
+        ranking: &ranking,
+        series: &series,
+        rows: 5,
+        diagnosis: None,
+        have_note: "as given",
+    };
+    let md = report::render_markdown(&report::document::blocks(&inputs), None);
+    let section = md
+        .split("### What each option buys you against your machine")
+        .nth(1)
+        .expect("the section");
+    let first = section
+        .lines()
+        .find(|l| l.starts_with("- #"))
+        .expect("an option");
+    assert!(
+        first.contains("it answers the 20% of requests your machine fails"),
+        "{first}"
+    );
+    assert!(!first.contains("hours of waiting added"), "{first}");
+}

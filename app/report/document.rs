@@ -111,10 +111,13 @@ fn task_secs(entry: &RankEntry, index: usize) -> Option<f64> {
         .or_else(|| task.local.as_ref().map(|l| l.total_secs))
 }
 
+/// The horizon `RankEntry::total_cost_usd` covers: the objective's years, else the
+/// ranking's default of three.
 fn years(options: &RankOptions) -> f64 {
+    const RANKING_DEFAULT_YEARS: f64 = 3.0;
     match options.objective {
-        Objective::BestValue { years } => years,
-        _ => 3.0,
+        Objective::BestValue { years } => years.max(0.0),
+        _ => RANKING_DEFAULT_YEARS,
     }
 }
 
@@ -345,7 +348,20 @@ fn buys_you(d: &DecisionInputs<'_>, i: usize, e: &RankEntry, yours: &RankEntry) 
         .collect();
     let saved = waiting_hours_per_month(d.workload, &yours.mix)
         - waiting_hours_per_month(d.workload, &e.mix);
-    let hours = if saved.abs() >= 0.05 && e.mix.share_failed <= yours.mix.share_failed {
+    // Hours of waiting compare like with like only when both answer the same share of
+    // requests; otherwise what changes is how many requests are answered at all.
+    let same_failures = (e.mix.share_failed - yours.mix.share_failed).abs() < 0.0005;
+    let hours = if !same_failures && e.mix.share_failed < yours.mix.share_failed {
+        format!(
+            "; it answers the {:.0}% of requests your machine fails",
+            (yours.mix.share_failed - e.mix.share_failed) * 100.0
+        )
+    } else if !same_failures {
+        format!(
+            "; it fails {:.0}% of requests your machine answers",
+            (e.mix.share_failed - yours.mix.share_failed) * 100.0
+        )
+    } else if saved.abs() >= 0.05 {
         format!(
             "; {:.1} hours of waiting {} a month",
             saved.abs(),
