@@ -13,7 +13,7 @@ use headroom::ui::state::{ChartTab, Selection};
 use headroom::ui::{DetectionSource, Dialogs, HeadroomApp};
 
 fn window(tab: ChartTab, theme: egui::Theme) -> Harness<'static, HeadroomApp> {
-    window_sized(tab, theme, [1500.0, 950.0])
+    window_sized(tab, theme, [1600.0, 1000.0])
 }
 
 fn window_sized(

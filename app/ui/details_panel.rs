@@ -273,23 +273,32 @@ pub fn details_ui(
     let checks = claim_checks(catalog, machine);
     if !checks.is_empty() {
         ui.separator();
-        ui.label(RichText::new("Claims checked against the bandwidth bound").strong());
+        ui.label(RichText::new("Published speed claims, checked").strong())
+            .on_hover_text(
+                "A claim is checked against the most the memory allows: every token reads the \
+                 model's active weights from memory, so no machine writes faster than its \
+                 memory speed divided by those bytes.",
+            );
         for check in checks {
             let bound = check.bound_tokens_per_s.map_or_else(
-                || "no bound (unknown model)".to_owned(),
-                |b| format!("bound {b:.1} tok/s"),
+                || "cannot be checked (the model is not in the catalogue)".to_owned(),
+                |b| format!("its memory allows at most {b:.1} tok/s"),
             );
+            // Who said it is on hover: the catalogue's note of the source, not a name a
+            // buyer would know.
             let text = format!(
-                "{}: \"{}\": {:.0} tok/s claimed, {bound}",
-                check.by, check.text, check.claimed_tokens_per_s
+                "\"{}\": {:.0} tok/s claimed; {bound}",
+                check.text, check.claimed_tokens_per_s
             );
+            let said_by = format!("Claimed by: {}", check.by);
             if check.exceeds_bound {
                 ui.label(
                     RichText::new(format!("{text}: faster than the memory bandwidth allows"))
                         .color(ui.visuals().warn_fg_color),
-                );
+                )
+                .on_hover_text(said_by);
             } else {
-                ui.label(text);
+                ui.label(text).on_hover_text(said_by);
             }
         }
     }
