@@ -17,13 +17,19 @@ use super::sections;
 /// Everything the document is made from.
 #[derive(Clone, Copy)]
 pub struct DecisionInputs<'a> {
+    /// The catalogue ranked (names, prices with their dates, sources, claims).
     pub catalog: &'a Catalog,
+    /// The workload ranked.
     pub workload: &'a Workload,
+    /// Every other input of the ranking (budget, your machine, the wait, the cloud).
     pub options: &'a RankOptions,
+    /// The ranking and its verdict.
     pub ranking: &'a Ranking,
+    /// The chart series of that ranking, as the window draws them.
     pub series: &'a ChartSeries,
     /// Options listed in the tables (and the memory chart's rows).
     pub rows: usize,
+    /// What Diagnose found on this computer, shown right after the verdict.
     pub diagnosis: Option<&'a Diagnosis>,
     /// How the machine you have was found: "detected on this computer", "picked by hand".
     pub have_note: &'a str,
@@ -32,23 +38,34 @@ pub struct DecisionInputs<'a> {
 /// One piece of the document.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Block {
+    /// The document's title.
     Title(String),
     /// The verdict: the first thing read, in bold.
     Lead(String),
+    /// A paragraph of text.
     Paragraph(String),
+    /// A section heading.
     Heading(String),
+    /// A heading inside a section.
     Subheading(String),
+    /// A bulleted list.
     Bullets(Vec<String>),
+    /// A table with a header row.
     Table {
+        /// The column names.
         header: Vec<String>,
         /// Which columns hold numbers (right-aligned).
         numeric: Vec<bool>,
+        /// The rows, one cell per column.
         rows: Vec<Vec<String>>,
     },
+    /// A chart: a PNG beside the Markdown, inline SVG in the HTML.
     Chart(ChartKind),
     /// The diagnosis of the local setup, in its own Markdown and plain-text renderings.
     Diagnosis {
+        /// For the Markdown document.
         markdown: String,
+        /// For the HTML page, as preformatted text.
         text: String,
     },
 }

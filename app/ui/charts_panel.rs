@@ -31,13 +31,19 @@ pub const BARS_SHOWN: usize = 12;
 
 /// Everything the charts read.
 pub struct ChartsView<'a> {
+    /// What the charts draw.
     pub series: &'a ChartSeries,
     /// The workload, for naming each timeout line with its tasks.
     pub workload: &'a Workload,
+    /// The ranking the series come from (a click selects one of its entries).
     pub ranking: &'a Ranking,
+    /// The chart shown.
     pub tab: ChartTab,
+    /// The budget band of the price chart, in dollars.
     pub budget_usd: (f64, f64),
+    /// The option shown in the details, drawn larger.
     pub selected: Option<&'a Selection>,
+    /// The Diagnose tab's job.
     pub diagnosis: &'a super::jobs::DiagnoseJob,
 }
 

@@ -118,7 +118,9 @@ impl ChartKind {
 /// how many options the document lists.
 #[derive(Clone, Copy, Debug)]
 pub struct ChartInputs<'a> {
+    /// The series the window draws.
     pub series: &'a ChartSeries,
+    /// The workload, for naming each timeout line with its tasks.
     pub workload: &'a Workload,
     /// The budget band of the price chart, in dollars.
     pub budget_usd: (f64, f64),
