@@ -1,8 +1,17 @@
 //! Words for the engine's data, shared by every front end (the CLI, the decision summary and
 //! the window), so the verdict reads the same everywhere. No egui, no files.
 
+pub mod diagnosis;
+mod reasons;
+#[cfg(test)]
+mod tests;
+
+pub use reasons::{bottleneck_words, limit_words, reason_words};
+
 use crate::engine::rank::thousands;
-use crate::engine::verdict::{Decision, Setting, SetupCause, SetupProblem, Upgrade, VerdictKind};
+use crate::engine::verdict::{
+    Decision, Setting, SetupCause, SetupProblem, Shortfall, Upgrade, VerdictKind,
+};
 use crate::engine::TestKind;
 
 /// Dollars with thousands separators: "$3,999".
@@ -60,6 +69,20 @@ pub fn setting_words(setting: &Setting) -> String {
             "raise the context limit your client enforces to at least {} tokens",
             thousands(*at_least_tokens)
         ),
+        Setting::ExpertOffload {
+            task,
+            layers_on_cpu,
+            layers_total,
+        } => format!(
+            "for {task}, keep the experts of {layers_on_cpu} of the model's {layers_total} layers in system RAM and everything else on the GPU (llama.cpp: --n-cpu-moe {layers_on_cpu})"
+        ),
+        Setting::DraftModel {
+            task,
+            draft,
+            speedup,
+        } => format!(
+            "for {task}, let {draft} draft tokens for the model to check (speculative decoding, about {speedup:.1}x faster decoding)"
+        ),
     }
 }
 
@@ -114,6 +137,9 @@ pub fn verdict_line(d: &Decision) -> String {
                 "Buy the {name} for {}: no option at $0 meets every requirement",
                 usd(price)
             );
+            if let Some(why) = &d.your_shortfall {
+                s += &format!(" ({})", shortfall_words(why));
+            }
             if !settings.is_empty() {
                 s += &format!("; then {settings}");
             }
@@ -121,7 +147,12 @@ pub fn verdict_line(d: &Decision) -> String {
         }
         VerdictKind::NothingMeets => {
             if d.option.is_some() {
-                format!("Nothing within your budget and filters meets every requirement; the closest is the {name}.")
+                let why = d
+                    .your_shortfall
+                    .as_ref()
+                    .filter(|_| d.option.as_ref().is_some_and(|o| o.is_current))
+                    .map_or_else(String::new, |w| format!(" ({})", shortfall_words(w)));
+                format!("Nothing within your budget and filters meets every requirement; the closest is the {name}{why}.")
             } else {
                 "Nothing passes your budget and filters.".to_owned()
             }
@@ -260,6 +291,51 @@ pub fn meets_words(entry: &crate::engine::RankEntry) -> String {
         (true, 0) => "yes".to_owned(),
         (true, 1) => "yes, after 1 setting".to_owned(),
         (true, n) => format!("yes, after {n} settings"),
+    }
+}
+
+/// Why the machine you have misses the requirements, in a buyer's words.
+pub fn shortfall_words(why: &Shortfall) -> String {
+    match why {
+        Shortfall::DoesNotFit {
+            task,
+            needed_bytes,
+            usable_bytes,
+        } => format!(
+            "on yours, {task} needs {:.0} GB where {:.0} GB can be used",
+            needed_bytes / 1e9,
+            usable_bytes / 1e9
+        ),
+        Shortfall::TooSlow {
+            task,
+            wait_secs,
+            max_wait_secs,
+        } => format!(
+            "on yours, {task} waits {} where you accept {}",
+            duration_words(*wait_secs),
+            duration_words(*max_wait_secs)
+        ),
+        Shortfall::BelowDecodeTarget {
+            task,
+            decode_tokens_per_s,
+            target_tokens_per_s,
+        } => format!(
+            "on yours, {task} writes {decode_tokens_per_s:.1} tokens a second where you want {target_tokens_per_s:.0}"
+        ),
+        Shortfall::Overloaded {
+            hours_needed,
+            active_hours,
+            slots,
+        } => {
+            let at_once = if *slots > 1 {
+                format!(" for each of {slots} users at once")
+            } else {
+                String::new()
+            };
+            format!(
+                "yours would need {hours_needed:.0} hours of work a day{at_once} to answer the requests that come in {active_hours:.0} hours"
+            )
+        }
     }
 }
 

@@ -81,5 +81,7 @@ fn empty_workload() -> Workload {
         min_decode_tokens_per_s: None,
         tasks: Vec::new(),
         sources: Vec::new(),
+        parallel: 1,
+        active_hours_per_day: None,
     }
 }

@@ -1,11 +1,17 @@
 //! Runs the real probes on this machine: must succeed quickly, and with no GPU (as in CI and
 //! the sandbox) must give a CPU-only result with a clear note.
+//!
+//! Host-dependent: what they find, and how fast, depends on the machine running the tests
+//! (its GPUs, drivers, /proc and /sys, its load), so they are ignored by default and run with
+//! `cargo test --test detect_detect_all -- --ignored` on a machine whose answer you know. The
+//! probes' parsing is tested on recorded output in `detect_probes.rs`, everywhere.
 
 use std::time::{Duration, Instant};
 
 use headroom::detect::{detect_all, match_machine, Detection, MachineMatch, ProbeOutcome};
 
 #[test]
+#[ignore = "host-dependent: probes this machine's hardware, timed"]
 fn detect_all_runs_for_real_and_is_bounded() {
     let t0 = Instant::now();
     let det = detect_all(Duration::from_secs(2));
@@ -47,6 +53,7 @@ fn detect_all_runs_for_real_and_is_bounded() {
 }
 
 #[test]
+#[ignore = "host-dependent: probes this machine's hardware, timed"]
 fn tiny_timeout_reports_unknown_not_hang() {
     let t0 = Instant::now();
     let det = detect_all(Duration::from_millis(1));

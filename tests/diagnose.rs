@@ -23,6 +23,9 @@ use headroom::engine::types::Catalog;
 use headroom::local::ollama::{OllamaClient, OllamaKvSettings};
 use headroom::local::scan::{LocalModel, ScanRoots};
 use headroom::local::testgguf::{write_test_gguf, TestGguf, TestValue};
+use headroom::present::diagnosis::{
+    context_words, findings_words, fix_step_words, hardware_words, headline_words, prefill_words,
+};
 
 const MACHINE: &str = "mac-studio-m2-ultra-60c";
 const MODEL_NAME: &str = "qwen3-coder:30b-a3b-v-128k";
@@ -123,7 +126,7 @@ fn the_model<'d>(d: &'d Diagnosis, name: &str) -> &'d ModelDiagnosis {
 #[track_caller]
 fn check_founding_story(d: &Diagnosis) {
     let m = the_model(d, MODEL_NAME);
-    assert_eq!(m.verdict, Verdict::Settings, "{:#?}", m.findings);
+    assert_eq!(m.verdict, Verdict::Settings, "{:#?}", findings_words(m));
     let identity = m.identity.as_ref().expect("identity");
     assert_eq!(identity.model_id, "qwen3-coder-30b-a3b");
     assert_eq!(identity.matched_by, MatchedBy::Architecture);
@@ -149,11 +152,8 @@ fn check_founding_story(d: &Diagnosis) {
         "262,144 fits in your memory",
         "this is a setting, not your hardware",
     ] {
-        assert!(
-            c.sentence.contains(words),
-            "missing {words:?} in: {}",
-            c.sentence
-        );
+        let sentence = context_words(c);
+        assert!(sentence.contains(words), "missing {words:?} in: {sentence}");
     }
     let modelfile = m.fix.modelfile.as_deref().expect("a Modelfile");
     assert!(
@@ -179,12 +179,16 @@ fn check_founding_story(d: &Diagnosis) {
     let predicted = p.predicted_secs.expect("a prediction");
     assert_eq!(p.cut_off, Some(predicted > TIMEOUT_SECS));
     let hardware = m.hardware.as_ref().expect("hardware finding");
-    assert!(!hardware.helps, "{}", hardware.sentence);
+    assert!(!hardware.helps, "{}", hardware_words(hardware));
     assert!(hardware.current_serves_after_fix);
     // Hardware is weighed only after the settings.
-    let context_at = m.findings.iter().position(|f| f == &c.sentence);
-    let hardware_at = m.findings.iter().position(|f| f == &hardware.sentence);
-    assert!(context_at < hardware_at, "{:#?}", m.findings);
+    let findings = findings_words(m);
+    let context_at = findings.iter().position(|f| f == &context_words(c));
+    let hardware_at = findings.iter().position(|f| f == &hardware_words(hardware));
+    assert!(
+        context_at.is_some() && context_at < hardware_at,
+        "{findings:#?}"
+    );
 }
 
 fn store_dir() -> tempfile::TempDir {
@@ -208,9 +212,8 @@ fn founding_story_from_the_store_is_a_setting_not_the_hardware() {
     let d = run(&catalog, &found.models, &[], found.notes, story_user());
     check_founding_story(&d);
     assert!(
-        d.headline
-            .starts_with("Fix the settings before you buy anything"),
-        "{}",
+        headline_words(d.headline).starts_with("Fix the settings before you buy anything"),
+        "{:?}",
         d.headline
     );
 }
@@ -241,7 +244,7 @@ fn the_timeout_finding_suggests_a_timeout_above_the_prediction() {
     let max_prompt = p.max_prompt_tokens_within_timeout.expect("max prompt");
     assert!(max_prompt > 0 && max_prompt < PROMPT_TOKENS, "{max_prompt}");
     assert_eq!(m.fix.timeout_secs, Some(suggested));
-    let sentence = p.sentences.last().expect("sentence");
+    let sentence = prefill_words(p).last().cloned().expect("sentence");
     for words in [
         "a 146,760-token prompt needs about",
         "timeout will cut it off: raise the timeout to at least",
@@ -251,15 +254,14 @@ fn the_timeout_finding_suggests_a_timeout_above_the_prediction() {
     }
     // The fix lists the context first, then the timeout.
     assert_eq!(m.fix.steps.len(), 2, "{:#?}", m.fix.steps);
-    assert!(m.fix.steps[1].contains(&format!("at least {suggested} s")));
+    assert!(fix_step_words(&m.fix.steps[1]).contains(&format!("at least {suggested} s")));
     // Hardware would not help once the timeout is raised.
     let h = m.hardware.as_ref().expect("hardware");
     assert!(!h.current_serves_within_timeout && h.current_serves_after_fix && !h.helps);
     assert!(
-        h.sentence
-            .starts_with("hardware would not help once the timeout is raised"),
+        hardware_words(h).starts_with("hardware would not help once the timeout is raised"),
         "{}",
-        h.sentence
+        hardware_words(h)
     );
 
     // At 300 s, the verdict follows the engine's prediction (calibration pending).
@@ -535,8 +537,7 @@ fn a_broken_blob_with_a_known_name_is_diagnosed_from_the_catalogue() {
         "{:?}",
         m.error
     );
-    assert!(m
-        .findings
+    assert!(findings_words(m)
         .iter()
         .any(|f| f.contains("the catalogue's figures were used")));
 }
@@ -754,22 +755,23 @@ fn a_quantized_kv_cache_is_offered_when_memory_binds_and_used_when_set() {
     // Default server: f16 cache; memory binds, and q8_0 is the fix, a setting.
     let m = diagnose_on_mini(OllamaKvSettings::default());
     let c = m.context.as_ref().expect("context finding");
-    assert!(c.memory_binding, "{:#?}", m.findings);
+    assert!(c.memory_binding, "{:#?}", findings_words(&m));
     assert!(c.max_fit_tokens < 262_144);
-    assert_eq!(m.verdict, Verdict::Settings, "{:#?}", m.findings);
+    assert_eq!(m.verdict, Verdict::Settings, "{:#?}", findings_words(&m));
     let step = m
         .fix
         .steps
         .iter()
+        .map(fix_step_words)
         .find(|s| s.contains("OLLAMA_KV_CACHE_TYPE=q8_0"))
         .unwrap_or_else(|| panic!("no KV step in {:#?}", m.fix.steps));
     assert!(step.contains("OLLAMA_FLASH_ATTENTION=1"), "{step}");
+    let findings = findings_words(&m);
     assert!(
-        m.findings
+        findings
             .iter()
             .any(|f| f.contains("a q8_0 KV cache") && f.contains("enough for the 262,144 asked")),
-        "{:#?}",
-        m.findings
+        "{findings:#?}"
     );
 
     // The variable without flash attention is inert: the same diagnosis, and it says why.
@@ -778,13 +780,12 @@ fn a_quantized_kv_cache_is_offered_when_memory_binds_and_used_when_set() {
         flash_attention: false,
     });
     assert_eq!(inert.context, m.context);
+    let findings = findings_words(&inert);
     assert!(
-        inert
-            .findings
+        findings
             .iter()
             .any(|f| f.contains("only with OLLAMA_FLASH_ATTENTION=1")),
-        "{:#?}",
-        inert.findings
+        "{findings:#?}"
     );
 
     // Set properly, the cache is q8_0: the native context fits and nothing is left to fix.
@@ -793,7 +794,7 @@ fn a_quantized_kv_cache_is_offered_when_memory_binds_and_used_when_set() {
         flash_attention: true,
     });
     let c = set.context.as_ref().expect("context finding");
-    assert!(!c.memory_binding, "{:#?}", set.findings);
+    assert!(!c.memory_binding, "{:#?}", findings_words(&set));
     assert_eq!(c.max_fit_tokens, 262_144);
     assert_eq!(
         set.identity.as_ref().map(|i| i.kv_type.as_str()),
@@ -803,19 +804,19 @@ fn a_quantized_kv_cache_is_offered_when_memory_binds_and_used_when_set() {
         .fix
         .steps
         .iter()
-        .all(|s| !s.contains("OLLAMA_KV_CACHE_TYPE")));
+        .all(|s| !fix_step_words(s).contains("OLLAMA_KV_CACHE_TYPE")));
 
     // An unknown type is named, and f16 is assumed.
     let odd = diagnose_on_mini(OllamaKvSettings {
         cache_type: Some("q3_x".to_owned()),
         flash_attention: true,
     });
+    let findings = findings_words(&odd);
     assert!(
-        odd.findings
+        findings
             .iter()
             .any(|f| f.contains("q3_x") && f.contains("f16 is assumed")),
-        "{:#?}",
-        odd.findings
+        "{findings:#?}"
     );
 }
 

@@ -123,10 +123,10 @@ proptest! {
         let task = Task {
             name: "t".into(), share, prompt_tokens: prompt, cached_tokens: cached, output_tokens: output, private,
             timeout_secs: timeout, model: pick(&c.models, model).id.clone(), quant: pick(&c.quants, quant).id.clone(),
-            kv_type: pick(&c.kv_types, kv).id.clone(), context_tokens: context, requests_per_day: per_day, max_wait_secs: None, streaming: true,
+            kv_type: pick(&c.kv_types, kv).id.clone(), context_tokens: context, requests_per_day: per_day, max_wait_secs: None, streaming: true, session: None,
         };
         let workload = Workload { id: "w".into(), name: "w".into(), description: String::new(), models_resident_together: together,
-            min_decode_tokens_per_s: Some(10.0), tasks: vec![task.clone(), Task { model: "no-such-model".into(), ..task }], sources: vec![] };
+            min_decode_tokens_per_s: Some(10.0), tasks: vec![task.clone(), Task { model: "no-such-model".into(), ..task }], sources: vec![], parallel: 1, active_hours_per_day: None };
         let options = MixOptions { allow_cloud: cloud, electricity_usd_per_kwh: 0.3, max_wait_secs: None };
         let result = evaluate(c, Setup { machine: &machine, per_device_gb: gb, runtime: machine.default_runtime }, &workload, &options);
         prop_assert!(result.share_failed >= 0.0);
@@ -203,14 +203,20 @@ fn a_moe_token_reads_all_dense_tensors_and_its_experts_share() {
     let experts =
         (model.params_total_b * 1e9 - embedding - model.params_active_b * 1e9) / (1.0 - 4.0 / 32.0);
     assert!((experts / 19.12e9 - 1.0).abs() < 0.01, "{experts}");
-    let expert_bytes = experts * 4.25 / 8.0;
-    // The rest (attention, router, norms, output head and E) shares the other bytes; a token
-    // reads all of it but E.
-    let rest_params = model.params_total_b * 1e9 - experts;
-    let always_read = model.params_active_b * 1e9 - experts * 4.0 / 32.0;
-    let expected = (file - expert_bytes) * always_read / rest_params + expert_bytes * 4.0 / 32.0;
+    // Bounds from the card alone, not from the code's split: a token reads its 4 experts'
+    // share in MXFP4 (4.25 bits) and the other active parameters (attention, router, norms,
+    // output head) at 8 to 16 bits each.
+    let routed = experts * 4.0 / 32.0;
+    let other = model.params_active_b * 1e9 - routed;
+    let (lowest, highest) = (
+        routed * 4.25 / 8.0 + other * 8.0 / 8.0,
+        routed * 4.25 / 8.0 + other * 16.0 / 8.0,
+    );
     let active = loaded.active_weights_bytes();
-    assert!((active - expected).abs() < 1.0, "{active} vs {expected}");
+    assert!(
+        lowest <= active && active <= highest,
+        "{active} outside {lowest}..{highest}"
+    );
     let proportional = file * model.params_active_b / model.params_total_b;
     assert!(active > 1.2 * proportional, "{active} vs {proportional}");
     assert!(active < file);
@@ -258,10 +264,10 @@ fn a_token_pays_the_fixed_time_of_every_layer() {
             profile,
             cpu_profile: c.runtime(Runtime::Cpu),
         };
-        let overhead = |model| {
+        let overhead_in = |model, quant: &str| {
             let loaded = LoadedModel {
                 model,
-                quant: c.quant("Q4_0").expect("in the catalogue"),
+                quant: c.quant(quant).expect("in the catalogue"),
                 kv: c.kv_type("f16").expect("in the catalogue"),
             };
             let gb = machine
@@ -271,13 +277,70 @@ fn a_token_pays_the_fixed_time_of_every_layer() {
             let mem = plan(machine, gb, profile, &[(loaded, 512)]);
             decode_step(&hw, &loaded, &mem, 0.0).overhead_secs
         };
-        let (shallow, deep) = (overhead(base), overhead(&deeper));
+        let (shallow, deep) = (overhead_in(base, "Q4_0"), overhead_in(&deeper, "Q4_0"));
         assert!(shallow > 0.0, "{runtime}");
         assert!(
             (deep / shallow - 1.5).abs() < 1e-9,
             "{runtime}: {deep} vs {shallow}"
         );
-        let per_layer = profile.layer_overhead_us.value * 1e-6;
-        assert!((shallow - per_layer * f64::from(base.layers)).abs() < 1e-12);
+        // Fixed means fixed: twice the bytes per weight read in the same layers take longer
+        // to stream, not to launch.
+        let heavier = overhead_in(base, "Q8_0");
+        assert!(
+            (heavier - shallow).abs() < 1e-12,
+            "{runtime}: {heavier} vs {shallow}"
+        );
+    }
+}
+
+proptest! {
+    /// Sessions, users at once and the hours requests arrive in never panic or give a time
+    /// that is not a number, whatever they are set to.
+    #[test]
+    fn serving_inputs_never_panic(
+        m in 0usize..100, w in 0usize..10,
+        turns in 0u32..20_000, new in 0u64..u64::MAX / 4, survives in any::<bool>(),
+        parallel in 0u32..5_000, hours in proptest::option::of(-5.0f64..50.0),
+    ) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let mut workload = pick(&c.workloads, w).clone();
+        workload.parallel = parallel;
+        workload.active_hours_per_day = hours;
+        for task in &mut workload.tasks {
+            task.session = Some(headroom::engine::types::Session { turns, new_tokens_per_turn: new, cache_survives: survives });
+        }
+        let gb = machine.memory_options.first().map_or(0.0, |o| o.per_device_gb);
+        let result = evaluate(c, Setup { machine, per_device_gb: gb, runtime: machine.default_runtime }, &workload, &MixOptions::default());
+        for task in &result.tasks {
+            if let Some(secs) = task.secs {
+                prop_assert!(secs.is_finite() && secs >= 0.0, "{secs}");
+            }
+        }
+        prop_assert!(!result.queue.utilization.is_nan());
+    }
+
+    /// A session that keeps its cache never takes longer than one that does not.
+    #[test]
+    fn a_kept_conversation_is_never_slower(m in 0usize..100, turns in 2u32..40, new in 1u64..50_000) {
+        let c = catalog();
+        let machine = pick(&c.machines, m);
+        let Some(base) = c.workload("agentic-coding") else { return Ok(()) };
+        let gb = machine.memory_options.last().map_or(0.0, |o| o.per_device_gb);
+        let setup = Setup { machine, per_device_gb: gb, runtime: machine.default_runtime };
+        let mut times = Vec::new();
+        for survives in [true, false] {
+            let mut workload = base.clone();
+            for task in &mut workload.tasks {
+                task.session = Some(headroom::engine::types::Session { turns, new_tokens_per_turn: new, cache_survives: survives });
+            }
+            let result = evaluate(c, setup, &workload, &MixOptions { allow_cloud: false, ..MixOptions::default() });
+            times.push(result.tasks.iter().map(|t| t.session.as_ref().map(|s| s.total_secs)).collect::<Vec<_>>());
+        }
+        for (kept, lost) in times[0].iter().zip(&times[1]) {
+            if let (Some(kept), Some(lost)) = (kept, lost) {
+                prop_assert!(*kept <= lost * (1.0 + 1e-9), "{kept} > {lost}");
+            }
+        }
     }
 }

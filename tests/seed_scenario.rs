@@ -2,7 +2,7 @@
 
 use headroom::catalog;
 use headroom::engine::memory::{max_context_tokens, plan, LoadedModel, Placement};
-use headroom::engine::mix::{request, MixOptions};
+use headroom::engine::mix::{request, MixOptions, RequestResult};
 use headroom::engine::rank::{rank, Objective, Owned, RankOptions};
 use headroom::engine::speed::Hardware;
 use headroom::engine::types::{Catalog, Runtime, GIB};
@@ -27,6 +27,21 @@ fn seed_model(catalog: &Catalog) -> LoadedModel<'_> {
         quant: catalog.quant("Q4_K_M").expect("Q4_K_M"),
         kv: catalog.kv_type("f16").expect("f16 KV"),
     }
+}
+
+/// One request of `prompt_tokens` on the seed's Mac Studio, memory planned for the native
+/// context.
+fn seed_request(catalog: &Catalog, prompt_tokens: u64) -> RequestResult {
+    let machine = catalog.machine(SEED_MACHINE).expect("seed machine");
+    let profile = catalog.runtime(Runtime::Metal).expect("metal profile");
+    let model = seed_model(catalog);
+    let memory = plan(machine, 64.0, profile, &[(model, NATIVE_CONTEXT)]);
+    let hw = Hardware {
+        machine,
+        profile,
+        cpu_profile: catalog.runtime(Runtime::Cpu),
+    };
+    request(&hw, &model, &memory, prompt_tokens, 0, 1)
 }
 
 #[test]
@@ -82,27 +97,30 @@ fn fits_a_64_gb_m2_ultra_at_native_context_within_the_default_gpu_limit() {
     assert_eq!(max, NATIVE_CONTEXT);
 }
 
+/// The seed's arithmetic (146,760 tokens at ~400 tok/s = 367 s) assumed one speed for the
+/// whole prompt; attention grows with depth, so prefill slows as the context fills: each
+/// doubling of the prompt more than doubles its time (a physical invariant, not the code's
+/// formula).
 #[test]
-fn the_seeds_prefill_arithmetic_breaks_a_five_minute_timeout() {
-    // 146,760 tokens at about 400 tok/s of prefill.
-    let secs = 146_760.0 / 400.0;
-    assert!((secs - 366.9_f64).abs() < 0.01);
-    assert!(secs > 300.0);
+fn prefill_slows_as_the_context_fills() {
+    let catalog = catalog();
+    let secs = |prompt: u64| seed_request(&catalog, prompt).prefill.secs;
+    let prompts = [18_345, 36_690, 73_380, 146_760];
+    for pair in prompts.windows(2) {
+        let (short, long) = (secs(pair[0]), secs(pair[1]));
+        assert!(
+            long > 2.0 * short,
+            "{} tokens: {long:.1} s, {} tokens: {short:.1} s",
+            pair[1],
+            pair[0]
+        );
+    }
 }
 
 #[test]
 fn the_engine_predicts_the_timeout_on_the_m2_ultra() {
     let catalog = catalog();
-    let machine = catalog.machine(SEED_MACHINE).expect("seed machine");
-    let profile = catalog.runtime(Runtime::Metal).expect("metal profile");
-    let model = seed_model(&catalog);
-    let memory = plan(machine, 64.0, profile, &[(model, NATIVE_CONTEXT)]);
-    let hw = Hardware {
-        machine,
-        profile,
-        cpu_profile: catalog.runtime(Runtime::Cpu),
-    };
-    let result = request(&hw, &model, &memory, 146_760, 0, 1);
+    let result = seed_request(&catalog, 146_760);
     let prefill = result.prefill;
     eprintln!(
         "engine: prefill of 146,760 tokens on the M2 Ultra 60c: {:.0} tok/s, {:.0} s",
@@ -188,4 +206,109 @@ fn the_seeds_70b_claims_break_the_bandwidth_bound() {
         (16.0..22.0).contains(&bound),
         "M3 Ultra 70B bound {bound:.1}"
     );
+}
+
+/// The founding mix's multi-file edits on the seed machine, as the ranking simulates them.
+fn founding_edits(catalog: &Catalog) -> headroom::engine::mix::TaskResult {
+    let machine = catalog.machine(SEED_MACHINE).expect("seed machine");
+    let workload = catalog.workload("agentic-coding").expect("founding mix");
+    let setup = headroom::engine::mix::Setup {
+        machine,
+        per_device_gb: 64.0,
+        runtime: Runtime::Metal,
+    };
+    let mix = headroom::engine::mix::evaluate(catalog, setup, workload, &MixOptions::default());
+    mix.tasks
+        .into_iter()
+        .find(|t| t.name == "multi-file edits")
+        .expect("multi-file edits task")
+}
+
+#[test]
+fn the_founding_session_pays_the_long_prefill_once() {
+    let catalog = catalog();
+    let edits = founding_edits(&catalog);
+    let first = edits.local.as_ref().expect("runs locally");
+    let session = edits.session.as_ref().expect("the edits are a session");
+    // The first turn is today's single request: the same prefill as a lone cold request.
+    let machine = catalog.machine(SEED_MACHINE).expect("seed machine");
+    let profile = catalog.runtime(Runtime::Metal).expect("metal profile");
+    let model = seed_model(&catalog);
+    let memory = plan(machine, 64.0, profile, &[(model, NATIVE_CONTEXT)]);
+    let hw = Hardware {
+        machine,
+        profile,
+        cpu_profile: catalog.runtime(Runtime::Cpu),
+    };
+    let lone = request(&hw, &model, &memory, 146_760, 0, 4000);
+    assert!((first.prefill.secs - lone.prefill.secs).abs() < 1e-6 * lone.prefill.secs);
+    assert!(first.prefill.secs > 300.0, "{:.0} s", first.prefill.secs);
+    // A warm turn prefills only its 6,000 new tokens, at a depth of about 151K. Attention
+    // over that depth is slow on Metal: the published pp2048 rows of this model on the M2
+    // Ultra 76c fall from 741 tok/s at depth 16K to 431 at 32K (catalog/benchmarks.ron),
+    // which extrapolates to about 100 tok/s at 151K on the 76c and 80 on this 60c: about
+    // a minute for 6,000 tokens, against a quarter of an hour for the cold turn.
+    let warm = &session.warm_turn;
+    assert!(warm.prefill.secs < first.prefill.secs / 10.0);
+    assert!(
+        (6_000.0 / 120.0..6_000.0 / 50.0).contains(&warm.prefill.tokens_per_s),
+        "{:.0} tok/s",
+        warm.prefill.tokens_per_s
+    );
+    // ... which costs more per token than at depth 0: attention reads the whole context.
+    let shallow = request(&hw, &model, &memory, 6_000, 0, 4000);
+    assert!(warm.prefill.tokens_per_s < shallow.prefill.tokens_per_s);
+    // The last turn sits deepest; every warm turn lies between the second and the last.
+    let last = &session.last_turn;
+    assert!(last.total_secs >= warm.total_secs);
+    let turns = f64::from(session.turns);
+    let lower = first.total_secs + (turns - 1.0) * warm.total_secs;
+    let upper = first.total_secs + (turns - 1.0) * last.total_secs;
+    assert!(
+        (lower..=upper).contains(&session.total_secs),
+        "{lower:.0} <= {:.0} <= {upper:.0}",
+        session.total_secs
+    );
+    // The timeout applies to the cold turn, which alone outlasts 300 s.
+    let fix = edits
+        .timeout_fix
+        .as_ref()
+        .expect("the first turn needs a longer timeout");
+    assert!((fix.wait_secs - first.client_wait_secs(true)).abs() < 1e-9);
+    // Per request, a session is far cheaper than a cold request every turn.
+    assert!(edits.secs.expect("served") < first.total_secs / 2.0);
+}
+
+#[test]
+fn a_session_that_loses_its_cache_waits_longest_on_its_last_turn() {
+    let catalog = catalog();
+    let machine = catalog.machine(SEED_MACHINE).expect("seed machine");
+    let mut workload = catalog
+        .workload("agentic-coding")
+        .expect("founding mix")
+        .clone();
+    for task in &mut workload.tasks {
+        if let Some(session) = task.session.as_mut() {
+            session.cache_survives = false;
+        }
+    }
+    let setup = headroom::engine::mix::Setup {
+        machine,
+        per_device_gb: 64.0,
+        runtime: Runtime::Metal,
+    };
+    let mix = headroom::engine::mix::evaluate(&catalog, setup, &workload, &MixOptions::default());
+    let edits = mix
+        .tasks
+        .iter()
+        .find(|t| t.name == "multi-file edits")
+        .expect("edits");
+    let session = edits.session.as_ref().expect("session");
+    let first = edits.local.as_ref().expect("local");
+    // Every turn re-prefills the whole, growing context.
+    assert!(session.last_turn.prefill.secs > first.prefill.secs);
+    let wait = edits.wait_secs.expect("wait");
+    assert!((wait - session.last_turn.client_wait_secs(true)).abs() < 1e-9);
+    let warm = founding_edits(&catalog);
+    assert!(edits.secs.expect("served") > 3.0 * warm.secs.expect("served"));
 }

@@ -3,7 +3,7 @@
 //! summary and scenario save and load.
 
 mod common;
-use common::m2_ultra_detection;
+use common::{founding_store, m2_ultra_detection, run_diagnosis};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -188,16 +188,17 @@ fn switching_the_workload_preset_replaces_the_tasks() {
 fn a_prompt_past_the_timeout_is_a_setting_to_raise_not_a_purchase() {
     let mut h = on_m2_ultra();
     h.get_by_label_contains("Buy nothing");
-    // The everyday task is private: at 120K prompt tokens (inside its 262,144-token context)
-    // its first token comes after more than 300 s on the M2 Ultra.
+    // The everyday task is private: at 90K prompt tokens (inside its 262,144-token context)
+    // its first token comes after more than 300 s on the M2 Ultra. (At 100K its 160
+    // requests a day would keep the machine busy for more than 24 hours.)
     h.get_all_by_role_and_label(Role::Slider, "prompt tokens")
         .next()
         .unwrap_or_else(|| panic!("no prompt tokens slider"))
-        .set_value_accesskit(120_000.0);
+        .set_value_accesskit(90_000.0);
     h.run();
     assert_eq!(
         h.state().state().scenario.workload.tasks[0].prompt_tokens,
-        120_000
+        90_000
     );
     // The client timeout is a setting: raise it, buy nothing.
     h.get_by_label_contains(
@@ -651,32 +652,6 @@ fn workloads_ron(w: &headroom::engine::types::Workload) -> String {
     )
 }
 
-/// Writes the founding story's Ollama store: `qwen3-coder:30b-a3b-v-128k` with num_ctx
-/// 131072 over a GGUF that says 262,144.
-fn founding_store(models: &Path) {
-    use headroom::local::testgguf::{write_test_gguf, TestGguf};
-    let blob_dir = models.join("blobs");
-    std::fs::create_dir_all(&blob_dir).expect("blobs");
-    let model_digest = "11".repeat(32);
-    let params_digest = "22".repeat(32);
-    write_test_gguf(
-        &blob_dir.join(format!("sha256-{model_digest}")),
-        &TestGguf::qwen3_coder_30b_a3b(),
-    )
-    .expect("gguf");
-    std::fs::write(
-        blob_dir.join(format!("sha256-{params_digest}")),
-        br#"{"num_ctx":131072}"#,
-    )
-    .expect("params");
-    let manifests = models.join("manifests/registry.ollama.ai/library/qwen3-coder");
-    std::fs::create_dir_all(&manifests).expect("manifests");
-    let manifest = format!(
-        r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{model_digest}","size":1}},{{"mediaType":"application/vnd.ollama.image.params","digest":"sha256:{params_digest}","size":18}}]}}"#
-    );
-    std::fs::write(manifests.join("30b-a3b-v-128k"), manifest).expect("manifest");
-}
-
 #[test]
 fn the_diagnose_tab_finds_the_label_that_capped_the_context() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -692,27 +667,17 @@ fn the_diagnose_tab_finds_the_label_that_capped_the_context() {
     h.state_mut()
         .set_chart_tab(headroom::ui::state::ChartTab::Diagnose);
     h.run();
-    h.get_by_label("Diagnose my local models").click();
-    // The diagnosis runs on its own thread; give it a few seconds of frames.
-    for _ in 0..200 {
-        // The spinner repaints every frame while it runs: step, do not wait to settle.
-        h.step();
-        if h.state().diagnosis().is_some() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    h.run();
-    let text = match h.state().diagnosis() {
-        Some(Ok(text)) => text.to_owned(),
+    run_diagnosis(&mut h);
+    let verdict = match h.state().diagnosis() {
+        Some(Ok(d)) => d.models.first().map(|m| m.verdict),
         other => panic!("no diagnosis: {other:?}"),
     };
-    assert!(text.contains("qwen3-coder:30b-a3b-v-128k"), "{text}");
-    assert!(
-        text.contains("this is a setting, not your hardware"),
-        "{text}"
-    );
-    assert!(text.contains("PARAMETER num_ctx 262144"), "{text}");
+    assert_eq!(verdict, Some(headroom::diagnose::Verdict::Settings));
+    // The tab draws the data in words: the model, the verdict, the finding and the fix.
+    h.get_by_label("qwen3-coder:30b-a3b-v-128k");
+    h.get_by_label("a setting is the limit, not your hardware");
+    h.get_by_label_contains("this is a setting, not your hardware");
+    h.get_by_label_contains("ollama create qwen3-coder:30b-a3b-256k -f Modelfile");
     h.get_by_label_contains("PARAMETER num_ctx 262144");
 }
 
@@ -1083,4 +1048,72 @@ fn notices_show_the_latest_and_count_the_rest() {
     h.get_by_label("Dismiss").click();
     h.run();
     assert!(h.state().notices().is_empty());
+}
+
+#[test]
+fn more_users_at_once_hold_a_conversation_each_and_share_the_speed() {
+    let mut h = on_m2_ultra();
+    // Short chat turns: the weights, read once per step for every user, dominate what a
+    // step reads, so batching users raises the total. (At a 16K-token depth each user's
+    // cache outweighs the weights and the total barely moves.)
+    h.get_by_label("preset").click();
+    h.run();
+    h.get_by_label("Everyday chat").click();
+    h.run();
+    let yours = |h: &mut Harness<'static, HeadroomApp>| {
+        let ranking = h.state_mut().ranking().cloned().expect("a ranking");
+        ranking
+            .entries
+            .into_iter()
+            .find(|e| e.is_current)
+            .expect("your machine is ranked")
+    };
+    let alone = yours(&mut h);
+    h.get_by_role_and_label(Role::Slider, "users or agents at once")
+        .set_value_accesskit(4.0);
+    h.run();
+    assert_eq!(h.state().state().scenario.workload.parallel, 4);
+    let four = yours(&mut h);
+    let kv = |e: &headroom::engine::rank::RankEntry| {
+        e.mix.peak_memory.as_ref().map_or(0.0, |m| m.kv_cache_bytes)
+    };
+    assert!(
+        (kv(&four) - 4.0 * kv(&alone)).abs() < 1e-6 * kv(&four),
+        "one conversation's memory per user"
+    );
+    let decode = |e: &headroom::engine::rank::RankEntry| {
+        e.mix.tasks[0]
+            .local
+            .as_ref()
+            .map_or(0.0, |l| l.decode.tokens_per_s)
+    };
+    assert!(decode(&four) < decode(&alone), "each user decodes slower");
+    assert!(
+        4.0 * decode(&four) > decode(&alone),
+        "all together decode faster"
+    );
+    assert_eq!(four.mix.queue.slots, 4);
+}
+
+#[test]
+fn a_task_becomes_a_session_and_its_later_turns_are_warm() {
+    let mut h = on_m2_ultra();
+    h.get_all_by_label("a session of turns (an agent at work)")
+        .next()
+        .unwrap_or_else(|| panic!("no session checkbox"))
+        .click_accesskit();
+    h.run();
+    let task = &h.state().state().scenario.workload.tasks[0];
+    let session = task.session.expect("the first task is now a session");
+    assert!(session.turns > 1 && session.cache_survives);
+    let ranking = h.state_mut().ranking().cloned().expect("a ranking");
+    let yours = ranking
+        .entries
+        .iter()
+        .find(|e| e.is_current)
+        .expect("your machine");
+    let result = &yours.mix.tasks[0];
+    let first = result.local.as_ref().expect("served here");
+    let later = result.session.as_ref().expect("simulated as a session");
+    assert!(later.warm_turn.prefill.secs < first.prefill.secs);
 }

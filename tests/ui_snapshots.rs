@@ -5,7 +5,7 @@
 #![cfg(feature = "snapshots")]
 
 mod common;
-use common::m2_ultra_detection;
+use common::{founding_store, m2_ultra_detection, run_diagnosis};
 use egui_kittest::kittest::Queryable;
 use egui_kittest::Harness;
 use headroom::catalog;
@@ -87,4 +87,29 @@ fn snapshot_main_view_at_1280x800() {
             .save(docs.join("screenshot-1280x800.png"))
             .unwrap_or_else(|e| panic!("could not save docs/screenshot-1280x800.png: {e}"));
     }
+}
+
+/// The Diagnose tab on the founding story's Ollama store: the data drawn in words.
+#[test]
+fn snapshot_diagnose_tab() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    founding_store(dir.path());
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let mut app = HeadroomApp::new_with(
+        catalog,
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField)
+    .with_ollama_store(dir.path().to_path_buf());
+    app.set_chart_tab(ChartTab::Diagnose);
+    let mut h = Harness::builder()
+        .with_size([1500.0, 950.0])
+        .with_theme(egui::Theme::Dark)
+        .wgpu()
+        .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
+    h.run();
+    run_diagnosis(&mut h);
+    h.get_by_label_contains("PARAMETER num_ctx 262144");
+    h.snapshot("diagnose");
 }

@@ -5,7 +5,7 @@ use headroom::catalog;
 use headroom::engine::mix::{MixOptions, Served};
 use headroom::engine::rank::{rank, Objective, Owned, RankOptions, Ranking};
 use headroom::engine::types::Catalog;
-use headroom::engine::verdict::{DecisionInputs, SeenSpeeds, Setting, VerdictKind};
+use headroom::engine::verdict::{DecisionInputs, SeenSpeeds, Setting, Shortfall, VerdictKind};
 use headroom::engine::Placement;
 
 const SEED_MACHINE: &str = "mac-studio-m2-ultra-60c";
@@ -134,12 +134,23 @@ fn a_five_minute_limit_on_the_wait_names_a_machine_that_holds_the_model_and_beat
         "{}",
         local.time_to_first_token_secs
     );
+    // The model and its context fit on the accelerator, or its experts go to system RAM
+    // and the verdict says how.
     let memory = edits.memory.as_ref().expect("memory plan");
-    assert_eq!(
-        memory.placement,
-        Placement::Accelerator,
-        "the model and its context must fit"
-    );
+    match memory.placement {
+        Placement::Accelerator => {}
+        Placement::ExpertOffload {
+            expert_layers_on_cpu,
+            ..
+        } => assert!(
+            v.settings.iter().any(|s| matches!(
+                s,
+                Setting::ExpertOffload { layers_on_cpu, .. } if *layers_on_cpu == expert_layers_on_cpu
+            )),
+            "{v:#?}"
+        ),
+        other => panic!("{other:?}: the model must run on the accelerator"),
+    }
     let line = headroom::present::verdict_line(v);
     assert!(line.starts_with("Buy the "), "{line}");
     assert!(line.contains(&option.machine_name), "{line}");
@@ -232,4 +243,47 @@ fn settings_found_by_diagnose_join_the_verdict() {
     assert!(ranking.verdict.settings.contains(&found));
     let line = headroom::present::verdict_line(&ranking.verdict);
     assert!(line.contains("from 131,072 to 262,144 tokens"), "{line}");
+}
+
+#[test]
+fn more_work_than_the_day_holds_is_a_reason_to_buy_and_the_verdict_says_so() {
+    let c = catalog();
+    let mut workload = c.workload("agentic-coding").expect("seed mix").clone();
+    // Everyday requests of 120K tokens, 160 a day: each takes minutes on the Mac.
+    workload.tasks[0].prompt_tokens = 120_000;
+    let options = RankOptions {
+        budget_max_usd: 10_000.0,
+        mix: MixOptions {
+            allow_cloud: false,
+            ..MixOptions::default()
+        },
+        have: Some(Owned {
+            machine: SEED_MACHINE.to_owned(),
+            per_device_gb: 64.0,
+        }),
+        ..RankOptions::default()
+    };
+    let ranking = rank(&c, &workload, &options);
+    let mac = ranking
+        .entries
+        .iter()
+        .find(|e| e.is_current)
+        .expect("the Mac");
+    // The day's requests, each for its own time, add up to more than 24 hours.
+    let busy_secs: f64 = workload
+        .tasks
+        .iter()
+        .zip(&mac.mix.tasks)
+        .map(|(spec, t)| spec.requests_per_day * t.secs.unwrap_or(0.0))
+        .sum();
+    assert!(busy_secs > 24.0 * 3600.0, "{busy_secs}");
+    let v = &ranking.verdict;
+    let Some(Shortfall::Overloaded { hours_needed, .. }) = &v.your_shortfall else {
+        panic!("{v:#?}");
+    };
+    assert!((hours_needed - busy_secs / 3600.0).abs() < 1e-6 * hours_needed);
+    assert_ne!(v.kind, VerdictKind::BuyNothing);
+    assert_ne!(v.kind, VerdictKind::ChangeSettings);
+    let line = headroom::present::verdict_line(v);
+    assert!(line.contains("hours of work a day"), "{line}");
 }

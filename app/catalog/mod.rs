@@ -37,6 +37,11 @@ pub const BUILT_IN: &[(&str, &str)] = &[
         "benchmarks.ron",
         include_str!("../../catalog/benchmarks.ron"),
     ),
+    ("drafts.ron", include_str!("../../catalog/drafts.ron")),
+    (
+        "serving_benchmarks.ron",
+        include_str!("../../catalog/serving_benchmarks.ron"),
+    ),
 ];
 
 /// The built-in sources.

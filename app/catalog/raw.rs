@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::types::{
-    Attention, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, Sourced,
+    Attention, Embeddings, ErrorBand, FitPrior, Moe, ReplacedKernel, RetiredBuildFlag, ServingCase,
+    Session, Sourced,
 };
 
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;
@@ -31,6 +32,42 @@ pub struct RawFile {
     pub runtimes: Vec<RawRuntimeProfile>,
     /// Published llama-bench measurements (`benchmarks.ron`).
     pub benchmarks: Vec<RawBenchmark>,
+    /// Draft models for speculative decoding (`drafts.ron`).
+    pub drafts: Vec<RawDraft>,
+    /// Published measurements of serving cases (`serving_benchmarks.ron`).
+    pub serving_benchmarks: Vec<RawServingBenchmark>,
+}
+
+/// A draft pairing as written in `drafts.ron`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDraft {
+    pub target: String,
+    pub draft: String,
+    pub draft_quant: String,
+    pub draft_max: u32,
+    pub acceptance_rate: Sourced,
+    pub task: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A serving measurement as written in `serving_benchmarks.ron`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServingBenchmark {
+    pub machine: String,
+    pub runtime: String,
+    pub model: String,
+    pub quant: String,
+    pub source: String,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub build: Option<String>,
+    #[serde(default)]
+    pub notes: String,
+    pub case: ServingCase,
 }
 
 /// A machine as written in `machines.ron`.
@@ -240,6 +277,12 @@ pub struct RawWorkload {
     pub tasks: Vec<RawTask>,
     #[serde(default)]
     pub sources: Vec<String>,
+    /// Users or agents served at once; 1 when absent.
+    #[serde(default)]
+    pub parallel: Option<u32>,
+    /// Hours per day the requests arrive in; the whole day when absent.
+    #[serde(default)]
+    pub active_hours_per_day: Option<f64>,
 }
 
 /// One kind of request in a mix.
@@ -270,6 +313,9 @@ pub struct RawTask {
     /// The client streams its answer (its timeout then covers the first token only).
     #[serde(default = "default_streaming")]
     pub streaming: bool,
+    /// The task runs as a session of turns on one growing context.
+    #[serde(default)]
+    pub session: Option<Session>,
 }
 
 fn default_streaming() -> bool {

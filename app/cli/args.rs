@@ -250,6 +250,13 @@ pub struct RankArgs {
     /// A model that must run locally. Repeatable.
     #[arg(long = "must-run", value_name = "MODEL")]
     pub must_run: Vec<String>,
+    /// Users or agents served at once (each holds its own conversation in memory and they
+    /// share the machine's speed); default: the workload's.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub users: Option<u32>,
+    /// Hours a day the requests arrive in (for the queue); default: the workload's, else 24.
+    #[arg(long, value_name = "HOURS")]
+    pub active_hours: Option<f64>,
     /// Rows to show.
     #[arg(long, default_value_t = 15)]
     pub top: usize,

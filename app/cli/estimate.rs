@@ -26,7 +26,8 @@ pub struct Estimate {
     pub decode_tokens_per_s: Option<f64>,
     pub total_secs: Option<f64>,
     pub decode_bound_tokens_per_s: f64,
-    pub bottleneck: String,
+    /// What limits the request: memory, or each phase's limit.
+    pub bottleneck: EstimateBottleneck,
     /// Speeds corrected by the user's own llama-bench runs on this machine.
     pub calibrated_from_your_runs: bool,
     /// Speed ranges from the runtime's validation residuals (low, high).
@@ -40,6 +41,19 @@ pub struct Estimate {
     pub measured_decode: Option<Measured>,
     /// Published claims for this machine and model, checked against the bandwidth bound.
     pub claims: Vec<crate::engine::claims::ClaimCheck>,
+}
+
+/// What limits an estimated request; `present::limit_words` words the limits.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum EstimateBottleneck {
+    /// The model does not fit: no speed to predict.
+    Capacity,
+    /// What limits prefill and decode.
+    Phases {
+        prefill: crate::engine::speed::Limit,
+        decode: crate::engine::speed::Limit,
+    },
 }
 
 /// A published measurement shown beside a prediction.
@@ -210,12 +224,11 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         None => false,
     };
     let bottleneck = match &speed {
-        None => "memory capacity".to_owned(),
-        Some(r) => format!(
-            "prefill {}, decode {}",
-            r.prefill.limit.as_str(),
-            r.decode.limit.as_str()
-        ),
+        None => EstimateBottleneck::Capacity,
+        Some(r) => EstimateBottleneck::Phases {
+            prefill: r.prefill.limit,
+            decode: r.decode.limit,
+        },
     };
     Ok(Estimate {
         machine: machine.id.clone(),

@@ -192,7 +192,7 @@ pub fn rank_inputs(
         Vec::new()
     };
     let mut catalog = load_catalog(cli, &extra)?;
-    let workload = if is_file {
+    let mut workload = if is_file {
         let source = catalog::files::read_source(&path).map_err(|e| CliError::Catalog(vec![e]))?;
         let raw = catalog::validate::parse(&source).map_err(|e| CliError::Catalog(vec![e]))?;
         let Some(first) = raw.workloads.first() else {
@@ -267,6 +267,17 @@ pub fn rank_inputs(
         _ => Ok(()),
     };
     positive("--max-wait", args.max_wait)?;
+    if let Some(hours) = args.active_hours {
+        if !(hours.is_finite() && hours > 0.0 && hours <= 24.0) {
+            return Err(CliError::Usage(format!(
+                "--active-hours {hours} must be more than 0 and at most 24"
+            )));
+        }
+        workload.active_hours_per_day = Some(hours);
+    }
+    if let Some(users) = args.users {
+        workload.parallel = users;
+    }
     positive("--seen-decode", args.seen_decode)?;
     positive("--seen-prefill", args.seen_prefill)?;
     let have = match args.have.as_deref() {

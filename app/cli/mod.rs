@@ -9,9 +9,10 @@ pub mod inputs;
 pub mod machine;
 pub mod render;
 pub mod validate;
+pub mod validate_serving;
 
 pub use args::*;
-pub use estimate::{estimate, Estimate, EstimateMemory, Measured};
+pub use estimate::{estimate, Estimate, EstimateBottleneck, EstimateMemory, Measured};
 use inputs::*;
 pub use inputs::{parse_have, rank_inputs, run_diagnose};
 pub use render::ranking_text;

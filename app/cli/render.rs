@@ -60,7 +60,7 @@ impl Estimate {
                 self.decode_bound_tokens_per_s,
                 measured_words(self.measured_decode.as_ref()),
                 total,
-                self.bottleneck
+                bottleneck_words(&self.bottleneck)
             );
         } else {
             s += "  does not run here: no speed to predict\n";
@@ -81,6 +81,18 @@ impl Estimate {
             s += &format!("  {}\n", crate::present::claim_words(claim));
         }
         s
+    }
+}
+
+/// "prefill compute, decode memory bandwidth", or "memory capacity".
+fn bottleneck_words(b: &EstimateBottleneck) -> String {
+    match b {
+        EstimateBottleneck::Capacity => "memory capacity".to_owned(),
+        EstimateBottleneck::Phases { prefill, decode } => format!(
+            "prefill {}, decode {}",
+            crate::present::limit_words(*prefill),
+            crate::present::limit_words(*decode)
+        ),
     }
 }
 
@@ -135,10 +147,10 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
             e.mix.share_failed * 100.0,
             e.mix.mean_request_secs,
             e.mix.local_decode_tokens_per_s,
-            e.bottleneck
+            crate::present::bottleneck_words(e.bottleneck)
         );
         for reason in &e.reasons {
-            s += &format!("        {reason}\n");
+            s += &format!("        {}\n", crate::present::reason_words(reason));
         }
         for setting in &e.settings {
             s += &format!(

@@ -181,6 +181,7 @@ pub fn validate(
             );
         }
     }
+    super::validate_serving::print(catalog, !summary_only);
     Ok(())
 }
 

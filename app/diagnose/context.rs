@@ -7,15 +7,14 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::engine::memory::{max_context_tokens, plan, LoadedModel};
-use crate::engine::rank::thousands;
-use crate::engine::types::{RuntimeProfile, GIB};
+use crate::engine::types::RuntimeProfile;
 use crate::local::ollama::{
     format_context_label, modelfile_fix, ollama_create_command, suggested_model_name,
 };
 use crate::local::scan::{LocalModel, ModelSource};
 
 use super::identify::Resolved;
-use super::{Fix, MachineSetup, UserLimits};
+use super::{Fix, FixStep, MachineSetup, UserLimits};
 
 /// The context Ollama gives a model without `num_ctx` on many versions, when
 /// `OLLAMA_CONTEXT_LENGTH` is not set. Newer versions pick a default from the GPU memory, so
@@ -38,6 +37,28 @@ pub enum LimitSource {
     NameLabel,
 }
 
+/// Where a limit was read, in more detail than its [`LimitSource`]; the front ends word it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum LimitDetail {
+    /// `num_ctx` in an Ollama model's params.
+    OllamaNumCtx,
+    /// The context configured for a model outside Ollama.
+    ConfiguredContext,
+    /// The Ollama model's params could not be read, so Ollama's default is assumed.
+    UnreadableParams,
+    /// `OLLAMA_CONTEXT_LENGTH`, since the params set no `num_ctx`.
+    OllamaContextLength,
+    /// Ollama's default (assumed), since the params set no `num_ctx`.
+    OllamaDefault,
+    /// The limit the user's client enforces.
+    ClientLimit,
+    /// The context Ollama has the model loaded with now (`/api/ps`).
+    Loaded,
+    /// A context label in the model's name, as written there (`v-128k`).
+    NameLabel { label: String },
+}
+
 /// One configured limit on the context.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ContextLimit {
@@ -45,8 +66,8 @@ pub struct ContextLimit {
     pub source: LimitSource,
     /// The limit.
     pub tokens: u64,
-    /// Where it comes from, in words.
-    pub detail: String,
+    /// Where it comes from, in detail.
+    pub detail: LimitDetail,
     /// The value is assumed, not read.
     pub assumed: bool,
 }
@@ -81,8 +102,22 @@ pub struct ContextFinding {
     pub asked_tokens: u64,
     /// Memory cannot hold the context asked for.
     pub memory_binding: bool,
-    /// The finding in words.
-    pub sentence: String,
+    /// The model's weights, for when no context fits at all.
+    pub weights_bytes: f64,
+}
+
+impl ContextFinding {
+    /// The largest context that fits, the GPU memory setting changed if that helps.
+    pub fn best_fit_tokens(&self) -> u64 {
+        self.max_fit_tokens_with_setting
+            .unwrap_or(self.max_fit_tokens)
+            .max(self.max_fit_tokens)
+    }
+
+    /// The configured limit from `source`, if any.
+    pub fn limit(&self, source: LimitSource) -> Option<&ContextLimit> {
+        self.limits.iter().find(|l| l.source == source)
+    }
 }
 
 /// The label as written in the name, with a `v-`/`ctx-` prefix: `v-128k`.
@@ -107,7 +142,7 @@ fn limits(
     ollama_default: Option<u64>,
 ) -> Vec<ContextLimit> {
     let mut out = Vec::new();
-    let limit = |source, tokens, detail: String, assumed| ContextLimit {
+    let limit = |source, tokens, detail, assumed| ContextLimit {
         source,
         tokens,
         detail,
@@ -115,19 +150,28 @@ fn limits(
     };
     match (m.configured_context_tokens, m.source) {
         (Some(t), ModelSource::Ollama) => {
-            out.push(limit(LimitSource::NumCtx, t, "num_ctx in the model's params".to_owned(), false));
+            out.push(limit(
+                LimitSource::NumCtx,
+                t,
+                LimitDetail::OllamaNumCtx,
+                false,
+            ));
         }
-        (Some(t), _) => out.push(limit(LimitSource::NumCtx, t, "the configured context".to_owned(), false)),
+        (Some(t), _) => out.push(limit(
+            LimitSource::NumCtx,
+            t,
+            LimitDetail::ConfiguredContext,
+            false,
+        )),
         (None, ModelSource::Ollama)
-            if m
-                .problems
+            if m.problems
                 .iter()
                 .any(|p| p.starts_with(crate::local::ollama::UNREADABLE_PARAMS)) =>
         {
             out.push(limit(
                 LimitSource::OllamaDefault,
                 ollama_default.unwrap_or(OLLAMA_ASSUMED_DEFAULT_CONTEXT_TOKENS),
-                "unknown: the model's params are unreadable (see its problems), so its num_ctx cannot be known; Ollama's default is assumed".to_owned(),
+                LimitDetail::UnreadableParams,
                 true,
             ))
         }
@@ -135,13 +179,13 @@ fn limits(
             Some(t) => limit(
                 LimitSource::OllamaDefault,
                 t,
-                "OLLAMA_CONTEXT_LENGTH (the model's params set no num_ctx)".to_owned(),
+                LimitDetail::OllamaContextLength,
                 false,
             ),
             None => limit(
                 LimitSource::OllamaDefault,
                 OLLAMA_ASSUMED_DEFAULT_CONTEXT_TOKENS,
-                "Ollama's default, since the model's params set no num_ctx (4,096 on many versions; assumed)".to_owned(),
+                LimitDetail::OllamaDefault,
                 true,
             ),
         }),
@@ -151,31 +195,24 @@ fn limits(
         out.push(limit(
             LimitSource::ClientLimit,
             t,
-            "your client's context limit".to_owned(),
+            LimitDetail::ClientLimit,
             false,
         ));
     }
     if let Some(t) = loaded_tokens {
-        out.push(limit(
-            LimitSource::Loaded,
-            t,
-            "the context Ollama loaded it with, per /api/ps".to_owned(),
-            false,
-        ));
+        out.push(limit(LimitSource::Loaded, t, LimitDetail::Loaded, false));
     }
     if let Some(t) = m.context_label_tokens {
         out.push(limit(
             LimitSource::NameLabel,
             t,
-            format!("the name's `{}` label", label_text(&m.name, t)),
+            LimitDetail::NameLabel {
+                label: label_text(&m.name, t),
+            },
             false,
         ));
     }
     out
-}
-
-fn gib_text(bytes: f64) -> String {
-    format!("{:.1} GiB", bytes / GIB)
 }
 
 /// Compares the model's native context with its configured limits and with memory.
@@ -222,68 +259,6 @@ pub fn find(
     let setting_binding = effective < target;
     let memory_setting = machine.accelerator_memory.setting.clone();
 
-    let sources = describe_sources(&limits, &binding);
-    let setting_words = memory_setting.as_deref().unwrap_or("the GPU memory limit");
-    let sentence = if best_fit == 0 {
-        format!(
-            "the model does not fit in this machine's memory at any context ({} of weights): memory is the limit here, not a setting",
-            gib_text(loaded.weights_bytes())
-        )
-    } else if setting_binding {
-        let fits = if target == native {
-            format!(
-                "the model supports {} and {} fits in your memory{} with {} to spare",
-                thousands(native),
-                thousands(native),
-                if target_needs_setting {
-                    format!(" once the GPU memory limit is raised (`{setting_words}`)")
-                } else {
-                    String::new()
-                },
-                gib_text(spare.max(0.0))
-            )
-        } else {
-            format!(
-                "the model supports {} and your memory holds up to {} of it{}",
-                thousands(native),
-                thousands(target),
-                if target_needs_setting {
-                    format!(" once the GPU memory limit is raised (`{setting_words}`)")
-                } else {
-                    String::new()
-                }
-            )
-        };
-        format!(
-            "your limit is {}, set by {sources}; {fits}: this is a setting, not your hardware",
-            thousands(effective)
-        )
-    } else if effective > best_fit {
-        format!(
-            "your limit is {}, set by {sources}, but only {} tokens of context fit in your memory{}: memory is the limit here",
-            thousands(effective),
-            thousands(best_fit),
-            if max_fit_tuned.is_some_and(|t| t > max_fit) {
-                format!(" ({} with the default GPU memory limit)", thousands(max_fit))
-            } else {
-                String::new()
-            }
-        )
-    } else if limits.is_empty() {
-        format!(
-            "no context limit is configured; the model supports {} and that fits in your memory with {} to spare",
-            thousands(native),
-            gib_text(spare.max(0.0))
-        )
-    } else {
-        format!(
-            "your limit is {}, set by {sources}; the model supports {} and {} fits with {} to spare: nothing to change",
-            thousands(effective),
-            thousands(native),
-            thousands(target.min(effective)),
-            gib_text(spare.max(0.0))
-        )
-    };
     ContextFinding {
         native_tokens: native,
         limits,
@@ -298,29 +273,7 @@ pub fn find(
         setting_binding,
         asked_tokens: asked,
         memory_binding,
-        sentence,
-    }
-}
-
-/// "num_ctx in the model's params (the name's `v-128k` label says the same)".
-fn describe_sources(limits: &[ContextLimit], binding: &[LimitSource]) -> String {
-    let detail = |s: LimitSource| {
-        limits
-            .iter()
-            .find(|l| l.source == s)
-            .map_or_else(String::new, |l| l.detail.clone())
-    };
-    match binding {
-        [] => "the model's native context".to_owned(),
-        [first] => detail(*first),
-        [first, rest @ ..] => {
-            let others: Vec<String> = rest.iter().map(|s| detail(*s)).collect();
-            format!(
-                "{} ({} says the same)",
-                detail(*first),
-                others.join(" and ")
-            )
-        }
+        weights_bytes: loaded.weights_bytes(),
     }
 }
 
@@ -349,35 +302,30 @@ pub fn fix(m: &LocalModel, context: &ContextFinding, user: &UserLimits) -> Fix {
     if context.target_needs_setting {
         if let Some(setting) = &context.memory_setting {
             fix.memory_setting = Some(setting.clone());
-            fix.steps.push(format!(
-                "Raise the GPU memory limit so {} tokens fit: `{setting}`.",
-                thousands(target)
-            ));
+            fix.steps.push(FixStep::RaiseGpuMemoryLimit {
+                tokens: target,
+                setting: setting.clone(),
+            });
         }
     }
     if m.source == ModelSource::Ollama && ollama_side {
         let new_name = suggested_model_name(&m.name, target);
         let modelfile = modelfile_fix(&m.name, target, &m.params);
         let create = ollama_create_command(&new_name, Path::new("Modelfile"));
-        fix.steps.push(format!(
-            "Save the Modelfile below as `Modelfile`, run `{create}`, and point your client at `{new_name}` (same weights, no download)."
-        ));
+        fix.steps.push(FixStep::RecreateOllamaModel {
+            create: create.clone(),
+            new_name: new_name.clone(),
+        });
         fix.modelfile = Some(modelfile);
         fix.new_model_name = Some(new_name);
         fix.ollama_create = Some(create);
     } else if m.source != ModelSource::Ollama && below(LimitSource::NumCtx) {
-        fix.steps.push(format!(
-            "Load the model with a context of {} tokens (llama.cpp: `-c {}`; LM Studio: Context Length).",
-            thousands(target),
-            target
-        ));
+        fix.steps.push(FixStep::LoadWithContext { tokens: target });
     }
     if user.client_limit_tokens.is_some_and(|t| t < target) {
         fix.client_limit_tokens = Some(target);
-        fix.steps.push(format!(
-            "Set your client's context limit to {} tokens.",
-            thousands(target)
-        ));
+        fix.steps
+            .push(FixStep::ClientContextLimit { tokens: target });
     }
     fix
 }

@@ -9,7 +9,7 @@ use crate::engine::types::{Catalog, Task, Workload};
 
 use super::context::ContextFinding;
 use super::identify::Resolved;
-use super::timeout::{duration_words, PrefillFinding};
+use super::timeout::PrefillFinding;
 use super::{MachineSetup, UserLimits};
 
 /// A machine that would serve what the current one cannot.
@@ -40,8 +40,14 @@ pub struct HardwareFinding {
     pub cheapest_within_timeout: Option<BetterMachine>,
     /// The budget searched.
     pub budget_max_usd: f64,
-    /// The finding in words.
-    pub sentence: String,
+    /// The machine diagnosed.
+    pub machine_name: String,
+    /// The largest prompt.
+    pub prompt_tokens: u64,
+    /// The client's timeout, if given.
+    pub timeout_secs: Option<f64>,
+    /// The prompt is longer than the model's native context: no machine helps.
+    pub over_native: bool,
 }
 
 fn holds_everything(entry: &RankEntry) -> bool {
@@ -101,10 +107,10 @@ pub fn find(
             current_serves_after_fix: false,
             cheapest_within_timeout: None,
             budget_max_usd: budget,
-            sentence: format!(
-                "no machine helps with a {}-token prompt on this model: it is longer than the model's native context",
-                thousands(prompt)
-            ),
+            machine_name: setup.machine.name.clone(),
+            prompt_tokens: prompt,
+            timeout_secs: user.timeout_secs,
+            over_native: true,
         });
     }
     let timeout = user.timeout_secs.unwrap_or(f64::INFINITY);
@@ -135,8 +141,11 @@ pub fn find(
             // "Beats the timeout" is the ranking's own rule: the wait the client sees.
             max_wait_secs: user.max_wait_secs.or(user.timeout_secs),
             streaming: true,
+            session: None,
         }],
         sources: Vec::new(),
+        parallel: 1,
+        active_hours_per_day: None,
     };
     let options = RankOptions {
         budget_max_usd: budget,
@@ -165,55 +174,15 @@ pub fn find(
         .iter()
         .find(|e| !e.is_current && e.mix.meets_targets && holds_everything(e))
         .map(better);
-    let name = &setup.machine.name;
-    let timeout_words = user.timeout_secs.map_or_else(
-        || "no timeout".to_owned(),
-        |t| format!("a {t:.0} s timeout"),
-    );
-    let offer = |prefix: &str| {
-        match &cheapest {
-        Some(b) => format!(
-            "{prefix} the cheapest machine within ${} that prefills {} tokens within {timeout_words} is the {}, {:.0} GB for ${}{}",
-            thousands(budget.round() as u64),
-            thousands(prompt),
-            b.machine_name,
-            b.total_memory_gb,
-            thousands(b.price_usd.round() as u64),
-            b.predicted_secs
-                .map(|s| format!(": {}", duration_words(s)))
-                .unwrap_or_default()
-        ),
-        None => format!(
-            "{prefix} no machine within ${} prefills {} tokens within {timeout_words}",
-            thousands(budget.round() as u64),
-            thousands(prompt)
-        ),
-    }
-    };
-    let sentence = if current_ok {
-        format!(
-            "hardware would not help: once the settings are fixed, your {name} serves a {}-token prompt within {timeout_words}; spend nothing",
-            thousands(prompt)
-        )
-    } else if after_fix {
-        format!(
-            "hardware would not help once the timeout is raised: your {name} serves a {}-token prompt, only slower than {timeout_words}. {}",
-            thousands(prompt),
-            offer("If the timeout cannot change,")
-        )
-    } else {
-        format!(
-            "your {name} cannot hold a {}-token context for this model even with the settings fixed. {}",
-            thousands(prompt),
-            offer("Within your budget,")
-        )
-    };
     Some(HardwareFinding {
         helps: !after_fix,
         current_serves_within_timeout: current_ok,
         current_serves_after_fix: after_fix,
         cheapest_within_timeout: cheapest,
         budget_max_usd: budget,
-        sentence,
+        machine_name: setup.machine.name.clone(),
+        prompt_tokens: prompt,
+        timeout_secs: user.timeout_secs,
+        over_native: false,
     })
 }

@@ -6,11 +6,12 @@
 //! stays f16 (the catalogue's q8_0 notes; measured on Ollama 0.20: a q8_0 setting without
 //! flash attention left the KV slope at f16's 12 KiB per token for Qwen2.5-0.5B).
 
+use serde::Serialize;
+
 use super::context::ContextFinding;
 use super::identify::Resolved;
 use super::{MachineSetup, DEFAULT_KV_TYPE};
 use crate::engine::memory::{max_context_tokens, LoadedModel};
-use crate::engine::rank::thousands;
 use crate::engine::types::{Catalog, RuntimeProfile};
 use crate::local::ollama::OllamaKvSettings;
 
@@ -22,55 +23,69 @@ pub const SUGGESTED_KV_TYPE: &str = "q8_0";
 /// warning in its log) for anything else (Ollama's `kvCacheTypeFromStr`).
 pub const OLLAMA_KV_TYPES: &[&str] = &["f16", "q8_0", "q4_0"];
 
-/// Sets `resolved`'s cache type to what Ollama uses under `settings`. Returns a sentence when
+/// What the server's environment does to a model's KV cache; the front ends word it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum KvNote {
+    /// `OLLAMA_KV_CACHE_TYPE` names a type Ollama does not accept: it falls back to f16.
+    NotAccepted { wanted: String },
+    /// The type is set, but flash attention is off, so the cache stays f16.
+    NeedsFlashAttention { wanted: String },
+    /// Ollama accepts the type but the catalogue lacks it: f16 is assumed.
+    UnknownToCatalogue { wanted: String, known: Vec<String> },
+    /// The cache is kept as this type.
+    Applied {
+        kv_type: String,
+        bytes_per_element: f64,
+    },
+}
+
+/// Sets `resolved`'s cache type to what Ollama uses under `settings`. Returns a note when
 /// the environment asks for a cache type, saying what happens.
 pub fn apply(
     catalog: &Catalog,
     settings: &OllamaKvSettings,
     resolved: &mut Resolved,
-) -> Option<String> {
+) -> Option<KvNote> {
     let wanted = settings.cache_type.as_deref()?.trim().to_ascii_lowercase();
     if wanted.is_empty() || wanted == DEFAULT_KV_TYPE {
         return None;
     }
     if !OLLAMA_KV_TYPES.contains(&wanted.as_str()) {
-        return Some(format!(
-            "OLLAMA_KV_CACHE_TYPE={} is not a cache type Ollama accepts ({}); Ollama falls back to {DEFAULT_KV_TYPE} for it, so {DEFAULT_KV_TYPE} is assumed",
-            crate::local::printable(&wanted),
-            OLLAMA_KV_TYPES.join(", ")
-        ));
+        return Some(KvNote::NotAccepted {
+            wanted: crate::local::printable(&wanted),
+        });
     }
     if !settings.flash_attention {
-        return Some(format!(
-            "OLLAMA_KV_CACHE_TYPE={wanted} is set, but Ollama quantizes the KV cache only with OLLAMA_FLASH_ATTENTION=1, so this model's cache stays {DEFAULT_KV_TYPE}"
-        ));
+        return Some(KvNote::NeedsFlashAttention { wanted });
     }
     let Some(kv) = catalog.kv_type(&wanted) else {
-        let known: Vec<&str> = catalog.kv_types.iter().map(|k| k.id.as_str()).collect();
-        return Some(format!(
-            "OLLAMA_KV_CACHE_TYPE={wanted} is not a cache type headroom knows ({}); {DEFAULT_KV_TYPE} is assumed",
-            known.join(", ")
-        ));
+        let known = catalog.kv_types.iter().map(|k| k.id.clone()).collect();
+        return Some(KvNote::UnknownToCatalogue { wanted, known });
     };
     resolved.kv = kv.clone();
     resolved.identity.kv_type = kv.id.clone();
-    Some(format!(
-        "Ollama keeps this model's KV cache as {} (OLLAMA_KV_CACHE_TYPE with flash attention on): {} bytes per element instead of 2",
-        kv.id, kv.bytes_per_element.value
-    ))
+    Some(KvNote::Applied {
+        kv_type: kv.id.clone(),
+        bytes_per_element: kv.bytes_per_element.value,
+    })
 }
 
 /// A quantized cache that would fit more context.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct KvSuggestion {
+    /// The suggested cache type.
+    pub kv_type: String,
+    /// Its bytes per element (f16: 2).
+    pub bytes_per_element: f64,
     /// The largest context that fits with the suggested cache type (default memory setting).
     pub max_fit_tokens: u64,
+    /// The largest context that fits with the cache as it is.
+    pub before_tokens: u64,
+    /// The context asked for.
+    pub asked_tokens: u64,
     /// The context asked for fits with it.
     pub fits_asked: bool,
-    /// The finding in words.
-    pub sentence: String,
-    /// The step to take.
-    pub step: String,
 }
 
 /// When memory cannot hold the context asked for and the cache is f16, what a q8_0 cache
@@ -102,30 +117,12 @@ pub fn suggest(
         return None;
     }
     let fits_asked = max_fit >= context.asked_tokens;
-    let sentence = format!(
-        "a {} KV cache takes {:.0}% of the f16 one: {} tokens of context fit instead of {}{}",
-        kv.id,
-        kv.bytes_per_element.value / 2.0 * 100.0,
-        thousands(max_fit),
-        thousands(before),
-        if fits_asked {
-            format!(", enough for the {} asked", thousands(context.asked_tokens))
-        } else {
-            format!(
-                ", still short of the {} asked",
-                thousands(context.asked_tokens)
-            )
-        }
-    );
-    let step = format!(
-        "Or shrink the KV cache instead: start the Ollama server with OLLAMA_FLASH_ATTENTION=1 and OLLAMA_KV_CACHE_TYPE={}; each token's cache takes about half the memory, so {} tokens fit with the default GPU memory limit (use that as num_ctx).",
-        kv.id,
-        thousands(max_fit)
-    );
     Some(KvSuggestion {
+        kv_type: kv.id.clone(),
+        bytes_per_element: kv.bytes_per_element.value,
         max_fit_tokens: max_fit,
+        before_tokens: before,
+        asked_tokens: context.asked_tokens,
         fits_asked,
-        sentence,
-        step,
     })
 }

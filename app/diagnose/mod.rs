@@ -27,9 +27,10 @@ use crate::engine::memory::LoadedModel;
 use crate::engine::types::{Catalog, Machine, Runtime};
 use crate::local::scan::{LocalModel, ModelSource};
 
-pub use context::{ContextFinding, ContextLimit, LimitSource};
+pub use context::{ContextFinding, ContextLimit, LimitDetail, LimitSource};
 pub use hardware::{BetterMachine, HardwareFinding};
 pub use identify::{Identity, MatchedBy, Resolved};
+pub use kv::{KvNote, KvSuggestion};
 pub use render::{markdown, text};
 pub use timeout::PrefillFinding;
 
@@ -111,18 +112,6 @@ pub enum Verdict {
     Unreadable,
 }
 
-impl Verdict {
-    /// Words for display.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Verdict::Fine => "nothing to fix",
-            Verdict::Settings => "a setting is the limit, not your hardware",
-            Verdict::Hardware => "your hardware is a limit even after the settings are fixed",
-            Verdict::Unreadable => "could not be read",
-        }
-    }
-}
-
 /// The fix, ready to paste.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Fix {
@@ -138,8 +127,34 @@ pub struct Fix {
     pub timeout_secs: Option<u64>,
     /// A machine setting to change (the GPU memory limit), when the fix needs it.
     pub memory_setting: Option<String>,
-    /// The steps in order, in words.
-    pub steps: Vec<String>,
+    /// The steps in order.
+    pub steps: Vec<FixStep>,
+}
+
+/// One step of the fix, with its values; the front ends word it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum FixStep {
+    /// Raise the GPU memory limit (`setting` says how) so `tokens` of context fit.
+    RaiseGpuMemoryLimit { tokens: u64, setting: String },
+    /// Re-create the Ollama model with the Modelfile (`create` is the command) and point the
+    /// client at `new_name`.
+    RecreateOllamaModel { create: String, new_name: String },
+    /// Load the model (llama.cpp, LM Studio) with a context of `tokens`.
+    LoadWithContext { tokens: u64 },
+    /// Set the client's context limit to `tokens`.
+    ClientContextLimit { tokens: u64 },
+    /// Set the client's request timeout to at least `at_least_secs`.
+    ClientTimeout {
+        at_least_secs: u64,
+        prompt_tokens: u64,
+        predicted_secs: f64,
+    },
+    /// Start the Ollama server with a quantized KV cache, so `max_fit_tokens` fit.
+    QuantizedKvCache {
+        kv_type: String,
+        max_fit_tokens: u64,
+    },
 }
 
 impl Fix {
@@ -172,8 +187,10 @@ pub struct ModelDiagnosis {
     pub fix: Fix,
     /// Whether another machine would help, after the fix.
     pub hardware: Option<HardwareFinding>,
-    /// The findings as sentences, most important first.
-    pub findings: Vec<String>,
+    /// What the server's environment does to the KV cache (Ollama).
+    pub kv_note: Option<KvNote>,
+    /// A quantized KV cache that would fit more context, when memory binds.
+    pub kv_suggestion: Option<KvSuggestion>,
     /// Problems met reading the model.
     pub problems: Vec<String>,
 }
@@ -189,8 +206,24 @@ pub struct Diagnosis {
     pub models: Vec<ModelDiagnosis>,
     /// Notes from reading the setup.
     pub notes: Vec<String>,
-    /// One sentence: what to do first.
-    pub headline: String,
+    /// What to do first.
+    pub headline: Headline,
+}
+
+/// What to do first, over every model; the front ends word it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Headline {
+    /// No local model was found.
+    NoModels,
+    /// Settings limit `settings` of `models`, and nothing needs hardware.
+    FixSettings { settings: usize, models: usize },
+    /// `hardware` of `models` need more than this machine gives, settings fixed.
+    Hardware { hardware: usize, models: usize },
+    /// Nothing to fix.
+    NothingToFix,
+    /// Some models could not be read.
+    SomeUnreadable,
 }
 
 impl Diagnosis {
@@ -260,27 +293,27 @@ pub fn diagnose(catalog: &Catalog, input: &DiagnoseInput<'_>) -> Diagnosis {
     }
 }
 
-fn headline(models: &[ModelDiagnosis]) -> String {
+fn headline(models: &[ModelDiagnosis]) -> Headline {
     if models.is_empty() {
-        return "No local models found: nothing to diagnose.".to_owned();
+        return Headline::NoModels;
     }
     let count = |v: Verdict| models.iter().filter(|m| m.verdict == v).count();
     let settings = count(Verdict::Settings);
     let hardware = count(Verdict::Hardware);
     if settings > 0 && hardware == 0 {
-        format!(
-            "Fix the settings before you buy anything: {settings} of {} model(s) are limited by a setting, not by your hardware.",
-            models.len()
-        )
+        Headline::FixSettings {
+            settings,
+            models: models.len(),
+        }
     } else if hardware > 0 {
-        format!(
-            "{hardware} of {} model(s) need more than this machine can give even with the settings fixed; fix the settings first, then see the hardware finding.",
-            models.len()
-        )
+        Headline::Hardware {
+            hardware,
+            models: models.len(),
+        }
     } else if count(Verdict::Fine) == models.len() {
-        "Nothing to fix: your settings and your machine serve what you asked.".to_owned()
+        Headline::NothingToFix
     } else {
-        "Some models could not be read; see their errors.".to_owned()
+        Headline::SomeUnreadable
     }
 }
 
@@ -290,13 +323,14 @@ fn unreadable(m: &LocalModel, error: String) -> ModelDiagnosis {
         source: m.source,
         path: m.path.clone(),
         verdict: Verdict::Unreadable,
-        findings: vec![format!("{}: {error}", m.name)],
         error: Some(error),
         identity: None,
         context: None,
         prefill: None,
         fix: Fix::default(),
         hardware: None,
+        kv_note: None,
+        kv_suggestion: None,
         problems: m.problems.clone(),
     }
 }
@@ -348,7 +382,10 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
         timeout::add_fix(p, &mut fix);
     }
     if let Some(s) = &kv_fix {
-        fix.steps.push(s.step.clone());
+        fix.steps.push(FixStep::QuantizedKvCache {
+            kv_type: s.kv_type.clone(),
+            max_fit_tokens: s.max_fit_tokens,
+        });
     }
     let hardware = hardware::find(
         catalog,
@@ -360,18 +397,9 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
     );
     let kv_fits = kv_fix.as_ref().is_some_and(|s| s.fits_asked);
     let verdict = verdict(&context, prefill.as_ref(), &fix, kv_fits);
-    let mut findings = vec![context.sentence.clone()];
-    findings.extend(kv_note);
-    findings.extend(kv_fix.map(|s| s.sentence));
-    findings.extend(prefill.iter().flat_map(|p| p.sentences.iter().cloned()));
-    findings.extend(hardware.iter().map(|h| h.sentence.clone()));
-    let mut error = None;
-    if let Some(e) = &resolved.file_error {
-        findings.push(format!(
-            "the file could not be read ({e}); the catalogue's figures were used"
-        ));
-        error = Some(e.clone());
-    }
+    // A file that could not be read while the catalogue identified the model: the
+    // catalogue's figures stand in, and the error is still shown.
+    let error = resolved.file_error.clone();
     ModelDiagnosis {
         name: m.name.clone(),
         source: m.source,
@@ -383,7 +411,8 @@ fn diagnose_model(catalog: &Catalog, input: &DiagnoseInput<'_>, m: &LocalModel) 
         prefill,
         fix,
         hardware,
-        findings,
+        kv_note,
+        kv_suggestion: kv_fix,
         problems: m.problems.clone(),
     }
 }

@@ -1,60 +1,29 @@
 //! The diagnosis as text for a terminal and as a Markdown section for the decision summary.
-//! Both only format: every figure and sentence comes from the [`Diagnosis`].
+//! Both only lay out: every figure comes from the [`Diagnosis`], every sentence from
+//! `crate::present::diagnosis`, which the window's Diagnose tab reads too.
 
 use std::fmt::Write as _;
 
-use crate::engine::mix::gib;
-
-use super::{Diagnosis, MatchedBy, ModelDiagnosis};
-
-fn source_words(m: &ModelDiagnosis) -> String {
-    let source = match m.source {
-        crate::local::scan::ModelSource::Ollama => "Ollama",
-        crate::local::scan::ModelSource::LmStudio => "LM Studio",
-        crate::local::scan::ModelSource::LlamaCpp => "llama.cpp cache",
-        crate::local::scan::ModelSource::File => "file",
-    };
-    match &m.identity {
-        Some(id) => {
-            let how = match id.matched_by {
-                MatchedBy::Architecture => "catalogue model, matched by architecture",
-                MatchedBy::Name => "catalogue model, matched by name",
-                MatchedBy::ReadFromFile => "not in the catalogue: read from the file",
-            };
-            format!(
-                "{source}; {} ({how}); {}, {} of weights from {}",
-                id.model_name,
-                id.quant,
-                gib(id.weights_bytes),
-                id.weights_source
-            )
-        }
-        None => source.to_owned(),
-    }
-}
-
-fn machine_line(d: &Diagnosis) -> String {
-    format!(
-        "{} with {} GB, {} ({})",
-        d.machine.name, d.machine.per_device_gb, d.machine.runtime, d.machine.how
-    )
-}
+use super::Diagnosis;
+use crate::present::diagnosis::{
+    findings_words, fix_step_words, headline_words, machine_words, source_words, verdict_words,
+};
 
 /// The diagnosis as plain text for people.
 pub fn text(d: &Diagnosis) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "headroom diagnose: {}", machine_line(d));
-    let _ = writeln!(s, "{}", d.headline);
+    let _ = writeln!(s, "headroom diagnose: {}", machine_words(&d.machine));
+    let _ = writeln!(s, "{}", headline_words(d.headline));
     for m in &d.models {
         let _ = writeln!(s, "\n{}  [{}]", m.name, source_words(m));
-        let _ = writeln!(s, "  verdict: {}", m.verdict.describe());
-        for f in &m.findings {
+        let _ = writeln!(s, "  verdict: {}", verdict_words(m.verdict));
+        for f in findings_words(m) {
             let _ = writeln!(s, "  - {f}");
         }
         if !m.fix.is_empty() {
             let _ = writeln!(s, "  the fix:");
             for (i, step) in m.fix.steps.iter().enumerate() {
-                let _ = writeln!(s, "    {}. {step}", i + 1);
+                let _ = writeln!(s, "    {}. {}", i + 1, fix_step_words(step));
             }
         }
         if let Some(modelfile) = &m.fix.modelfile {
@@ -81,19 +50,19 @@ pub fn text(d: &Diagnosis) -> String {
 pub fn markdown(d: &Diagnosis) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "## Diagnose before you buy\n");
-    let _ = writeln!(md, "**{}**\n", d.headline);
-    let _ = writeln!(md, "Machine: {}.\n", machine_line(d));
+    let _ = writeln!(md, "**{}**\n", headline_words(d.headline));
+    let _ = writeln!(md, "Machine: {}.\n", machine_words(&d.machine));
     for m in &d.models {
-        let _ = writeln!(md, "### `{}`: {}\n", m.name, m.verdict.describe());
+        let _ = writeln!(md, "### `{}`: {}\n", m.name, verdict_words(m.verdict));
         let _ = writeln!(md, "_{}_\n", source_words(m));
-        for f in &m.findings {
+        for f in findings_words(m) {
             let _ = writeln!(md, "- {f}");
         }
         let _ = writeln!(md);
         if !m.fix.is_empty() {
             let _ = writeln!(md, "**The fix:**\n");
             for (i, step) in m.fix.steps.iter().enumerate() {
-                let _ = writeln!(md, "{}. {step}", i + 1);
+                let _ = writeln!(md, "{}. {}", i + 1, fix_step_words(step));
             }
             let _ = writeln!(md);
         }

@@ -19,20 +19,29 @@ fn labels_keep_their_prefix() {
     check_label("qwen3", 262_144, "256k");
 }
 
-#[track_caller]
-fn check_timeout(predicted_secs: f64, expected_secs: u64) {
-    let got = suggested_timeout_secs(predicted_secs);
-    assert_eq!(got, expected_secs, "{predicted_secs} s");
-    assert!(got as f64 > predicted_secs);
-}
-
+/// A suggested timeout is what a person would set: whole minutes, above the prediction with
+/// room for a slower run, never wastefully long, and never shorter for a longer prefill.
 #[test]
-fn suggested_timeouts_cover_the_prediction_with_a_margin() {
-    // 367 s x 1.2 = 440.4 s, rounded up to a whole minute: 480 s.
-    check_timeout(367.0, 480);
-    // 100 s x 1.2 = 120 s exactly.
-    check_timeout(100.0, 120);
-    check_timeout(0.5, 60);
+fn suggested_timeouts_are_whole_minutes_above_the_prediction() {
+    let mut previous = 0;
+    for tenths in 1..=60_000u32 {
+        let predicted = f64::from(tenths) / 10.0;
+        let got = suggested_timeout_secs(predicted);
+        assert_eq!(got % 60, 0, "{predicted} s -> {got} s");
+        // Room for a run 10% slower than predicted, and at most a minute past 25% more.
+        assert!(got as f64 >= predicted * 1.1, "{predicted} s -> {got} s");
+        assert!(
+            got as f64 <= predicted * 1.25 + 60.0,
+            "{predicted} s -> {got} s"
+        );
+        assert!(
+            got >= previous,
+            "{predicted} s -> {got} s after {previous} s"
+        );
+        previous = got;
+    }
+    // The founding story: an 891 s prefill is covered by 18 minutes (README).
+    assert_eq!(suggested_timeout_secs(891.0), 1080);
 }
 
 #[test]

@@ -6,12 +6,11 @@ use serde::Serialize;
 
 use crate::engine::memory::{plan, LoadedModel, MemoryPlan};
 use crate::engine::mix::{correct_from_user_runs, request, Setup};
-use crate::engine::rank::thousands;
-use crate::engine::speed::Hardware;
+use crate::engine::speed::{Hardware, Limit};
 use crate::engine::types::{Catalog, Runtime, RuntimeProfile};
 
 use super::context::ContextFinding;
-use super::{Fix, MachineSetup, UserLimits};
+use super::{Fix, FixStep, MachineSetup, UserLimits};
 
 pub use crate::engine::mix::{suggested_timeout_secs, TIMEOUT_MARGIN_SHARE, TIMEOUT_ROUNDING_SECS};
 
@@ -29,7 +28,7 @@ pub struct PrefillFinding {
     /// Mean prefill speed over the prompt.
     pub prefill_tokens_per_s: Option<f64>,
     /// What limits the prefill (compute, attention, bandwidth, offload).
-    pub prefill_limit: Option<String>,
+    pub prefill_limit: Option<Limit>,
     /// The client's timeout.
     pub timeout_secs: Option<f64>,
     /// The timeout ends the request before the first token.
@@ -42,11 +41,13 @@ pub struct PrefillFinding {
     pub over_context_limit: bool,
     /// The prompt is longer than the model's native context.
     pub over_native: bool,
-    /// The findings in words.
-    pub sentences: Vec<String>,
+    /// The model's native context.
+    pub native_tokens: u64,
+    /// The configured context limit now.
+    pub limit_tokens: u64,
+    /// The context the fix sets (the native one if it fits, else the most that fits).
+    pub target_tokens: u64,
 }
-
-pub use crate::present::duration_words;
 
 /// The largest prompt in `1..=upper_tokens` whose predicted time is within `timeout_secs`,
 /// by bisection (time grows with the prompt); 0 when even one token is too slow.
@@ -91,7 +92,7 @@ fn time_to_first_token(
     model: &LoadedModel<'_>,
     memory: &MemoryPlan,
     prompt: u64,
-) -> (f64, f64, String) {
+) -> (f64, f64, Limit) {
     let mut r = request(hw, model, memory, prompt.max(1), 0, 1);
     let setup = Setup {
         machine: setup.machine,
@@ -102,7 +103,7 @@ fn time_to_first_token(
     (
         r.time_to_first_token_secs,
         r.prefill.tokens_per_s,
-        r.prefill.limit.as_str().to_owned(),
+        r.prefill.limit,
     )
 }
 
@@ -127,31 +128,6 @@ pub fn find(
         &[(loaded, allocation)],
     );
     let fits = memory.fits();
-    let mut sentences = Vec::new();
-    if over_native {
-        sentences.push(format!(
-            "a {}-token prompt is longer than the model's native {}-token context: no setting or machine makes it fit; split the work or use a model with a longer context",
-            thousands(prompt),
-            thousands(native)
-        ));
-    } else if over_context_limit {
-        let after = if prompt <= context.target_tokens {
-            format!(
-                "the fix below raises the limit to {}",
-                thousands(context.target_tokens)
-            )
-        } else {
-            format!(
-                "only {} tokens fit in your memory",
-                thousands(context.target_tokens)
-            )
-        };
-        sentences.push(format!(
-            "a {}-token prompt is over your {}-token limit: the request overflows the context ({after})",
-            thousands(prompt),
-            thousands(context.effective_limit_tokens)
-        ));
-    }
     let mut finding = PrefillFinding {
         prompt_tokens: prompt,
         context_tokens: allocation,
@@ -165,13 +141,11 @@ pub fn find(
         max_prompt_tokens_within_timeout: None,
         over_context_limit,
         over_native,
-        sentences,
+        native_tokens: native,
+        limit_tokens: context.effective_limit_tokens,
+        target_tokens: context.target_tokens,
     };
     if !fits {
-        finding.sentences.push(format!(
-            "at a {}-token context the model does not fit in this machine's memory, so no prefill time can be predicted",
-            thousands(allocation)
-        ));
         return Some(finding);
     }
     let hw = Hardware {
@@ -183,38 +157,17 @@ pub fn find(
     let suggested = suggested_timeout_secs(secs);
     finding.predicted_secs = Some(secs);
     finding.prefill_tokens_per_s = Some(rate);
-    finding.prefill_limit = Some(limit.clone());
+    finding.prefill_limit = Some(limit);
     finding.suggested_timeout_secs = Some(suggested);
-    let needs = format!(
-        "a {}-token prompt needs {} to prefill here ({:.0} tok/s on average, {limit}-bound, slowing as the context fills)",
-        thousands(prompt),
-        duration_words(secs),
-        rate
-    );
-    match user.timeout_secs {
-        Some(timeout) if secs > timeout => {
+    if let Some(timeout) = user.timeout_secs {
+        let cut_off = secs > timeout;
+        finding.cut_off = Some(cut_off);
+        if cut_off {
             let max_prompt = max_prompt_within(prompt, timeout, |p| {
                 time_to_first_token(catalog, setup, &hw, &loaded, &memory, p).0
             });
-            let max_prompt = round_down_tokens(max_prompt);
-            finding.cut_off = Some(true);
-            finding.max_prompt_tokens_within_timeout = Some(max_prompt);
-            finding.sentences.push(format!(
-                "{needs}; a {timeout:.0} s timeout will cut it off: raise the timeout to at least {suggested} s or keep prompts under {} tokens",
-                thousands(max_prompt)
-            ));
+            finding.max_prompt_tokens_within_timeout = Some(round_down_tokens(max_prompt));
         }
-        Some(timeout) => {
-            finding.cut_off = Some(false);
-            finding.max_prompt_tokens_within_timeout = None;
-            finding.sentences.push(format!(
-                "{needs}, within your {timeout:.0} s timeout ({:.0} s to spare)",
-                timeout - secs
-            ));
-        }
-        None => finding.sentences.push(format!(
-            "{needs}; make sure your client's timeout is at least {suggested} s"
-        )),
     }
     Some(finding)
 }
@@ -229,9 +182,9 @@ pub fn add_fix(finding: &PrefillFinding, fix: &mut Fix) {
         return;
     };
     fix.timeout_secs = Some(suggested);
-    fix.steps.push(format!(
-        "Set your client's request timeout to at least {suggested} s (the prefill of a {}-token prompt takes {} here).",
-        thousands(finding.prompt_tokens),
-        duration_words(secs)
-    ));
+    fix.steps.push(FixStep::ClientTimeout {
+        at_least_secs: suggested,
+        prompt_tokens: finding.prompt_tokens,
+        predicted_secs: secs,
+    });
 }

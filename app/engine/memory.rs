@@ -72,17 +72,24 @@ impl LoadedModel<'_> {
     /// table for a dense model; for a mixture of experts, the always-read tensors and the
     /// routed experts' share.
     pub fn active_weights_bytes(&self) -> f64 {
+        let (always, routed) = self.active_weights_split();
+        always + routed
+    }
+
+    /// [`Self::active_weights_bytes`] in two parts: the bytes every token reads (all of a
+    /// dense model's), and the routed experts' bytes a token reads (zero for a dense model).
+    pub fn active_weights_split(&self) -> (f64, f64) {
         let m = self.model;
         let file = self.weights_bytes();
         let total = (m.params_total_b * 1e9).max(f64::MIN_POSITIVE);
         let read = self.multiplied_params();
         let proportional = file * (read / total).clamp(0.0, 1.0);
         let Some(moe) = m.moe else {
-            return proportional;
+            return (proportional, 0.0);
         };
         let routed = f64::from(moe.experts_per_token) / f64::from(moe.experts.max(1));
         if routed >= 1.0 {
-            return proportional;
+            return (proportional, 0.0);
         }
         // Routed-expert parameters X, the input embedding E when the token does not stream
         // it, and the always-read rest D (attention, norms, shared experts, output head):
@@ -100,7 +107,20 @@ impl LoadedModel<'_> {
         let rest_params = (total - experts).max(f64::MIN_POSITIVE);
         let always_read = (read - experts * routed).max(0.0);
         let rest_bytes = (file - expert_bytes) * (always_read / rest_params).clamp(0.0, 1.0);
-        rest_bytes + expert_bytes * routed
+        (rest_bytes, expert_bytes * routed)
+    }
+
+    /// Bytes of all routed experts (what expert offload can move to system RAM): the
+    /// routed bytes a token reads over the share of experts it routes to; 0 when dense.
+    pub fn routed_expert_bytes(&self) -> f64 {
+        let Some(moe) = self.model.moe else {
+            return 0.0;
+        };
+        let routed = f64::from(moe.experts_per_token) / f64::from(moe.experts.max(1));
+        if routed >= 1.0 || routed <= 0.0 {
+            return 0.0;
+        }
+        (self.active_weights_split().1 / routed).min(self.weights_bytes())
     }
 
     /// Bytes the KV cache holds for `context_tokens` tokens.
@@ -188,6 +208,13 @@ pub enum Placement {
         layers_offloaded: u32,
         layers_total: u32,
     },
+    /// A mixture of experts with the routed experts of some layers in system RAM, run by the
+    /// CPU, and everything else (attention, shared tensors, the KV cache) on the accelerator:
+    /// llama.cpp's `--n-cpu-moe N`.
+    ExpertOffload {
+        expert_layers_on_cpu: u32,
+        layers_total: u32,
+    },
     /// Neither the accelerator nor system RAM can hold it.
     DoesNotFit,
 }
@@ -198,6 +225,7 @@ impl Placement {
         match self {
             Placement::Accelerator => "accelerator",
             Placement::PartialOffload { .. } => "partial-offload",
+            Placement::ExpertOffload { .. } => "expert-offload",
             Placement::DoesNotFit => "does-not-fit",
         }
     }
@@ -229,8 +257,11 @@ pub struct MemoryPlan {
     pub placement: Placement,
     /// The machine's setting had to be changed for the model to fit (the default share is too small).
     pub needs_setting: bool,
-    /// Share of weights and cache that lives in system RAM.
+    /// Share of weights and cache that lives in system RAM (whole layers offloaded).
     pub offloaded_share: f64,
+    /// Share of the routed experts' bytes that lives in system RAM (expert offload).
+    #[serde(default)]
+    pub expert_offload_share: f64,
     pub devices: Vec<DeviceShare>,
 }
 
@@ -282,8 +313,27 @@ pub fn plan(
     profile: &RuntimeProfile,
     models: &[(LoadedModel<'_>, u64)],
 ) -> MemoryPlan {
+    plan_for_slots(machine, per_device_gb, profile, models, 1)
+}
+
+/// Plans memory for `models` served to `slots` users at once: each slot holds its own KV
+/// cache at the model's context allocation (Ollama multiplies `num_ctx` by
+/// `OLLAMA_NUM_PARALLEL`; llama.cpp's `-np N` needs `-c` times N for every slot to keep the
+/// full context), while the weights are loaded once.
+pub fn plan_for_slots(
+    machine: &Machine,
+    per_device_gb: f64,
+    profile: &RuntimeProfile,
+    models: &[(LoadedModel<'_>, u64)],
+    slots: u32,
+) -> MemoryPlan {
+    let footprint = |profile: &RuntimeProfile, models: &[(LoadedModel<'_>, u64)]| {
+        let (weights, kv, overhead) = footprint(profile, models);
+        (weights, kv * f64::from(slots.max(1)), overhead)
+    };
     if profile.runtime == Runtime::Cpu {
-        return plan_on_cpu(machine, per_device_gb, profile, models);
+        let (weights, kv, overhead) = footprint(profile, models);
+        return plan_on_cpu(machine, per_device_gb, weights, kv, overhead);
     }
     let devices = machine.device_count.max(1);
     // Every device holds its own runtime context and compute buffers.
@@ -301,11 +351,28 @@ pub fn plan(
     let fits_with = |usable_per_device: f64| {
         (weights + kv) / f64::from(devices) + overhead_per_device <= usable_per_device
     };
+    let mut expert_share = 0.0;
     let (usable_per_device, needs_setting, placement, offloaded_share) =
         if fits_with(default_usable) {
             (default_usable, false, Placement::Accelerator, 0.0)
         } else if let Some(tuned) = tuned_usable.filter(|t| fits_with(*t)) {
             (tuned, true, Placement::Accelerator, 0.0)
+        } else if let Some((layers, share)) = expert_offload(
+            machine,
+            models,
+            weights + kv + overhead,
+            tuned_usable.unwrap_or(default_usable) * f64::from(devices),
+        ) {
+            expert_share = share;
+            (
+                tuned_usable.unwrap_or(default_usable),
+                tuned_usable.is_some(),
+                Placement::ExpertOffload {
+                    expert_layers_on_cpu: layers,
+                    layers_total,
+                },
+                0.0,
+            )
         } else {
             let usable = tuned_usable.unwrap_or(default_usable);
             let offload =
@@ -328,8 +395,11 @@ pub fn plan(
             }
         };
     let on_devices = 1.0 - offloaded_share;
+    let experts_in_ram = models
+        .first()
+        .map_or(0.0, |(m, _)| m.routed_expert_bytes() * expert_share);
     let device = DeviceShare {
-        weights_bytes: weights * on_devices / f64::from(devices),
+        weights_bytes: (weights * on_devices - experts_in_ram) / f64::from(devices),
         kv_cache_bytes: kv * on_devices / f64::from(devices),
         overhead_bytes: overhead_per_device,
         usable_bytes: usable_per_device,
@@ -346,6 +416,7 @@ pub fn plan(
         placement,
         needs_setting,
         offloaded_share,
+        expert_offload_share: expert_share,
         devices: vec![device; devices as usize],
     }
 }
@@ -367,10 +438,10 @@ fn footprint(profile: &RuntimeProfile, models: &[(LoadedModel<'_>, u64)]) -> (f6
 fn plan_on_cpu(
     machine: &Machine,
     per_device_gb: f64,
-    profile: &RuntimeProfile,
-    models: &[(LoadedModel<'_>, u64)],
+    weights: f64,
+    kv: f64,
+    overhead: f64,
 ) -> MemoryPlan {
-    let (weights, kv, overhead) = footprint(profile, models);
     let total = weights + kv + overhead;
     let usable = cpu_usable_bytes(machine, per_device_gb);
     let placement = if total <= usable {
@@ -389,6 +460,7 @@ fn plan_on_cpu(
         placement,
         needs_setting: false,
         offloaded_share: 0.0,
+        expert_offload_share: 0.0,
         devices: vec![DeviceShare {
             weights_bytes: weights,
             kv_cache_bytes: kv,
@@ -396,6 +468,44 @@ fn plan_on_cpu(
             usable_bytes: usable,
         }],
     }
+}
+
+/// Expert offload for a single mixture of experts on a discrete accelerator: the fewest
+/// layers whose routed experts, moved to system RAM, leave `total` bytes (weights, cache,
+/// overhead) within `usable`; the layers and the share of expert bytes moved. `None` for a
+/// dense model, several models, unified memory, or when even every layer's experts in RAM
+/// leave too much on the accelerator or overfill RAM.
+fn expert_offload(
+    machine: &Machine,
+    models: &[(LoadedModel<'_>, u64)],
+    total: f64,
+    usable: f64,
+) -> Option<(u32, f64)> {
+    let [(model, _)] = models else {
+        return None;
+    };
+    model.model.moe?;
+    if machine.memory_kind != MemoryKind::Discrete {
+        return None;
+    }
+    let experts = model.routed_expert_bytes();
+    let layers = model.model.layers.max(1);
+    if experts <= 0.0 {
+        return None;
+    }
+    let excess = total - usable;
+    if excess <= 0.0 {
+        return None;
+    }
+    let per_layer = experts / f64::from(layers);
+    let moved = (excess / per_layer).ceil();
+    if moved > f64::from(layers) {
+        return None;
+    }
+    let n = moved.max(1.0) as u32;
+    let share = f64::from(n) / f64::from(layers);
+    let ram = machine.system_ram_gb? * GIB * RAM_USABLE_SHARE;
+    (experts * share <= ram).then_some((n, share))
 }
 
 /// Share of weights and cache that must go to system RAM for the rest to fit the

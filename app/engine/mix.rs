@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
-use super::memory::{plan, LoadedModel, MemoryPlan, Placement, UBATCH_TOKENS};
-use super::speed::{decode, prefill, Decode, Hardware, Limit, Prefill};
+use super::memory::{plan_for_slots, LoadedModel, MemoryPlan, Placement, UBATCH_TOKENS};
+use super::serving::{decode_batched, queue_estimate, speculative_decode, QueueEstimate};
+use super::speed::{prefill, Decode, Hardware, Limit, Prefill};
 use super::types::{
     Catalog, CloudOffer, Machine, RangeBasis, Runtime, Task, TestKind, Workload, GIB,
 };
@@ -97,6 +98,28 @@ pub fn request(
     cached_tokens: u64,
     output_tokens: u64,
 ) -> RequestResult {
+    request_among(
+        hw,
+        model,
+        memory,
+        prompt_tokens,
+        cached_tokens,
+        output_tokens,
+        1,
+    )
+}
+
+/// [`request`] while `users` sequences decode at once: the output decodes at one user's
+/// share of each batched step ([`decode_batched`]).
+pub fn request_among(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    prompt_tokens: u64,
+    cached_tokens: u64,
+    output_tokens: u64,
+    users: u32,
+) -> RequestResult {
     let prefill = prefill(
         hw,
         model,
@@ -105,12 +128,13 @@ pub fn request(
         prompt_tokens,
         UBATCH_TOKENS,
     );
-    let decode = decode(
+    let decode = decode_batched(
         hw,
         model,
         memory,
         cached_tokens + prompt_tokens,
         output_tokens,
+        users,
     );
     let first_token = decode.secs / output_tokens.max(1) as f64;
     let total_secs = prefill.secs + decode.secs;
@@ -120,6 +144,174 @@ pub fn request(
         time_to_first_token_secs: prefill.secs + first_token,
         total_secs,
     }
+}
+
+/// A session's turns on one machine. The first turn is the task's `local` request.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SessionResult {
+    pub turns: u32,
+    /// The second turn, the first on a warm cache: only its new tokens are prefilled when
+    /// the cache survives.
+    pub warm_turn: RequestResult,
+    /// The last turn, on the deepest context.
+    pub last_turn: RequestResult,
+    /// All turns of one session, seconds.
+    pub total_secs: f64,
+    /// The runtime kept the cache between turns.
+    pub cache_survives: bool,
+}
+
+impl SessionResult {
+    /// Mean seconds per turn.
+    pub fn mean_turn_secs(&self) -> f64 {
+        self.total_secs / f64::from(self.turns.max(1))
+    }
+}
+
+/// Simulates turn `turn` (1-based; fractional turns interpolate the context) of `task`,
+/// with `users` sequences decoding at once. A warm turn prefills its new tokens on top of
+/// the cached context; without a surviving cache it prefills the whole context again.
+pub fn turn_request(
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    task: &Task,
+    turn: f64,
+    users: u32,
+) -> RequestResult {
+    let Some(session) = task.session.filter(|_| turn > 1.0) else {
+        return request_among(
+            hw,
+            model,
+            memory,
+            task.prompt_tokens,
+            task.cached_tokens,
+            task.output_tokens,
+            users,
+        );
+    };
+    let before = task.context_before_turn(turn).round() as u64;
+    let new = session.new_tokens_per_turn;
+    let (prompt, cached) = if session.cache_survives {
+        (new, before)
+    } else {
+        let kept = task.cached_tokens;
+        ((before + new).saturating_sub(kept), kept)
+    };
+    request_among(hw, model, memory, prompt, cached, task.output_tokens, users)
+}
+
+/// The later turns of a session whose first turn is `first`: the warm turn, the last turn
+/// and the whole session's time. The turns between are integrated by Simpson's rule over
+/// the turn number (exact while a turn's time grows at most quadratically with the
+/// context, as attention makes it). Each turn passes through [`correct_from_user_runs`].
+#[allow(clippy::too_many_arguments)]
+fn simulate_session(
+    catalog: &Catalog,
+    setup: Setup<'_>,
+    hw: &Hardware<'_>,
+    model: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    task: &Task,
+    first: &RequestResult,
+    users: u32,
+) -> Option<SessionResult> {
+    let session = task.session?;
+    let turns = session.turn_count();
+    if turns < 2 {
+        return None;
+    }
+    let turn = |k: f64| {
+        let mut req = turn_request(hw, model, memory, task, k, users);
+        correct_from_user_runs(catalog, setup, &mut req, task.output_tokens);
+        req
+    };
+    let last = f64::from(turns);
+    let warm_turn = turn(2.0);
+    let last_turn = turn(last);
+    let warm_secs = if turns == 2 {
+        warm_turn.total_secs
+    } else {
+        // Turns 2..=n as a continuous range of n - 1 turns.
+        let mid = turn((2.0 + last) / 2.0).total_secs;
+        (last - 1.0) * (warm_turn.total_secs + 4.0 * mid + last_turn.total_secs) / 6.0
+    };
+    Some(SessionResult {
+        turns,
+        total_secs: first.total_secs + warm_secs,
+        warm_turn,
+        last_turn,
+        cache_survives: session.cache_survives,
+    })
+}
+
+/// The catalogued draft for `task`'s model that speeds decoding most and fits in the
+/// memory left on the accelerator, judged at the middle of the request's output. Its
+/// acceptance rate is the lowest published for the pair over all kinds of text.
+fn draft_option(
+    catalog: &Catalog,
+    hw: &Hardware<'_>,
+    target: &LoadedModel<'_>,
+    memory: &MemoryPlan,
+    task: &Task,
+    req: &RequestResult,
+) -> Option<DraftOption> {
+    if memory.placement != Placement::Accelerator {
+        return None;
+    }
+    let depth = (task.cached_tokens + task.prompt_tokens) as f64 + task.output_tokens as f64 / 2.0;
+    let mut best: Option<DraftOption> = None;
+    for pairing in catalog
+        .drafts
+        .iter()
+        .filter(|d| d.target == target.model.id)
+    {
+        let (Some(model), Some(quant)) = (
+            catalog.model(&pairing.draft),
+            catalog.quant(&pairing.draft_quant),
+        ) else {
+            continue;
+        };
+        let acceptance = catalog
+            .drafts
+            .iter()
+            .filter(|d| d.target == pairing.target && d.draft == pairing.draft)
+            .map(|d| d.acceptance_rate.value)
+            .fold(f64::INFINITY, f64::min);
+        let draft = LoadedModel {
+            model,
+            quant,
+            kv: target.kv,
+        };
+        let extra_bytes =
+            draft.weights_bytes() + draft.kv_cache_bytes(task.allocated_context_tokens());
+        if extra_bytes > memory.headroom_bytes {
+            continue;
+        }
+        let spec = speculative_decode(
+            hw,
+            target,
+            memory,
+            &draft,
+            depth,
+            acceptance,
+            pairing.draft_max,
+        );
+        if best.as_ref().is_some_and(|b| b.speedup >= spec.speedup) {
+            continue;
+        }
+        best = Some(DraftOption {
+            draft_name: format!("{} ({})", model.name, quant.id),
+            draft_model: model.id.clone(),
+            acceptance_rate: acceptance,
+            drafted: spec.drafted,
+            decode_tokens_per_s: req.decode.tokens_per_s * spec.speedup,
+            speedup: spec.speedup,
+            extra_bytes,
+            in_use: false,
+        });
+    }
+    best
 }
 
 /// Applies the user's own runs on this machine, if any, to a simulated request; returns
@@ -232,6 +424,32 @@ pub struct TaskResult {
     pub wait_secs: Option<f64>,
     /// The client timeout is shorter than that wait: raise it (a setting, not hardware).
     pub timeout_fix: Option<TimeoutFix>,
+    /// The later turns when the task is a session (the first turn is `local`).
+    pub session: Option<SessionResult>,
+    /// The best draft model for speculative decoding that fits beside the model, if the
+    /// catalogue pairs one with it.
+    pub draft: Option<DraftOption>,
+}
+
+/// Speculative decoding with a catalogued draft model for one task.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct DraftOption {
+    /// The draft's name and quantisation, for display.
+    pub draft_name: String,
+    pub draft_model: String,
+    /// The lowest acceptance rate published for the pairing over all kinds of text.
+    pub acceptance_rate: f64,
+    /// Tokens drafted per step.
+    pub drafted: u32,
+    /// Decode speed with the draft.
+    pub decode_tokens_per_s: f64,
+    /// Over decode without it (below 1: the draft slows decoding down).
+    pub speedup: f64,
+    /// Bytes the draft adds: its weights and its KV cache.
+    pub extra_bytes: f64,
+    /// The task misses the decode target without it and meets it with it, so the verdict
+    /// counts on it (a setting).
+    pub in_use: bool,
 }
 
 /// A whole mix on one machine.
@@ -261,6 +479,8 @@ pub struct MixResult {
     pub peak_memory: Option<MemoryPlan>,
     /// What limits this machine most on this mix.
     pub bottleneck: Bottleneck,
+    /// Users or agents served at once, and how long requests queue for them.
+    pub queue: QueueEstimate,
 }
 
 /// The binding constraint of a machine on a mix.
@@ -275,18 +495,6 @@ pub enum Bottleneck {
     Decode(Limit),
     /// Nothing runs locally; no constraint applies.
     None,
-}
-
-impl Bottleneck {
-    /// Words for display.
-    pub fn describe(self) -> String {
-        match self {
-            Bottleneck::Capacity => "memory capacity".to_owned(),
-            Bottleneck::Prefill => "prefill (longer than the wait you accept)".to_owned(),
-            Bottleneck::Decode(limit) => format!("decode {}", limit.as_str()),
-            Bottleneck::None => "none".to_owned(),
-        }
-    }
 }
 
 /// Resolves a task's model, quant and KV type.
@@ -315,7 +523,7 @@ pub fn cheapest_cloud<'c>(catalog: &'c Catalog, task: &Task) -> Option<(&'c Clou
 
 fn cloud_usd_per_request(offer: &CloudOffer, task: &Task) -> f64 {
     // Cached prompt tokens are billed too: most APIs discount them, which we ignore (conservative).
-    let input = (task.prompt_tokens + task.cached_tokens) as f64;
+    let input = task.mean_input_tokens();
     (input * offer.input_usd_per_mtok.value
         + task.output_tokens as f64 * offer.output_usd_per_mtok.value)
         / 1e6
@@ -323,19 +531,20 @@ fn cloud_usd_per_request(offer: &CloudOffer, task: &Task) -> f64 {
 
 /// The wait a client sees from the cloud: the first token, or the whole answer.
 fn cloud_wait_secs(offer: &CloudOffer, task: &Task) -> f64 {
+    // The longest wait: the request with the most input.
+    let first = offer.time_to_first_token_secs.value
+        + task.max_input_tokens() / offer.prefill_tokens_per_s.value.max(1.0);
     if task.streaming {
-        offer.time_to_first_token_secs.value
-            + (task.prompt_tokens + task.cached_tokens) as f64
-                / offer.prefill_tokens_per_s.value.max(1.0)
+        first
     } else {
-        cloud_secs(offer, task)
+        first + task.output_tokens as f64 / offer.decode_tokens_per_s.value.max(1.0)
     }
 }
 
+/// Seconds per request from the cloud, the mean over a session's turns.
 fn cloud_secs(offer: &CloudOffer, task: &Task) -> f64 {
     offer.time_to_first_token_secs.value
-        + (task.prompt_tokens + task.cached_tokens) as f64
-            / offer.prefill_tokens_per_s.value.max(1.0)
+        + task.mean_input_tokens() / offer.prefill_tokens_per_s.value.max(1.0)
         + task.output_tokens as f64 / offer.decode_tokens_per_s.value.max(1.0)
 }
 
@@ -421,37 +630,47 @@ fn evaluate_task(
         calibrated_from_your_runs: false,
         wait_secs: None,
         timeout_fix: None,
+        session: None,
+        draft: None,
     };
     let local = match (loaded(catalog, task), profile) {
         (Ok(model), Some(profile)) => {
             let own = [(model, allocation(&task.model))];
             let models: &[(LoadedModel<'_>, u64)] =
                 if resident.is_empty() { &own } else { resident };
-            let memory = plan(setup.machine, setup.per_device_gb, profile, models);
+            let users = workload.slots();
+            let memory = plan_for_slots(setup.machine, setup.per_device_gb, profile, models, users);
             let hw = Hardware {
                 machine: setup.machine,
                 profile,
                 cpu_profile,
             };
             if memory.fits() {
-                let mut req = request(
-                    &hw,
-                    &model,
-                    &memory,
-                    task.prompt_tokens,
-                    task.cached_tokens,
-                    task.output_tokens,
-                );
+                let mut req = turn_request(&hw, &model, &memory, task, 1.0, users);
                 result.calibrated_from_your_runs =
                     correct_from_user_runs(catalog, setup, &mut req, task.output_tokens);
-                let wait = req.client_wait_secs(task.streaming);
+                let session =
+                    simulate_session(catalog, setup, &hw, &model, &memory, task, &req, users);
+                // The longest wait of any turn: the cold first turn, unless a session
+                // without a surviving cache grows past it.
+                let longest = session
+                    .iter()
+                    .flat_map(|s| [&s.warm_turn, &s.last_turn])
+                    .chain([&req])
+                    .max_by(|a, b| {
+                        a.client_wait_secs(task.streaming)
+                            .total_cmp(&b.client_wait_secs(task.streaming))
+                    })
+                    .unwrap_or(&req);
+                let wait = longest.client_wait_secs(task.streaming);
+                let longest_prefill_secs = longest.prefill.secs;
                 result.wait_secs = Some(wait);
                 let too_slow = options.max_wait_secs(task).filter(|&limit| wait > limit);
                 if let Some(limit) = too_slow {
                     result.problem = Some(LocalProblem::TooSlow {
                         wait_secs: wait,
                         max_wait_secs: limit,
-                        prefill_secs: req.prefill.secs,
+                        prefill_secs: longest_prefill_secs,
                         streaming: task.streaming,
                     });
                 } else if wait > task.timeout_secs {
@@ -463,11 +682,26 @@ fn evaluate_task(
                         streaming: task.streaming,
                     });
                 }
+                result.draft = draft_option(catalog, &hw, &model, &memory, task, &req);
                 result.below_decode_target = workload
                     .min_decode_tokens_per_s
                     .is_some_and(|min| req.decode.tokens_per_s < min);
+                if let (true, Some(draft), Some(min)) = (
+                    result.below_decode_target,
+                    result.draft.as_mut(),
+                    workload.min_decode_tokens_per_s,
+                ) {
+                    if draft.decode_tokens_per_s >= min {
+                        draft.in_use = true;
+                        result.below_decode_target = false;
+                    }
+                }
                 let ok = too_slow.is_none();
-                let secs = req.total_secs;
+                let secs = session
+                    .as_ref()
+                    .map_or(req.total_secs, SessionResult::mean_turn_secs);
+                // The ranges below are the first turn's; a session's mean scales with them.
+                let session_scale = secs / req.total_secs.max(f64::MIN_POSITIVE);
                 let basis = |kind| {
                     let (id, m, q) = (&setup.machine.id, model.model, model.quant);
                     catalog.range_basis(id, setup.runtime, kind, m, q)
@@ -486,12 +720,15 @@ fn evaluate_task(
                     prefill_basis,
                 ));
                 result.secs_range = Some((
-                    req.prefill.secs / prefill_band.high
-                        + req.decode.secs * req.decode.tokens_per_s / decode_range.1,
-                    req.prefill.secs / prefill_band.low
-                        + req.decode.secs * req.decode.tokens_per_s / decode_range.0,
+                    session_scale
+                        * (req.prefill.secs / prefill_band.high
+                            + req.decode.secs * req.decode.tokens_per_s / decode_range.1),
+                    session_scale
+                        * (req.prefill.secs / prefill_band.low
+                            + req.decode.secs * req.decode.tokens_per_s / decode_range.0),
                 ));
                 result.local = Some(req);
+                result.session = session;
                 result.memory = Some(memory);
                 ok.then_some(secs)
             } else {
@@ -556,13 +793,16 @@ fn summarize(
     let mut cloud_usd_per_day = 0.0;
     let mut busy_secs_per_day = 0.0;
     let mut local_decode = 0.0;
+    let mut local_requests_per_day = 0.0;
     let mut served_secs = Vec::new();
     for (task, spec) in tasks.iter().zip(&workload.tasks) {
         match &task.served {
             Served::Local => {
                 share_local += norm(task.share);
-                if let Some(local) = &task.local {
-                    busy_secs_per_day += local.total_secs * spec.requests_per_day.max(0.0);
+                if let (Some(local), Some(secs)) = (&task.local, task.secs) {
+                    let per_day = spec.requests_per_day.max(0.0);
+                    busy_secs_per_day += secs * per_day;
+                    local_requests_per_day += per_day;
                     local_decode += norm(task.share) * local.decode.tokens_per_s;
                 }
             }
@@ -630,6 +870,14 @@ fn summarize(
         .filter_map(|t| t.memory.clone())
         .max_by(|a, b| a.total_bytes.total_cmp(&b.total_bytes));
     let bottleneck = bottleneck(&tasks);
+    // The queue for the machine's slots: the local requests arriving in the active hours,
+    // each holding a slot for its mean time.
+    let active_hours = workload.active_hours();
+    let queue = queue_estimate(
+        local_requests_per_day / active_hours,
+        busy_secs_per_day / local_requests_per_day.max(f64::MIN_POSITIVE),
+        workload.slots(),
+    );
     MixResult {
         share_local,
         share_cloud,
@@ -641,11 +889,12 @@ fn summarize(
         cloud_usd_per_month: cloud_usd_per_day * DAYS_PER_MONTH,
         energy_usd_per_month,
         local_decode_tokens_per_s: local_decode,
-        meets_targets: share_failed < 1e-9 && !below_target,
+        meets_targets: share_failed < 1e-9 && !below_target && !queue.overloaded(),
         needs_setting,
         timeout_fixes,
         peak_memory,
         bottleneck,
+        queue,
         tasks,
     }
 }

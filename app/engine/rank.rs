@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::memory::{LoadedModel, Placement};
-use super::mix::{evaluate, gib, LocalProblem, MixOptions, MixResult, Served, Setup};
-use super::speed::{decode_bound_on, Limit};
+use super::mix::{evaluate, Bottleneck, LocalProblem, MixOptions, MixResult, Served, Setup};
+use super::reason::{BandwidthBound, Reason};
+use super::speed::decode_bound_on;
 use super::types::{Catalog, FormFactor, Machine, Os, PriceCondition, Runtime, Workload};
 use super::verdict::{decide, settings_of, Decision, DecisionInputs, Setting};
 
@@ -123,8 +124,10 @@ pub struct RankEntry {
     pub mix: MixResult,
     /// Purchase plus energy and cloud over the objective's horizon (3 years unless set).
     pub total_cost_usd: f64,
-    pub bottleneck: String,
-    pub reasons: Vec<String>,
+    /// What limits this option most on the mix (`present::bottleneck_words` words it).
+    pub bottleneck: Bottleneck,
+    /// Why it ranks where it does, with numbers (`present::reason_words` words them).
+    pub reasons: Vec<Reason>,
     /// The machine's memory setting to change for the answer to hold.
     pub setting_fix: Option<String>,
     /// Every setting this option needs (memory limit, client timeouts), with values.
@@ -299,7 +302,7 @@ fn entry(
         list_price_usd,
         is_current,
         runtime,
-        bottleneck: mix.bottleneck.describe(),
+        bottleneck: mix.bottleneck,
         mix,
         total_cost_usd,
         reasons,
@@ -310,14 +313,14 @@ fn entry(
     }
 }
 
-/// One-line reasons with their numbers.
+/// The reasons behind an option, with their numbers; `present::reason_words` words them.
 fn reasons(
     catalog: &Catalog,
     workload: &Workload,
     machine: &Machine,
     setup: Setup<'_>,
     mix: &MixResult,
-) -> Vec<String> {
+) -> Vec<Reason> {
     let mut out = Vec::new();
     if let Some(peak) = &mix.peak_memory {
         if let Placement::PartialOffload {
@@ -325,27 +328,34 @@ fn reasons(
             layers_total,
         } = peak.placement
         {
-            out.push(format!(
-                "memory: needs {}, {} usable on the GPU: {layers_offloaded} of {layers_total} layers run from system RAM",
-                gib(peak.total_bytes),
-                gib(peak.usable_bytes)
-            ));
+            out.push(Reason::PartialOffload {
+                needed_bytes: peak.total_bytes,
+                usable_bytes: peak.usable_bytes,
+                layers_offloaded,
+                layers_total,
+            });
+        } else if let Placement::ExpertOffload {
+            expert_layers_on_cpu,
+            layers_total,
+        } = peak.placement
+        {
+            out.push(Reason::ExpertOffload {
+                needed_bytes: peak.total_bytes,
+                usable_bytes: peak.usable_bytes,
+                layers_on_cpu: expert_layers_on_cpu,
+                layers_total,
+            });
         } else if peak.fits() {
-            let headroom = peak.headroom_bytes.max(0.0);
-            out.push(format!(
-                "memory: needs {} of {} usable ({} headroom){}",
-                gib(peak.total_bytes),
-                gib(peak.usable_bytes),
-                gib(headroom),
-                if peak.needs_setting {
-                    ", after raising the GPU memory limit"
-                } else {
-                    ""
-                }
-            ));
+            out.push(Reason::Memory {
+                needed_bytes: peak.total_bytes,
+                usable_bytes: peak.usable_bytes,
+                headroom_bytes: peak.headroom_bytes.max(0.0),
+                after_setting: peak.needs_setting,
+            });
         }
     }
     for (task, spec) in mix.tasks.iter().zip(&workload.tasks) {
+        let name = || task.name.clone();
         match (&task.problem, &task.local) {
             (
                 Some(LocalProblem::DoesNotFit {
@@ -353,12 +363,11 @@ fn reasons(
                     usable_bytes,
                 }),
                 _,
-            ) => out.push(format!(
-                "{}: does not fit: needs {}, {} usable",
-                task.name,
-                gib(*needed_bytes),
-                gib(*usable_bytes)
-            )),
+            ) => out.push(Reason::DoesNotFit {
+                task: name(),
+                needed_bytes: *needed_bytes,
+                usable_bytes: *usable_bytes,
+            }),
             (
                 Some(LocalProblem::TooSlow {
                     wait_secs,
@@ -367,48 +376,47 @@ fn reasons(
                     streaming,
                 }),
                 _,
-            ) => {
-                out.push(format!(
-                "{}: {} {:.0} s ({:.0} s prefill of {} tokens), longer than the {:.0} s you accept",
-                task.name,
-                if *streaming { "first token after" } else { "answer after" },
-                wait_secs,
-                prefill_secs,
-                thousands(spec.prompt_tokens),
-                max_wait_secs
-            ))
-            }
-            (Some(LocalProblem::UnknownEntry { what }), _) => {
-                out.push(format!("{}: unknown {what}", task.name))
-            }
+            ) => out.push(Reason::TooSlow {
+                task: name(),
+                wait_secs: *wait_secs,
+                max_wait_secs: *max_wait_secs,
+                prefill_secs: *prefill_secs,
+                prompt_tokens: spec.prompt_tokens,
+                streaming: *streaming,
+            }),
+            (Some(LocalProblem::UnknownEntry { what }), _) => out.push(Reason::UnknownEntry {
+                task: name(),
+                what: what.clone(),
+            }),
             (None, Some(local)) => {
-                let model = match (
+                let bound = match (
                     catalog.model(&spec.model),
                     catalog.quant(&spec.quant),
                     catalog.kv_type(&spec.kv_type),
                 ) {
-                    (Some(model), Some(quant), Some(kv)) => Some(LoadedModel { model, quant, kv }),
+                    (Some(model), Some(quant), Some(kv)) => {
+                        let m = LoadedModel { model, quant, kv };
+                        Some(BandwidthBound {
+                            bandwidth_gb_per_s: if setup.runtime == Runtime::Cpu {
+                                machine.cpu_side(setup.per_device_gb).bandwidth_gb_per_s
+                            } else {
+                                machine.bandwidth_gb_per_s.value
+                            },
+                            read_gb_per_token: m.active_weights_bytes() / 1e9,
+                            bound_tokens_per_s: decode_bound_on(machine, setup.runtime, &m),
+                        })
+                    }
                     _ => None,
                 };
-                let detail = match (local.decode.limit, model) {
-                    (Limit::Bandwidth, Some(m)) => format!(
-                        "decode is bandwidth-bound: {:.0} GB/s over {:.1} GB read per token = {:.0} tok/s at most, {:.1} tok/s predicted{}",
-                        if setup.runtime == Runtime::Cpu {
-                            machine.cpu_side(setup.per_device_gb).bandwidth_gb_per_s
-                        } else {
-                            machine.bandwidth_gb_per_s.value
-                        },
-                        m.active_weights_bytes() / 1e9,
-                        decode_bound_on(machine, setup.runtime, &m),
-                        local.decode.tokens_per_s,
-                        range_text(task.decode_range_tokens_per_s)
-                    ),
-                    (limit, _) => format!("decode {:.1} tok/s, {}-bound", local.decode.tokens_per_s, limit.as_str()),
-                };
-                out.push(format!(
-                    "{}: {detail}; prefill {:.0} tok/s, first token after {:.1} s",
-                    task.name, local.prefill.tokens_per_s, local.time_to_first_token_secs
-                ));
+                out.push(Reason::Decode {
+                    task: name(),
+                    limit: local.decode.limit,
+                    tokens_per_s: local.decode.tokens_per_s,
+                    range_tokens_per_s: task.decode_range_tokens_per_s,
+                    bound,
+                    prefill_tokens_per_s: local.prefill.tokens_per_s,
+                    first_token_secs: local.time_to_first_token_secs,
+                });
             }
             (None, None) => {}
         }
@@ -417,38 +425,78 @@ fn reasons(
             &task.local,
             workload.min_decode_tokens_per_s,
         ) {
-            out.push(format!(
-                "{}: decodes {:.1} tok/s, below the mix's {target:.0} tok/s target",
-                task.name, local.decode.tokens_per_s
-            ));
+            out.push(Reason::BelowTarget {
+                task: name(),
+                tokens_per_s: local.decode.tokens_per_s,
+                target_tokens_per_s: target,
+            });
+        }
+        if let (Some(first), Some(session)) = (&task.local, &task.session) {
+            out.push(Reason::Session {
+                task: name(),
+                turns: session.turns,
+                first_turn_secs: first.total_secs,
+                warm_turn_secs: session.warm_turn.total_secs,
+                last_turn_secs: session.last_turn.total_secs,
+                session_secs: session.total_secs,
+                cache_survives: session.cache_survives,
+            });
+        }
+        if let Some(draft) = task.draft.as_ref().filter(|_| task.served == Served::Local) {
+            out.push(Reason::Draft {
+                task: name(),
+                draft: draft.draft_name.clone(),
+                speedup: draft.speedup,
+                tokens_per_s: draft.decode_tokens_per_s,
+                in_use: draft.in_use,
+            });
         }
         if let Served::Cloud {
             offer,
             usd_per_request,
         } = &task.served
         {
-            out.push(format!(
-                "{}: sent to {offer} at ${usd_per_request:.3} per request",
-                task.name
-            ));
+            out.push(Reason::Cloud {
+                task: name(),
+                offer: offer.clone(),
+                usd_per_request: *usd_per_request,
+            });
+        }
+    }
+    let queue = &mix.queue;
+    if queue.overloaded() {
+        out.push(Reason::Overloaded {
+            hours_needed: queue.utilization * workload.active_hours(),
+            active_hours: workload.active_hours(),
+            slots: queue.slots,
+        });
+    }
+    if queue.slots > 1 {
+        if let Some((task, local)) = mix
+            .tasks
+            .iter()
+            .find_map(|t| Some((t, t.local.as_ref().filter(|_| t.served == Served::Local)?)))
+        {
+            out.push(Reason::Parallel {
+                users: queue.slots,
+                task: task.name.clone(),
+                per_user_tokens_per_s: local.decode.tokens_per_s,
+                aggregate_tokens_per_s: local.decode.tokens_per_s * f64::from(queue.slots),
+                wait_probability: queue.wait_probability,
+                p95_queue_secs: queue.p95_queue_secs,
+            });
         }
     }
     // Published claims that break physics, for the models this mix runs only.
-    for c in super::claims::check(catalog, machine) {
-        if let (true, Some(bound)) = (c.exceeds_bound, c.bound_tokens_per_s) {
-            if workload.tasks.iter().any(|t| t.model == c.model) {
-                out.push(format!(
-                    "published claim: {} says \"{}\" ({:.0} tok/s), but memory bandwidth allows {} {} at most {bound:.1} tok/s",
-                    c.by, c.text, c.claimed_tokens_per_s, c.model, c.quant
-                ));
-            }
+    for claim in super::claims::check(catalog, machine) {
+        if claim.exceeds_bound && workload.tasks.iter().any(|t| t.model == claim.model) {
+            out.push(Reason::ClaimBreaksPhysics { claim });
         }
     }
     if setup.machine.device_count > 1 {
-        out.push(format!(
-            "{} devices split the layers: capacity adds up, decode speed does not",
-            setup.machine.device_count
-        ));
+        out.push(Reason::SplitDevices {
+            devices: setup.machine.device_count,
+        });
     }
     out
 }
@@ -515,13 +563,6 @@ fn mark_pareto(entries: &mut [RankEntry]) {
     }
 }
 
-/// " (60-75 likely)" for a speed range.
-fn range_text(range: Option<(f64, f64)>) -> String {
-    range.map_or(String::new(), |(lo, hi)| {
-        format!(" ({lo:.0}-{hi:.0} likely)")
-    })
-}
-
 /// 146760 -> "146,760".
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
@@ -541,7 +582,6 @@ mod tests {
     //! rust-analyzer `check()` style: the input as a table, the expected order as text.
 
     use super::*;
-    use crate::engine::mix::Bottleneck;
 
     /// One synthetic option: name, price, share failed, meets the targets, mean request
     /// seconds (with its likely range) and mix decode tok/s.
@@ -575,9 +615,10 @@ mod tests {
                 timeout_fixes: Vec::new(),
                 peak_memory: None,
                 bottleneck: Bottleneck::None,
+                queue: crate::engine::serving::queue_estimate(1.0, mean, 1),
             },
             total_cost_usd: price,
-            bottleneck: String::new(),
+            bottleneck: Bottleneck::None,
             reasons: Vec::new(),
             setting_fix: None,
             settings: Vec::new(),

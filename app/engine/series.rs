@@ -1,14 +1,15 @@
 //! Chart series: the plain, serializable data the window's charts draw, computed from a
 //! ranking. Price against performance, memory stacks, prefill time against prompt length,
-//! decode speed against context depth, and claim checks against the bandwidth bound.
+//! decode speed against context depth, and decode speed against users at once.
 //!
 //! Pure, like the rest of the engine: the UI draws these numbers and never computes physics.
 
 use serde::Serialize;
 
-use super::memory::{LoadedModel, MemoryPlan, UBATCH_TOKENS};
+use super::memory::{plan_for_slots, LoadedModel, MemoryPlan, UBATCH_TOKENS};
 use super::rank::{RankEntry, Ranking};
-use super::speed::{decode_step, prefill, Hardware};
+use super::serving::{batched_step_secs, parallel_decode};
+use super::speed::{prefill, Hardware};
 use super::types::{Catalog, Machine, Runtime, Task, TestKind, Workload, GIB};
 
 /// Points per curve: enough for a smooth line, few enough to recompute while dragging.
@@ -100,6 +101,22 @@ pub struct DecodeChart {
     pub left_out: Vec<String>,
 }
 
+/// Decode speed (y) against users at once (x): each user's and all together, per machine
+/// option, as far as one conversation's memory per user fits.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct UsersChart {
+    pub task: String,
+    pub model: String,
+    /// The context depth the speeds are at: the task's prompt.
+    pub depth_tokens: u64,
+    /// Tokens per second of one user.
+    pub per_user: Vec<Curve>,
+    /// Tokens per second of all users together.
+    pub aggregate: Vec<Curve>,
+    /// The workload's users at once, marked on the chart.
+    pub users_now: u32,
+}
+
 /// Every chart of the window, from one ranking.
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ChartSeries {
@@ -111,7 +128,14 @@ pub struct ChartSeries {
     pub memory: Vec<MemoryStack>,
     pub prefill: PrefillChart,
     pub decode: DecodeChart,
+    pub users: UsersChart,
 }
+
+/// Machine options on the users chart: the first of the ranking (more lines would not read).
+pub const USERS_CHART_OPTIONS: usize = 6;
+
+/// Users at once on the users chart's x axis.
+pub const USERS_AXIS: [u32; 9] = [1, 2, 4, 8, 12, 16, 24, 32, 64];
 
 /// The label charts and cards use for an entry: name and total memory.
 pub fn entry_label(entry: &RankEntry) -> String {
@@ -166,6 +190,7 @@ pub fn chart_series(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -
         memory,
         prefill: prefill_chart(catalog, workload, ranking),
         decode: decode_chart(catalog, workload, ranking),
+        users: users_chart(catalog, workload, ranking),
     }
 }
 
@@ -376,12 +401,11 @@ fn decode_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> De
     let depths: Vec<u64> = (0..CURVE_POINTS)
         .map(|i| max_depth * i as u64 / (CURVE_POINTS as u64 - 1))
         .collect();
+    // Each user's speed when the workload's users decode together, as the cards have it.
+    let users = workload.slots();
     let (curves, left_out) = curves_for(catalog, ranking, index, task, &depths, |c, plan, d| {
-        let step = decode_step(&c.hw, &c.model, plan, d as f64);
-        [
-            d as f64,
-            c.decode_factor / step.total_secs.max(f64::MIN_POSITIVE),
-        ]
+        let step = batched_step_secs(&c.hw, &c.model, plan, d as f64, users);
+        [d as f64, c.decode_factor / step.max(f64::MIN_POSITIVE)]
     });
     DecodeChart {
         task: task.name.clone(),
@@ -390,6 +414,74 @@ fn decode_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> De
         target_tokens_per_s: workload.min_decode_tokens_per_s,
         left_out,
     }
+}
+
+fn users_chart(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> UsersChart {
+    let Some((index, task)) = longest_prompt_task(workload) else {
+        return UsersChart::default();
+    };
+    let model_name = catalog
+        .model(&task.model)
+        .map_or_else(|| task.model.clone(), |m| m.name.clone());
+    let depth = task.cached_tokens + task.prompt_tokens;
+    let mut chart = UsersChart {
+        task: task.name.clone(),
+        model: model_name,
+        depth_tokens: depth,
+        users_now: workload.slots(),
+        ..UsersChart::default()
+    };
+    for (i, entry) in ranking.entries.iter().enumerate().take(USERS_CHART_OPTIONS) {
+        let fits = entry
+            .mix
+            .tasks
+            .get(index)
+            .and_then(|t| t.memory.as_ref())
+            .is_some_and(|p| p.fits());
+        let Some(c) = curve_inputs(catalog, entry, task).filter(|_| fits) else {
+            continue;
+        };
+        let Some(machine) = catalog.machine(&entry.machine_id) else {
+            continue;
+        };
+        let context = task.allocated_context_tokens();
+        let (mut per_user, mut aggregate) = (Vec::new(), Vec::new());
+        for users in USERS_AXIS {
+            let plan = plan_for_slots(
+                machine,
+                entry.per_device_gb,
+                c.hw.profile,
+                &[(c.model, context)],
+                users,
+            );
+            if !plan.fits() {
+                break;
+            }
+            let speed = parallel_decode(&c.hw, &c.model, &plan, depth as f64, users);
+            per_user.push([
+                f64::from(users),
+                speed.per_user_tokens_per_s * c.decode_factor,
+            ]);
+            aggregate.push([
+                f64::from(users),
+                speed.aggregate_tokens_per_s * c.decode_factor,
+            ]);
+        }
+        let label = entry_label(entry);
+        chart.per_user.push(Curve {
+            entry: i,
+            label: label.clone(),
+            is_current: entry.is_current,
+            points: per_user,
+        });
+        chart.aggregate.push(Curve {
+            entry: i,
+            label,
+            is_current: entry.is_current,
+            points: aggregate,
+        });
+    }
+    chart
 }
 
 #[cfg(test)]

@@ -23,19 +23,6 @@ pub enum Limit {
     Overhead,
 }
 
-impl Limit {
-    /// Words for reasons.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Limit::Bandwidth => "bandwidth",
-            Limit::Compute => "compute",
-            Limit::Attention => "attention",
-            Limit::Offload => "system-RAM offload",
-            Limit::Overhead => "per-layer overhead",
-        }
-    }
-}
-
 /// The hardware a model runs on, with the efficiencies of its runtime.
 #[derive(Clone, Copy, Debug)]
 pub struct Hardware<'a> {
@@ -163,6 +150,12 @@ impl Hardware<'_> {
     }
 }
 
+/// The host link a discrete accelerator's expert copies cross: PCIe 4.0 x16, 16 GT/s per
+/// lane times 16 lanes with 128b/130b encoding, 31.5 GB/s each way (PCI-SIG, PCI Express
+/// Base Specification 4.0). The catalogue does not give each machine's link; newer PCIe 5.0
+/// hosts are twice as fast, so expert-offload prefill on them is predicted slow.
+pub const HOST_LINK_BYTES_PER_S: f64 = 31.5e9;
+
 /// Time per decoded token at one depth, split by cause.
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
 pub struct DecodeStep {
@@ -187,14 +180,18 @@ pub fn decode_step(
     let kv = model.kv_cache_bytes(depth.max(0.0) as u64) * hw.profile.kv_read_efficiency.value;
     // Two kernels in turn, each limited by its own roofline: the weight matmuls, then
     // attention over the cache (a vector kernel: one query row per head).
-    let weights_memory = weights * on_device / bandwidth;
+    // Expert offload: the routed experts' share in system RAM is read (and multiplied) by
+    // the CPU; the rest stays on the device.
+    let experts_in_ram = model.active_weights_split().1 * plan.expert_offload_share;
+    let weights_memory = (weights - experts_in_ram).max(0.0) * on_device / bandwidth;
     let weights_compute = model.weight_flops_per_token() / hw.effective_flops_per_s(model, false);
     let attention_memory = kv * on_device / bandwidth;
     let attention_compute =
         model.attention_flops_per_token(depth) / hw.effective_attention_flops_per_s();
     let memory_secs = weights_memory + attention_memory;
     let compute_secs = weights_compute + attention_compute;
-    let offload_secs = (weights + kv) * plan.offloaded_share / hw.system_ram_bytes_per_s();
+    let offload_secs =
+        ((weights + kv) * plan.offloaded_share + experts_in_ram) / hw.system_ram_bytes_per_s();
     let overhead_secs = hw.overhead_secs_per_token(model);
     let weights_secs = weights_memory.max(weights_compute);
     let attention_secs = attention_memory.max(attention_compute);
@@ -284,14 +281,18 @@ pub fn prefill(
     // Each ubatch streams the weights once; a MoE batch touches nearly all experts.
     let ubatches = (n / ubatch as f64).ceil();
     let on_device = 1.0 - plan.offloaded_share;
-    let stream =
-        ubatches * model.weights_bytes() * on_device / hw.effective_bandwidth_bytes_per_s();
+    // Expert offload: for a batch this large llama.cpp copies the experts held in system
+    // RAM over the host link to the device and multiplies them there, once per ubatch.
+    let experts_in_ram = model.routed_expert_bytes() * plan.expert_offload_share;
+    let stream = ubatches * (model.weights_bytes() * on_device - experts_in_ram).max(0.0)
+        / hw.effective_bandwidth_bytes_per_s();
     let weights_secs = compute.max(stream);
     // Token i attends over depth + i tokens; the mean is depth + n/2.
     let attention_secs = n * model.attention_flops_per_token(depth as f64 + n / 2.0)
         / hw.effective_attention_flops_per_s();
-    let offload_secs =
-        ubatches * model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s();
+    let offload_secs = ubatches
+        * (model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s()
+            + experts_in_ram / HOST_LINK_BYTES_PER_S);
     let secs = weights_secs + attention_secs + offload_secs;
     let limit = if offload_secs > weights_secs.max(attention_secs) {
         Limit::Offload

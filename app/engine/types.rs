@@ -641,6 +641,57 @@ pub struct Workload {
     pub min_decode_tokens_per_s: Option<f64>,
     pub tasks: Vec<Task>,
     pub sources: Vec<String>,
+    /// Users or agents served at once (llama.cpp `-np N`, Ollama `OLLAMA_NUM_PARALLEL`):
+    /// each holds its own KV cache, and their decodes share each step's weight reads.
+    #[serde(default = "one")]
+    pub parallel: u32,
+    /// Hours per day the requests arrive in (a working day, or all 24): the request rate
+    /// behind the queueing estimate. `None`: spread over the whole day.
+    #[serde(default)]
+    pub active_hours_per_day: Option<f64>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Workload {
+    /// Users or agents at once, at least one.
+    pub fn slots(&self) -> u32 {
+        self.parallel.max(1)
+    }
+
+    /// Hours per day the requests arrive in, within (0, 24].
+    pub fn active_hours(&self) -> f64 {
+        self.active_hours_per_day
+            .filter(|h| h.is_finite() && *h > 0.0)
+            .map_or(24.0, |h| h.min(24.0))
+    }
+}
+
+/// A task that runs as a session of turns on one growing context, as a coding agent does:
+/// the first turn sends the whole prompt; each later turn adds new tokens (tool results, the
+/// user's next message) to the context the previous turns left.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Session {
+    /// Requests per session, the first included.
+    pub turns: u32,
+    /// Prompt tokens each later turn adds.
+    pub new_tokens_per_turn: u64,
+    /// The runtime keeps the previous turn's KV cache, so a later turn prefills only its new
+    /// tokens. llama.cpp's server and Ollama reuse a slot's cache when the prompt starts with
+    /// the tokens already in it (the agent appends, the prefix is unchanged); `false` when the
+    /// client rewrites the prefix (a changing system prompt, history summarised) or the
+    /// cache is evicted between turns, and every turn prefills the whole context again.
+    #[serde(default = "yes")]
+    pub cache_survives: bool,
+}
+
+impl Session {
+    /// Turns per session, at least one.
+    pub fn turn_count(&self) -> u32 {
+        self.turns.max(1)
+    }
 }
 
 /// One kind of request of a mix.
@@ -671,6 +722,11 @@ pub struct Task {
     /// a client that does not stream waits for the whole answer.
     #[serde(default = "yes")]
     pub streaming: bool,
+    /// The task runs as a session of turns on one growing context; `None`: each request
+    /// arrives alone and cold. `prompt_tokens` is then the first turn's prompt and
+    /// `output_tokens` each turn's output; `share` and `requests_per_day` count turns.
+    #[serde(default)]
+    pub session: Option<Session>,
 }
 
 fn yes() -> bool {
@@ -678,11 +734,65 @@ fn yes() -> bool {
 }
 
 impl Task {
-    /// Tokens the request occupies in the KV cache when it finishes.
+    /// Tokens the request occupies in the KV cache when it finishes: for a session, when its
+    /// last turn finishes.
     pub fn needed_context_tokens(&self) -> u64 {
-        self.cached_tokens
+        let first = self
+            .cached_tokens
             .saturating_add(self.prompt_tokens)
-            .saturating_add(self.output_tokens)
+            .saturating_add(self.output_tokens);
+        match self.session {
+            Some(s) => first.saturating_add(
+                u64::from(s.turn_count() - 1)
+                    .saturating_mul(s.new_tokens_per_turn.saturating_add(self.output_tokens)),
+            ),
+            None => first,
+        }
+    }
+
+    /// Tokens in the context before `turn` (1-based) starts: the cached prefix, then each
+    /// earlier turn's prompt and output. Fractional turns interpolate (for integration).
+    pub fn context_before_turn(&self, turn: f64) -> f64 {
+        let base = self.cached_tokens as f64;
+        if turn <= 1.0 {
+            return base;
+        }
+        let (new, out) = (
+            self.session.map_or(0, |s| s.new_tokens_per_turn) as f64,
+            self.output_tokens as f64,
+        );
+        base + self.prompt_tokens as f64 + (turn - 1.0) * out + (turn - 2.0) * new
+    }
+
+    /// Input tokens a client sends with `turn` (1-based): the whole context so far and the
+    /// turn's new tokens. A cloud API bills all of them.
+    pub fn turn_input_tokens(&self, turn: f64) -> f64 {
+        if turn <= 1.0 {
+            return (self.cached_tokens + self.prompt_tokens) as f64;
+        }
+        let new = self.session.map_or(0, |s| s.new_tokens_per_turn) as f64;
+        self.context_before_turn(turn) + new
+    }
+
+    /// Turns per session; 1 for a task without one.
+    pub fn turns(&self) -> u32 {
+        self.session.map_or(1, |s| s.turn_count())
+    }
+
+    /// Mean input tokens per request over a session (exact: input grows linearly by turn).
+    pub fn mean_input_tokens(&self) -> f64 {
+        let n = f64::from(self.turns());
+        if n <= 1.0 {
+            return self.turn_input_tokens(1.0);
+        }
+        let warm = (self.turn_input_tokens(2.0) + self.turn_input_tokens(n)) / 2.0;
+        (self.turn_input_tokens(1.0) + (n - 1.0) * warm) / n
+    }
+
+    /// The largest input of any request of the task: the last turn of a session.
+    pub fn max_input_tokens(&self) -> f64 {
+        self.turn_input_tokens(f64::from(self.turns()))
+            .max(self.turn_input_tokens(1.0))
     }
 
     /// Context the runtime allocates for this task's model.
@@ -744,6 +854,72 @@ pub struct Benchmark {
     pub origin: Origin,
 }
 
+/// A draft model that pairs with a target for speculative decoding (same tokenizer), with
+/// the acceptance rate published for one kind of text.
+#[derive(Clone, Debug, Serialize)]
+pub struct DraftPairing {
+    pub target: String,
+    pub draft: String,
+    pub draft_quant: String,
+    /// Tokens drafted per step at most (`--draft-max`).
+    pub draft_max: u32,
+    /// Accepted draft tokens over drafted tokens.
+    pub acceptance_rate: Sourced,
+    /// The text the rate was measured on: code, chat or other.
+    pub task: String,
+    pub notes: String,
+    pub origin: Origin,
+}
+
+/// What a serving measurement measured beyond one cold request.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub enum ServingCase {
+    /// Several sequences decoding at once (`llama-batched-bench`, `-np N`).
+    Parallel {
+        users: u32,
+        prompt_tokens: u64,
+        output_tokens: u64,
+        per_user_decode_tokens_per_s: Option<f64>,
+        aggregate_decode_tokens_per_s: Option<f64>,
+    },
+    /// Decoding with a draft model.
+    Speculative {
+        draft_model: String,
+        draft_quant: String,
+        draft_max: Option<u32>,
+        acceptance_rate: Option<f64>,
+        task: String,
+        baseline_decode_tokens_per_s: f64,
+        speculative_decode_tokens_per_s: f64,
+    },
+    /// A mixture of experts with expert tensors in system RAM (`--n-cpu-moe`, `-ot exps=CPU`).
+    ExpertOffload {
+        setting: String,
+        cpu_moe_layers: Option<u32>,
+        host_ram: String,
+        host_ram_gb_per_s: Option<f64>,
+        prompt_tokens: Option<u64>,
+        decode_tokens_per_s: Option<f64>,
+        prefill_tokens_per_s: Option<f64>,
+    },
+}
+
+/// A published measurement of a serving case (several users, a draft model, expert offload).
+#[derive(Clone, Debug, Serialize)]
+pub struct ServingBenchmark {
+    pub machine: String,
+    pub runtime: Runtime,
+    pub model: String,
+    pub quant: String,
+    pub source: String,
+    pub date: Option<String>,
+    pub build: Option<String>,
+    pub notes: String,
+    pub case: ServingCase,
+    pub origin: Origin,
+}
+
 /// The whole validated catalogue.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Catalog {
@@ -755,6 +931,10 @@ pub struct Catalog {
     pub workloads: Vec<Workload>,
     pub cloud: Vec<CloudOffer>,
     pub benchmarks: Vec<Benchmark>,
+    /// Draft models for speculative decoding.
+    pub drafts: Vec<DraftPairing>,
+    /// Published measurements of several users, draft models and expert offload.
+    pub serving_benchmarks: Vec<ServingBenchmark>,
     /// Corrections from the user's own llama-bench runs (see `calibrate::user_corrections`).
     pub corrections: Vec<Correction>,
     /// The machines and cases the current rows measure (see `calibrate::measured_cases`).

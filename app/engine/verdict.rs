@@ -44,6 +44,24 @@ pub enum Setting {
         /// The limit to set.
         at_least_tokens: u64,
     },
+    /// Keep the routed experts of some layers of a mixture of experts in system RAM and the
+    /// rest on the GPU (llama.cpp's `--n-cpu-moe`), so a model larger than the GPU runs.
+    ExpertOffload {
+        /// The task whose model needs it.
+        task: String,
+        /// Layers whose experts stay in system RAM.
+        layers_on_cpu: u32,
+        layers_total: u32,
+    },
+    /// Decode with a small draft model proposing tokens (speculative decoding).
+    DraftModel {
+        /// The task it speeds up.
+        task: String,
+        /// The draft model's name and quantisation.
+        draft: String,
+        /// Decode speed with it over without it.
+        speedup: f64,
+    },
 }
 
 /// The kind of answer.
@@ -184,6 +202,98 @@ pub struct Decision {
     pub upgrade: Option<Upgrade>,
     /// A speed the user sees far below the prediction: checked before any purchase.
     pub setup_problem: Option<SetupProblem>,
+    /// Why the machine you have does not meet the requirements, when it does not.
+    pub your_shortfall: Option<Shortfall>,
+}
+
+/// The first requirement the machine you have misses, with its numbers.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Shortfall {
+    /// A task's model and context do not fit, and the cloud may not take it.
+    DoesNotFit {
+        task: String,
+        needed_bytes: f64,
+        usable_bytes: f64,
+    },
+    /// A task waits longer than the user accepts.
+    TooSlow {
+        task: String,
+        wait_secs: f64,
+        max_wait_secs: f64,
+    },
+    /// A task decodes slower than the target.
+    BelowDecodeTarget {
+        task: String,
+        decode_tokens_per_s: f64,
+        target_tokens_per_s: f64,
+    },
+    /// The requests need more hours of the machine's slots than the hours they arrive in.
+    Overloaded {
+        /// Hours of work per slot the day's requests need.
+        hours_needed: f64,
+        active_hours: f64,
+        slots: u32,
+    },
+}
+
+/// Why `entry` misses the requirements of `workload`, if it does.
+pub fn shortfall(workload: &Workload, entry: &RankEntry) -> Option<Shortfall> {
+    use super::mix::LocalProblem;
+    if entry.mix.meets_targets {
+        return None;
+    }
+    for task in &entry.mix.tasks {
+        if task.served != Served::Failed {
+            continue;
+        }
+        match &task.problem {
+            Some(LocalProblem::DoesNotFit {
+                needed_bytes,
+                usable_bytes,
+            }) => {
+                return Some(Shortfall::DoesNotFit {
+                    task: task.name.clone(),
+                    needed_bytes: *needed_bytes,
+                    usable_bytes: *usable_bytes,
+                })
+            }
+            Some(LocalProblem::TooSlow {
+                wait_secs,
+                max_wait_secs,
+                ..
+            }) => {
+                return Some(Shortfall::TooSlow {
+                    task: task.name.clone(),
+                    wait_secs: *wait_secs,
+                    max_wait_secs: *max_wait_secs,
+                })
+            }
+            _ => {}
+        }
+    }
+    let queue = &entry.mix.queue;
+    if queue.overloaded() {
+        let active_hours = workload.active_hours();
+        return Some(Shortfall::Overloaded {
+            hours_needed: queue.utilization * active_hours,
+            active_hours,
+            slots: queue.slots,
+        });
+    }
+    let target = workload.min_decode_tokens_per_s?;
+    entry
+        .mix
+        .tasks
+        .iter()
+        .filter(|t| t.served == Served::Local && t.below_decode_target)
+        .find_map(|t| {
+            Some(Shortfall::BelowDecodeTarget {
+                task: t.name.clone(),
+                decode_tokens_per_s: t.local.as_ref()?.decode.tokens_per_s,
+                target_tokens_per_s: target,
+            })
+        })
 }
 
 /// The inputs of the decision besides the ranked options.
@@ -203,6 +313,41 @@ pub fn settings_of(entry_setting: Option<&String>, mix: &MixResult) -> Vec<Setti
         .into_iter()
         .collect();
     out.extend(mix.timeout_fixes.iter().map(timeout_setting));
+    for task in mix.tasks.iter().filter(|t| t.served == Served::Local) {
+        if let Some(super::memory::Placement::ExpertOffload {
+            expert_layers_on_cpu,
+            layers_total,
+        }) = task.memory.as_ref().map(|m| m.placement)
+        {
+            // Tasks on the same model share one setting: name them together.
+            let same = out.iter_mut().find_map(|s| match s {
+                Setting::ExpertOffload {
+                    task,
+                    layers_on_cpu,
+                    layers_total: total,
+                } if *layers_on_cpu == expert_layers_on_cpu && *total == layers_total => Some(task),
+                _ => None,
+            });
+            match same {
+                Some(tasks) => {
+                    tasks.push_str(" and ");
+                    tasks.push_str(&task.name);
+                }
+                None => out.push(Setting::ExpertOffload {
+                    task: task.name.clone(),
+                    layers_on_cpu: expert_layers_on_cpu,
+                    layers_total,
+                }),
+            }
+        }
+        if let Some(draft) = task.draft.as_ref().filter(|d| d.in_use) {
+            out.push(Setting::DraftModel {
+                task: task.name.clone(),
+                draft: draft.draft_name.clone(),
+                speedup: draft.speedup,
+            });
+        }
+    }
     out
 }
 
@@ -366,6 +511,7 @@ pub fn decide(
 ) -> Decision {
     let current = entries.iter().find(|e| e.is_current);
     let setup_problem = current.and_then(|c| setup_problem(catalog, workload, c, &inputs.seen));
+    let your_shortfall = current.and_then(|c| shortfall(workload, c));
     // The purchase the ranking puts first among those that meet every requirement locally.
     let all_local = entries
         .iter()
@@ -385,6 +531,7 @@ pub fn decide(
             cloud_usd_per_month: entry.mix.cloud_usd_per_month,
             upgrade,
             setup_problem: setup_problem.clone(),
+            your_shortfall: your_shortfall.clone(),
         }
     };
     if let Some(cur) = current.filter(|c| c.mix.meets_targets) {
@@ -421,5 +568,6 @@ pub fn decide(
         cloud_usd_per_month: closest.map_or(0.0, |c| c.mix.cloud_usd_per_month),
         upgrade: None,
         setup_problem,
+        your_shortfall,
     }
 }

@@ -142,9 +142,9 @@ impl HeadroomApp {
     }
 
     /// The last diagnosis of the local setup, as shown in the Diagnose tab.
-    pub fn diagnosis(&self) -> Option<Result<&str, &str>> {
+    pub fn diagnosis(&self) -> Option<Result<&crate::diagnose::Diagnosis, &str>> {
         self.diagnosis.last.as_ref().map(|r| match r {
-            Ok(done) => Ok(done.text.as_str()),
+            Ok(done) => Ok(&done.diagnosis),
             Err(e) => Err(e.as_str()),
         })
     }
@@ -382,7 +382,7 @@ impl HeadroomApp {
         egui::CentralPanel::default().show(ui, |ui| {
             // The charts take less of a short window, so more than one card shows above them.
             let share = if ui.available_height() < 900.0 {
-                0.40
+                0.36
             } else {
                 0.45
             };
@@ -699,6 +699,7 @@ fn default_task(catalog: &Catalog) -> Option<Task> {
         requests_per_day: 100.0,
         max_wait_secs: None,
         streaming: true,
+        session: None,
     })
 }
 

@@ -157,11 +157,7 @@ fn diagnose_ui(ui: &mut Ui, job: &super::jobs::DiagnoseJob) -> Command {
     egui::ScrollArea::vertical()
         .id_salt("diagnose-scroll")
         .show(ui, |ui| match &job.last {
-            Some(Ok(done)) => {
-                ui.add(
-                    egui::Label::new(egui::RichText::new(&done.text).monospace()).selectable(true),
-                );
-            }
+            Some(Ok(done)) => super::diagnose_panel::diagnosis_ui(ui, &done.diagnosis),
             Some(Err(reason)) => {
                 ui.colored_label(ui.visuals().error_fg_color, reason);
             }

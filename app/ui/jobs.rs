@@ -191,11 +191,10 @@ pub struct DiagnoseJob {
     pub last: Option<Result<DiagnosisDone, String>>,
 }
 
-/// A finished diagnosis: the data (its settings feed the verdict) and its text, rendered once.
+/// A finished diagnosis: its settings feed the verdict, and the Diagnose tab draws it.
 #[derive(Debug, Clone)]
 pub struct DiagnosisDone {
     pub diagnosis: crate::diagnose::Diagnosis,
-    pub text: String,
 }
 
 impl DiagnoseJob {
@@ -215,10 +214,7 @@ impl DiagnoseJob {
             .name("headroom-diagnose".to_owned())
             .spawn(move || {
                 let result = crate::diagnose::request::run(&catalog, &request)
-                    .map(|diagnosis| DiagnosisDone {
-                        text: crate::diagnose::text(&diagnosis),
-                        diagnosis,
-                    })
+                    .map(|diagnosis| DiagnosisDone { diagnosis })
                     .map_err(|e| e.to_string());
                 let _ = tx.send(result);
                 ctx.request_repaint();

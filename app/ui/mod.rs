@@ -8,6 +8,7 @@ pub mod cache;
 pub mod charts_panel;
 pub mod command;
 pub mod details_panel;
+pub mod diagnose_panel;
 pub mod files;
 pub mod filters_panel;
 pub mod jobs;

@@ -3,6 +3,7 @@
 
 use egui::{Color32, RichText, Ui};
 
+use crate::engine::memory::{MemoryPlan, Placement};
 use crate::engine::mix::{gib, LocalProblem, Served};
 use crate::engine::rank::{RankEntry, Ranking};
 use crate::engine::series::ChartSeries;
@@ -221,14 +222,18 @@ fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
                     ui.label(RichText::new(served).small());
                 }
             } else {
-                ui.label(format!("{served} · bottleneck: {}", entry.bottleneck));
+                ui.label(format!(
+                    "{served} · bottleneck: {}",
+                    crate::present::bottleneck_words(entry.bottleneck)
+                ));
             }
             egui::CollapsingHeader::new("Why")
                 .id_salt(("why", &entry.machine_id, entry.per_device_gb.to_bits()))
                 .default_open(rank == 0 && !compact)
                 .show(ui, |ui| {
                     for reason in &entry.reasons {
-                        ui.label(RichText::new(format!("• {reason}")).small());
+                        let words = crate::present::reason_words(reason);
+                        ui.label(RichText::new(format!("• {words}")).small());
                     }
                     for setting in &entry.settings {
                         let words = crate::present::setting_words(setting);
@@ -266,6 +271,16 @@ fn verdict_ui(ui: &mut Ui, entry: &RankEntry) {
             } else {
                 ""
             }
+        ),
+        Some(MemoryPlan {
+            placement:
+                Placement::ExpertOffload {
+                    expert_layers_on_cpu,
+                    layers_total,
+                },
+            ..
+        }) => format!(
+            "fits with the experts of {expert_layers_on_cpu} of {layers_total} layers in system RAM"
         ),
         Some(peak) if peak.fits() => format!(
             "fits only with {:.0}% of layers in system RAM",

@@ -1,9 +1,10 @@
-//! The workload: a preset picker and an editor for the mix's tasks (share, prompt and output
-//! tokens, model and quant, private, timeout, requests per day).
+//! The workload: a preset picker, the users at once, and an editor for the mix's tasks
+//! (share, prompt and output tokens, model and quant, private, timeout, requests per day,
+//! sessions of turns).
 
 use egui::{RichText, Slider, Ui};
 
-use crate::engine::types::{Catalog, Task, Workload};
+use crate::engine::types::{Catalog, Session, Task, Workload};
 
 use super::command::Command;
 
@@ -48,6 +49,7 @@ pub fn workload_ui(
                 .text("decode target"),
         );
     }
+    serving_ui(ui, workload);
     let task_count = workload.tasks.len();
     for (index, task) in workload.tasks.iter_mut().enumerate() {
         ui.push_id(index, |ui| {
@@ -62,6 +64,70 @@ pub fn workload_ui(
         command = Command::AddTask;
     }
     command
+}
+
+/// Users at once and the hours their requests arrive in.
+fn serving_ui(ui: &mut Ui, workload: &mut Workload) {
+    ui.add(
+        Slider::new(&mut workload.parallel, 1..=64)
+            .logarithmic(true)
+            .text("users or agents at once"),
+    )
+    .on_hover_text(
+        "How many people or agents send requests at the same time. Each needs its own          memory for the conversation, and they share the machine's speed: together they get          more tokens per second, each one fewer.",
+    );
+    let mut hours = workload.active_hours();
+    if ui
+        .add(
+            Slider::new(&mut hours, 1.0..=24.0)
+                .fixed_decimals(0)
+                .suffix(" h")
+                .text("hours a day requests come in"),
+        )
+        .on_hover_text(
+            "The requests of a day arrive within these hours (a working day is about 8).              Fewer hours mean more requests at once, and longer waits for a free turn.",
+        )
+        .changed()
+    {
+        workload.active_hours_per_day = Some(hours);
+    }
+}
+
+/// The session settings of a task: an agent's turns on one growing conversation.
+fn session_ui(ui: &mut Ui, task: &mut Task) {
+    let mut is_session = task.session.is_some();
+    if ui
+        .checkbox(&mut is_session, "a session of turns (an agent at work)")
+        .on_hover_text(
+            "An agent sends a long first prompt, then adds tool results and edits turn after              turn to the same conversation. The first turn reads the whole prompt; later turns              read only what they add, when the runtime keeps the conversation in memory.",
+        )
+        .changed()
+    {
+        task.session = is_session.then_some(Session {
+            turns: 6,
+            new_tokens_per_turn: 6_000,
+            cache_survives: true,
+        });
+    }
+    if let Some(session) = task.session.as_mut() {
+        ui.add(
+            Slider::new(&mut session.turns, 2..=200)
+                .logarithmic(true)
+                .text("turns per session"),
+        );
+        ui.add(
+            Slider::new(&mut session.new_tokens_per_turn, 10..=200_000)
+                .logarithmic(true)
+                .text("new tokens per turn"),
+        );
+        ui.checkbox(
+            &mut session.cache_survives,
+            "the runtime keeps the conversation between turns",
+        )
+        .on_hover_text(
+            "Ollama and llama.cpp's server keep the last turn's work when the next prompt              starts the same way. Clients that rewrite earlier messages (a changing system              prompt, a summarised history) make every turn start over.",
+        );
+    }
 }
 
 fn task_ui(
@@ -105,7 +171,8 @@ fn task_ui(
             .custom_formatter(|n, _| crate::present::grouped(n))
             .custom_parser(crate::present::parse_grouped)
             .text("prompt tokens"),
-    );
+    )
+    .on_hover_text("The prompt of a request; in a session, of its first turn.");
     ui.add(
         Slider::new(&mut task.output_tokens, OUTPUT_TOKENS_RANGE)
             .logarithmic(true)
@@ -154,7 +221,9 @@ fn task_ui(
             .logarithmic(true)
             .fixed_decimals(0)
             .text("requests per day"),
-    );
+    )
+    .on_hover_text("In a session, every turn is a request.");
+    session_ui(ui, task);
     command
 }
 
@@ -219,6 +288,7 @@ mod tests {
             requests_per_day: 1.0,
             max_wait_secs: None,
             streaming: true,
+            session: None,
         };
         Workload {
             id: String::new(),
@@ -228,6 +298,8 @@ mod tests {
             min_decode_tokens_per_s: None,
             tasks: shares.iter().map(|&s| task(s)).collect(),
             sources: Vec::new(),
+            parallel: 1,
+            active_hours_per_day: None,
         }
     }
 

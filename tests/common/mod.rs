@@ -55,3 +55,45 @@ pub fn rtx_4070_detection() -> Detection {
         ..Detection::default()
     }
 }
+
+/// Writes the founding story's Ollama store: `qwen3-coder:30b-a3b-v-128k` with num_ctx
+/// 131072 over a GGUF that says 262,144.
+pub fn founding_store(models: &std::path::Path) {
+    use headroom::local::testgguf::{write_test_gguf, TestGguf};
+    let blob_dir = models.join("blobs");
+    std::fs::create_dir_all(&blob_dir).expect("blobs");
+    let model_digest = "11".repeat(32);
+    let params_digest = "22".repeat(32);
+    write_test_gguf(
+        &blob_dir.join(format!("sha256-{model_digest}")),
+        &TestGguf::qwen3_coder_30b_a3b(),
+    )
+    .expect("gguf");
+    std::fs::write(
+        blob_dir.join(format!("sha256-{params_digest}")),
+        br#"{"num_ctx":131072}"#,
+    )
+    .expect("params");
+    let manifests = models.join("manifests/registry.ollama.ai/library/qwen3-coder");
+    std::fs::create_dir_all(&manifests).expect("manifests");
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"layers":[{{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:{model_digest}","size":1}},{{"mediaType":"application/vnd.ollama.image.params","digest":"sha256:{params_digest}","size":18}}]}}"#
+    );
+    std::fs::write(manifests.join("30b-a3b-v-128k"), manifest).expect("manifest");
+}
+
+/// Clicks "Diagnose my local models" and waits for the answer: the diagnosis runs on its own
+/// thread, so this gives it up to ten seconds of frames.
+pub fn run_diagnosis(h: &mut egui_kittest::Harness<'_, headroom::ui::HeadroomApp>) {
+    use egui_kittest::kittest::Queryable;
+    h.get_by_label("Diagnose my local models").click();
+    for _ in 0..400 {
+        // The spinner repaints every frame while it runs: step, do not wait to settle.
+        h.step();
+        if h.state().diagnosis().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    h.run();
+}

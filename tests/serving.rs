@@ -1,0 +1,130 @@
+//! Serving beyond one cold request, through the public engine: several users at once,
+//! sessions, draft models and expert offload, against physics and published rows.
+
+use headroom::catalog;
+use headroom::engine::mix::{evaluate, MixOptions, Setup};
+use headroom::engine::rank::{rank, RankOptions};
+use headroom::engine::series::chart_series;
+use headroom::engine::serving::check_serving;
+use headroom::engine::types::{Catalog, Runtime};
+use headroom::engine::Placement;
+
+fn catalog() -> Catalog {
+    catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)))
+}
+
+#[test]
+fn the_users_chart_shares_speed_and_stops_where_memory_runs_out() {
+    let c = catalog();
+    let mut workload = c.workload("chat").expect("chat").clone();
+    workload.parallel = 4;
+    let ranking = rank(&c, &workload, &RankOptions::default());
+    let series = chart_series(&c, &workload, &ranking);
+    let users = &series.users;
+    assert_eq!(users.users_now, 4);
+    assert!(!users.per_user.is_empty());
+    for (each, all) in users.per_user.iter().zip(&users.aggregate) {
+        assert_eq!(each.points.len(), all.points.len());
+        for (p, a) in each.points.iter().zip(&all.points) {
+            // All together is each one's speed times the users.
+            assert!(
+                (a[1] - p[1] * p[0]).abs() < 1e-9 * a[1].max(1.0),
+                "{p:?} {a:?}"
+            );
+        }
+        // Each user gets no faster as users are added.
+        for pair in each.points.windows(2) {
+            assert!(
+                pair[1][1] <= pair[0][1] * (1.0 + 1e-9),
+                "{}: {pair:?}",
+                each.label
+            );
+        }
+    }
+}
+
+#[test]
+fn more_users_need_a_conversation_each_until_they_no_longer_fit() {
+    let c = catalog();
+    let machine = c
+        .machine("pc-rtx-4090")
+        .or(c.machine("pc-rtx-3090"))
+        .expect("a 24 GB card");
+    let mut workload = c.workload("chat").expect("chat").clone();
+    let setup = Setup {
+        machine,
+        per_device_gb: 24.0,
+        runtime: Runtime::Cuda,
+    };
+    let mut last_kv = 0.0;
+    for users in [1, 2, 8, 32] {
+        workload.parallel = users;
+        let mix = evaluate(&c, setup, &workload, &MixOptions::default());
+        let plan = mix.tasks[0].memory.as_ref().expect("a plan");
+        assert!(plan.kv_cache_bytes > last_kv);
+        last_kv = plan.kv_cache_bytes;
+    }
+    // A thousand users' conversations at 8K each do not fit 24 GB.
+    workload.parallel = 1000;
+    let mix = evaluate(&c, setup, &workload, &MixOptions::default());
+    assert_ne!(
+        mix.tasks[0].memory.as_ref().map(|m| m.placement),
+        Some(Placement::Accelerator)
+    );
+}
+
+#[test]
+fn a_mixture_of_experts_too_big_for_the_card_keeps_its_experts_in_ram() {
+    let c = catalog();
+    let machine = c.machine("pc-rtx-3090").expect("RTX 3090");
+    let mut workload = c.workload("gpt-oss-team").expect("gpt-oss team").clone();
+    workload.parallel = 1;
+    let setup = Setup {
+        machine,
+        per_device_gb: 24.0,
+        runtime: Runtime::Cuda,
+    };
+    let mix = evaluate(&c, setup, &workload, &MixOptions::default());
+    let plan = mix.tasks[0].memory.as_ref().expect("a plan");
+    let Placement::ExpertOffload {
+        expert_layers_on_cpu,
+        layers_total,
+    } = plan.placement
+    else {
+        panic!("gpt-oss-120b on 24 GB: {:?}", plan.placement);
+    };
+    assert!(expert_layers_on_cpu > 0 && expert_layers_on_cpu <= layers_total);
+    // What stays on the card fits it.
+    let device = &plan.devices[0];
+    assert!(
+        device.weights_bytes + device.kv_cache_bytes + device.overhead_bytes
+            <= device.usable_bytes * (1.0 + 1e-9)
+    );
+}
+
+#[test]
+fn every_serving_row_the_engine_can_model_is_predicted_and_most_hold() {
+    let c = catalog();
+    let checks = check_serving(&c);
+    // Every row is either predicted or has a stated reason not to be (no acceptance rate).
+    let parallel = c
+        .serving_benchmarks
+        .iter()
+        .filter(|b| {
+            matches!(
+                b.case,
+                headroom::engine::types::ServingCase::Parallel { .. }
+            )
+        })
+        .count();
+    assert_eq!(
+        checks.iter().filter(|c| c.case == "parallel").count(),
+        parallel
+    );
+    // Held out: nothing is fitted to these rows. Half of all parallel rows fall within 30%.
+    let within: usize = checks
+        .iter()
+        .filter(|c| c.case == "parallel" && c.error().abs() <= 0.30)
+        .count();
+    assert!(within * 2 >= parallel, "{within} of {parallel} within 30%");
+}
