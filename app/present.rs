@@ -344,3 +344,19 @@ pub fn shortfall_words(why: &Shortfall) -> String {
         }
     }
 }
+
+/// A whole number with thousands separators for an input field: "146,760", "50,000".
+pub fn grouped(value: f64) -> String {
+    let sign = if value < 0.0 { "-" } else { "" };
+    format!("{sign}{}", thousands(value.abs().round() as u64))
+}
+
+/// Reads a number typed into a field, with or without separators, a dollar sign or spaces:
+/// "146,760", "$50 000", "3999".
+pub fn parse_grouped(text: &str) -> Option<f64> {
+    let plain: String = text
+        .chars()
+        .filter(|c| !matches!(c, ',' | '$' | ' ' | '\u{a0}' | '_'))
+        .collect();
+    plain.parse::<f64>().ok().filter(|v| v.is_finite())
+}

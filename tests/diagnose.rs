@@ -564,7 +564,7 @@ fn the_decision_summary_includes_the_diagnosis() {
     let diag_at = with
         .find("## Diagnose before you buy")
         .expect("diagnosis section");
-    let inputs_at = with.find("## Inputs").expect("inputs section");
+    let inputs_at = with.find("## The options").expect("options section");
     assert!(
         diag_at < inputs_at,
         "the diagnosis comes before the purchase"

@@ -411,8 +411,10 @@ fn saving_the_summary_writes_markdown_and_chart_images() {
         written,
         vec![
             path.clone(),
+            dir.path().join("decision-price.png"),
             dir.path().join("decision-memory.png"),
-            dir.path().join("decision-price.png")
+            dir.path().join("decision-prefill.png"),
+            dir.path().join("decision-decode.png"),
         ]
     );
     let md = std::fs::read_to_string(&path).unwrap_or_default();
@@ -421,7 +423,7 @@ fn saving_the_summary_writes_markdown_and_chart_images() {
         "{md}"
     );
     assert!(md.contains("**Buy nothing, change settings:"), "{md}");
-    assert!(md.contains("![Memory per machine](decision-memory.png)"));
+    assert!(md.contains("![Memory each option needs](decision-memory.png)"));
     let png = std::fs::read(dir.path().join("decision-memory.png")).unwrap_or_default();
     assert_eq!(&png[..4], b"\x89PNG");
 }
@@ -464,17 +466,50 @@ fn ctrl_s_without_a_dialog_asks_for_a_path_in_the_window() {
     let path = dir.path().join("typed.md");
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
     h.run();
-    h.get_by_label("Save the decision summary to (.md or .json)")
+    h.get_by_label("Save the decision summary to (.html, .md or .json)")
         .focus();
     h.run();
     h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
-    h.get_by_label("Save the decision summary to (.md or .json)")
+    h.get_by_label("Save the decision summary to (.html, .md or .json)")
         .type_text(&path.display().to_string());
     h.run();
     h.get_by_label("Save").click();
     h.run();
     assert!(path.exists(), "{} was not written", path.display());
     h.get_by_label_contains("Saved ");
+}
+
+#[test]
+fn open_scenario_starts_in_the_folder_of_the_file_just_saved() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    let saved = dir.path().join("mine.ron");
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::S,
+    );
+    h.run();
+    let field = "Save the scenario to (.ron)";
+    h.get_by_label(field).focus();
+    h.run();
+    h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+    h.get_by_label(field)
+        .type_text(&saved.display().to_string());
+    h.run();
+    h.get_by_label("Save").click();
+    h.run();
+    assert!(saved.exists());
+    assert_eq!(h.state().last_dir(), Some(dir.path()));
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::O);
+    h.run();
+    let suggested = dir.path().join("headroom-scenario.ron");
+    assert!(
+        h.query_all_by_value(&suggested.display().to_string())
+            .count()
+            >= 1,
+        "the path field starts in {}",
+        dir.path().display()
+    );
 }
 
 #[test]
@@ -726,7 +761,7 @@ fn an_unknown_nvidia_card_is_ranked_on_cuda_at_its_detected_bandwidth() {
 fn clicking_a_point_on_the_price_chart_selects_its_option() {
     use headroom::ui::charts_panel::PRICE_PLOT_ID;
     let mut h = on_m2_ultra();
-    // The fastest option that is not yours: top right, clear of the other points.
+    // The fastest option that is not yours: lowest on the chart.
     let (entry, x, y) = h
         .state_mut()
         .chart_series()
@@ -734,8 +769,14 @@ fn clicking_a_point_on_the_price_chart_selects_its_option() {
         .price
         .iter()
         .filter(|p| !p.is_current)
-        .max_by(|a, b| a.decode_tokens_per_s.total_cmp(&b.decode_tokens_per_s))
-        .map(|p| (p.entry, p.price_usd, p.decode_tokens_per_s))
+        .min_by(|a, b| a.slowest_request_mins.total_cmp(&b.slowest_request_mins))
+        .map(|p| {
+            (
+                p.entry,
+                p.price_usd,
+                headroom::ui::charts_panel::price_plot_y(p.slowest_request_mins),
+            )
+        })
         .expect("a point besides yours");
     let (id, gb) = {
         let e = &h.state_mut().ranking().expect("a ranking").entries[entry];
@@ -759,12 +800,14 @@ fn clicking_a_point_on_the_price_chart_selects_its_option() {
         h.run();
     };
 
-    // Empty plot, halfway between the axes' origin and the point: nothing changes.
-    let empty = transform.position_from_point(&egui_plot::PlotPoint::new(x * 0.5, y * 0.02));
+    // Empty plot, below the fastest point at half its price: nothing changes.
+    let empty = transform.position_from_point(&egui_plot::PlotPoint::new(x * 0.5, y - 0.12));
     click(&mut h, empty);
     assert_eq!(h.state().state().selected, before);
 
-    let point = transform.position_from_point(&egui_plot::PlotPoint::new(x, y));
+    // A little off the point: the nearest point on the screen is picked.
+    let point =
+        transform.position_from_point(&egui_plot::PlotPoint::new(x, y)) + egui::vec2(7.0, -5.0);
     click(&mut h, point);
     let selected = h.state().state().selected.clone().expect("a selection");
     assert_eq!(
@@ -850,6 +893,161 @@ fn a_price_typed_for_a_machine_moves_the_ranking_and_survives_a_restart() {
         .find(|e| e.machine_id == id)
         .expect("still ranked");
     assert_eq!(spark.price_usd, 1.0);
+}
+
+/// At 1280x800 every chart tab's title is shown whole (not cut to a sliver), and more than
+/// one ranking card is in view above the charts.
+#[test]
+fn at_1280x800_every_tab_is_whole_and_cards_are_compact() {
+    use headroom::ui::state::ChartTab;
+    let app = HeadroomApp::new_with(
+        built_in(),
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField);
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
+    h.run();
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1280.0, 800.0));
+    let mut right_edge = 0.0f32;
+    for tab in ChartTab::ALL {
+        let node = h
+            .query_by_label(tab.title())
+            .or_else(|| h.query_by_label(tab.short_title()))
+            .unwrap_or_else(|| panic!("the {tab:?} tab is shown"));
+        let rect = node.rect();
+        assert!(window.contains_rect(rect), "{tab:?} at {rect:?}");
+        assert!(rect.width() >= 40.0, "{tab:?} cut to {rect:?}");
+        assert!(rect.left() >= right_edge, "{tab:?} overlaps the tab before");
+        right_edge = rect.right();
+    }
+    // More than one card in view: the second card whole and the third's header, above the
+    // charts.
+    let tabs_top = h
+        .query_by_label(ChartTab::PricePerformance.title())
+        .or_else(|| h.query_by_label(ChartTab::PricePerformance.short_title()))
+        .map(|n| n.rect().top())
+        .expect("the tab row");
+    let third = h
+        .query_all_by_label("#3")
+        .map(|n| n.rect())
+        .find(|r| r.left() < 1280.0 * 0.75)
+        .expect("a third card");
+    assert!(
+        third.bottom() < tabs_top,
+        "the third card ({third:?}) is hidden under the charts (tabs at {tabs_top})"
+    );
+}
+
+/// "Why" opens and closes on any card, not only the first: the card's own click does not
+/// take the header's (issue 18). A click elsewhere on the card still selects it.
+#[test]
+fn why_opens_on_card_three_and_closes_again() {
+    // Tall enough that card #3 is above the charts.
+    let app = HeadroomApp::new_with(
+        built_in(),
+        None,
+        DetectionSource::Injected(m2_ultra_detection()),
+    )
+    .with_dialogs(Dialogs::PathField);
+    let mut h = Harness::builder()
+        .with_size([1500.0, 1600.0])
+        .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
+    h.run();
+    let reasons = |h: &Harness<'static, HeadroomApp>| h.query_all_by_label_contains("• ").count();
+    let click_third_why = |h: &mut Harness<'static, HeadroomApp>| {
+        h.query_all_by_label("Why")
+            .nth(2)
+            .expect("a third card with Why")
+            .click();
+        h.run();
+    };
+    let before = reasons(&h);
+    click_third_why(&mut h);
+    let opened = reasons(&h);
+    assert!(
+        opened > before,
+        "Why on card #3 opened ({before} -> {opened} reasons)"
+    );
+    click_third_why(&mut h);
+    assert_eq!(reasons(&h), before, "and closed again");
+    // The card itself: a click on its empty right side selects it.
+    let why = h
+        .query_all_by_label("Why")
+        .nth(2)
+        .map(|n| n.rect())
+        .expect("a third card");
+    let at = egui::pos2(why.right() + 250.0, why.center().y);
+    h.hover_at(at);
+    h.run();
+    h.drag_at(at);
+    h.run();
+    h.drop_at(at);
+    h.run();
+    let selected = h.state().state().selected.clone().expect("a selection");
+    let third = h.state_mut().ranking().expect("a ranking").entries[2]
+        .machine_id
+        .clone();
+    assert_eq!(selected.machine_id, third);
+}
+
+/// Token counts and dollars in number fields carry thousands separators and accept them.
+#[test]
+fn number_fields_show_thousands_separators() {
+    let mut h = on_m2_ultra();
+    assert!(
+        h.query_all_by_label_contains("146,760").count() + h.query_all_by_value("146,760").count()
+            >= 1,
+        "the multi-file edits prompt shows as 146,760"
+    );
+    assert!(
+        h.query_all_by_label_contains("$50,000").count()
+            + h.query_all_by_value("$50,000").count()
+            + h.query_all_by_value("50,000").count()
+            >= 1,
+        "the budget shows as $50,000"
+    );
+    assert_eq!(headroom::present::parse_grouped("146,760"), Some(146_760.0));
+    assert_eq!(headroom::present::parse_grouped("$50 000"), Some(50_000.0));
+    h.run();
+}
+
+/// Messages do not pile up on one line: the latest shows, the rest are counted, and
+/// "Dismiss" stays in reach.
+#[test]
+fn notices_show_the_latest_and_count_the_rest() {
+    let mut h = on_m2_ultra();
+    let dir = temp_dir();
+    // Two failed saves through the window make two notices.
+    for _ in 0..2 {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::S);
+        h.run();
+        let field = "Save the decision summary to (.html, .md or .json)";
+        h.get_by_label(field).focus();
+        h.run();
+        h.key_combination_modifiers(egui::Modifiers::COMMAND, &[egui::Key::A]);
+        h.get_by_label(field).type_text(
+            &dir.path()
+                .join("missing")
+                .join("x.html")
+                .display()
+                .to_string(),
+        );
+        h.run();
+        h.get_by_label("Save").click();
+        h.run();
+        h.get_by_label("Cancel").click();
+        h.run();
+    }
+    assert_eq!(h.state().notices().len(), 2);
+    h.get_by_label("(1 earlier)");
+    // The latest shows; the earlier one is on hover only.
+    assert_eq!(h.query_all_by_label_contains("could not write").count(), 1);
+    h.get_by_label("Dismiss").click();
+    h.run();
+    assert!(h.state().notices().is_empty());
 }
 
 #[test]

@@ -13,6 +13,14 @@ use headroom::ui::state::{ChartTab, Selection};
 use headroom::ui::{DetectionSource, Dialogs, HeadroomApp};
 
 fn window(tab: ChartTab, theme: egui::Theme) -> Harness<'static, HeadroomApp> {
+    window_sized(tab, theme, [1600.0, 1000.0])
+}
+
+fn window_sized(
+    tab: ChartTab,
+    theme: egui::Theme,
+    size: [f32; 2],
+) -> Harness<'static, HeadroomApp> {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let mut app = HeadroomApp::new_with(
         catalog,
@@ -26,7 +34,7 @@ fn window(tab: ChartTab, theme: egui::Theme) -> Harness<'static, HeadroomApp> {
     });
     app.set_chart_tab(tab);
     let mut harness = Harness::builder()
-        .with_size([1500.0, 950.0])
+        .with_size(size)
         .with_theme(theme)
         .wgpu()
         .build_ui_state(|ui, app: &mut HeadroomApp| app.show(ui), app);
@@ -57,7 +65,7 @@ fn snapshot_memory_chart() {
 #[test]
 fn snapshot_prefill_chart_light_theme() {
     let mut h = window(ChartTab::Prefill, egui::Theme::Light);
-    h.get_by_label_contains("Prefill of");
+    h.get_by_label_contains("Time to read a prompt of");
     h.snapshot("prefill_light");
 }
 
@@ -65,6 +73,20 @@ fn snapshot_prefill_chart_light_theme() {
 fn snapshot_decode_chart() {
     let mut h = window(ChartTab::Decode, egui::Theme::Dark);
     h.snapshot("decode");
+}
+
+/// A 1280x800 window: compact cards, whole tab titles, the charts' legends under the plots.
+#[test]
+fn snapshot_main_view_at_1280x800() {
+    let mut h = window_sized(ChartTab::Prefill, egui::Theme::Dark, [1280.0, 800.0]);
+    h.snapshot("main_1280x800");
+    if let Ok(image) = h.render() {
+        let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs");
+        let _ = std::fs::create_dir_all(&docs);
+        image
+            .save(docs.join("screenshot-1280x800.png"))
+            .unwrap_or_else(|e| panic!("could not save docs/screenshot-1280x800.png: {e}"));
+    }
 }
 
 /// The Diagnose tab on the founding story's Ollama store: the data drawn in words.

@@ -83,13 +83,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write the decision summary as Markdown.
+    /// Write the decision document: one HTML page, or Markdown with its charts as PNG files.
     Report {
         #[command(flatten)]
         rank: RankArgs,
-        /// Where to write the Markdown.
-        #[arg(long, value_name = "FILE.md")]
+        /// Where to write the document (charts beside a Markdown file: NAME-price.png, ...).
+        #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// `html` or `md`; by default from the file name (.html or .htm is HTML, else Markdown).
+        #[arg(long, value_enum)]
+        format: Option<ReportFormat>,
         /// Diagnose the local setup first (Ollama store, running Ollama) and put the
         /// findings at the top; the workload's largest prompt and its timeout are used.
         #[arg(long)]
@@ -97,6 +100,15 @@ pub enum Command {
     },
     /// Find the settings (context window, timeout) that limit your local models before you buy.
     Diagnose(DiagnoseArgs),
+}
+
+/// The decision document's format on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// One self-contained HTML page, charts inline as SVG.
+    Html,
+    /// Markdown, with the charts as PNG files beside it.
+    Md,
 }
 
 /// `diagnose` arguments.

@@ -129,11 +129,12 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
         Command::Report {
             rank: args,
             out,
+            format,
             diagnose,
         } => {
             if args.json {
                 return Err(CliError::Usage(
-                    "report --json: the report is Markdown; for JSON use `headroom rank --json`"
+                    "report --json: the report is a document (HTML or Markdown); for JSON use `headroom rank --json`"
                         .to_owned(),
                 ));
             }
@@ -142,7 +143,7 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 let request = crate::diagnose::request::DiagnoseRequest::from_decision(
                     &workload,
                     &options,
-                    "given with --have",
+                    "the machine you have",
                 );
                 let d = crate::diagnose::request::run(&catalog, &request)
                     .map_err(|e| CliError::Usage(format!("--diagnose: {e}")))?;
@@ -153,16 +154,32 @@ pub fn run(cli: &Cli, command: &Command) -> Result<(), CliError> {
                 None
             };
             let ranking = rank(&catalog, &workload, &options);
-            let md = crate::report::markdown_with_diagnosis(
-                &catalog,
-                &workload,
-                &options,
-                &ranking,
-                args.top,
-                diagnosis.as_ref(),
-            );
-            crate::fsio::write_file(out, md.as_bytes()).map_err(write_error)?;
-            println!("wrote {}", out.display());
+            let series = crate::engine::series::chart_series(&catalog, &workload, &ranking);
+            let format = match format {
+                Some(args::ReportFormat::Html) => crate::report::Format::Html,
+                Some(args::ReportFormat::Md) => crate::report::Format::Markdown,
+                None => crate::report::Format::from_path(out),
+            };
+            let inputs = crate::report::DecisionInputs {
+                catalog: &catalog,
+                workload: &workload,
+                options: &options,
+                ranking: &ranking,
+                series: &series,
+                rows: args.top,
+                diagnosis: diagnosis.as_ref(),
+                have_note: if args.have.as_deref().is_some_and(|h| h.starts_with("this")) {
+                    "detected on this computer"
+                } else {
+                    "as given"
+                },
+            };
+            let files = crate::report::document_files(&inputs, out, format)
+                .map_err(|e| CliError::Other(anyhow::anyhow!(e)))?;
+            for (path, bytes) in &files {
+                crate::fsio::write_file(path, bytes).map_err(write_error)?;
+                println!("wrote {}", path.display());
+            }
             Ok(())
         }
         Command::Diagnose(args) => {

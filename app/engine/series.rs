@@ -22,6 +22,11 @@ pub const MIN_PROMPT_TOKENS: u64 = 1_000;
 pub const MAX_PROMPT_TOKENS: u64 = 1_000_000;
 
 /// One machine option on the price/performance chart.
+///
+/// The y value is the wait a buyer feels: minutes per request of the option's slowest task,
+/// the largest figure in the "request" column of its card (served locally or by the cloud;
+/// a task that fails still shows how long it takes here). Lower is better, and an option that
+/// fails a task is drawn at that task's time, never as faster.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct PricePoint {
     /// Index into [`Ranking::entries`].
@@ -29,9 +34,12 @@ pub struct PricePoint {
     /// "Mac Studio M3 Ultra 256 GB".
     pub label: String,
     pub price_usd: f64,
-    /// Share-weighted local decode speed of the mix (tasks not served locally count as zero).
-    pub decode_tokens_per_s: f64,
-    pub pareto: bool,
+    /// Minutes per request of the slowest task.
+    pub slowest_request_mins: f64,
+    /// The task those minutes belong to.
+    pub slowest_task: String,
+    /// No option at this price or less is faster: the point sits on the frontier.
+    pub best_for_price: bool,
     pub is_current: bool,
     pub meets_targets: bool,
 }
@@ -113,7 +121,9 @@ pub struct UsersChart {
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 pub struct ChartSeries {
     pub price: Vec<PricePoint>,
-    /// The Pareto frontier as a staircase, sorted by price.
+    /// Options left off the price chart: some task does not run on them at all.
+    pub price_left_out: Vec<String>,
+    /// The best time for the money as a staircase `(price, minutes)`, sorted by price.
     pub frontier: Vec<[f64; 2]>,
     pub memory: Vec<MemoryStack>,
     pub prefill: PrefillChart,
@@ -153,20 +163,7 @@ pub fn log_spaced(min: u64, max: u64, n: usize) -> Vec<u64> {
 
 /// Every chart series for a ranking of `workload`.
 pub fn chart_series(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -> ChartSeries {
-    let price: Vec<PricePoint> = ranking
-        .entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| PricePoint {
-            entry: i,
-            label: entry_label(e),
-            price_usd: e.price_usd,
-            decode_tokens_per_s: e.mix.local_decode_tokens_per_s,
-            pareto: e.pareto,
-            is_current: e.is_current,
-            meets_targets: e.mix.meets_targets,
-        })
-        .collect();
+    let (price, price_left_out) = price_points(ranking);
     let memory = ranking
         .entries
         .iter()
@@ -189,6 +186,7 @@ pub fn chart_series(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -
     ChartSeries {
         frontier: frontier(&price),
         price,
+        price_left_out,
         memory,
         prefill: prefill_chart(catalog, workload, ranking),
         decode: decode_chart(catalog, workload, ranking),
@@ -196,18 +194,72 @@ pub fn chart_series(catalog: &Catalog, workload: &Workload, ranking: &Ranking) -
     }
 }
 
-/// The Pareto points joined as a staircase: each step holds its speed until the next price.
-fn frontier(points: &[PricePoint]) -> Vec<[f64; 2]> {
-    let mut pareto: Vec<[f64; 2]> = points
+/// The slowest task of an entry and its seconds per request: where a task is served, the time
+/// it is served in (locally or by the cloud); where it fails, the time it takes here. `None`
+/// when some task does not run here at all (it does not fit and the cloud does not take it).
+fn slowest_task(entry: &RankEntry) -> Option<(String, f64)> {
+    let mut slowest: Option<(String, f64)> = None;
+    for task in &entry.mix.tasks {
+        let secs = task
+            .secs
+            .or_else(|| task.local.as_ref().map(|l| l.total_secs))?;
+        if slowest.as_ref().is_none_or(|(_, s)| secs > *s) {
+            slowest = Some((task.name.clone(), secs));
+        }
+    }
+    slowest
+}
+
+/// One point per entry whose every task runs, with the frontier flag; the rest left out.
+fn price_points(ranking: &Ranking) -> (Vec<PricePoint>, Vec<String>) {
+    let mut points = Vec::new();
+    let mut left_out = Vec::new();
+    for (i, e) in ranking.entries.iter().enumerate() {
+        let Some((task, secs)) = slowest_task(e) else {
+            left_out.push(entry_label(e));
+            continue;
+        };
+        points.push(PricePoint {
+            entry: i,
+            label: entry_label(e),
+            price_usd: e.price_usd,
+            slowest_request_mins: secs / 60.0,
+            slowest_task: task,
+            best_for_price: false,
+            is_current: e.is_current,
+            meets_targets: e.mix.meets_targets,
+        });
+    }
+    let snapshot: Vec<(f64, f64)> = points
         .iter()
-        .filter(|p| p.pareto)
-        .map(|p| [p.price_usd, p.decode_tokens_per_s])
+        .map(|p| (p.price_usd, p.slowest_request_mins))
         .collect();
-    pareto.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
-    let mut out = Vec::with_capacity(pareto.len() * 2);
-    for (i, p) in pareto.iter().enumerate() {
+    for (i, p) in points.iter_mut().enumerate() {
+        // Dominated: another option costs no more and is no slower, and is better in one.
+        let dominated = snapshot.iter().enumerate().any(|(j, &(price, mins))| {
+            j != i
+                && price <= p.price_usd
+                && mins <= p.slowest_request_mins
+                && (price < p.price_usd || mins < p.slowest_request_mins)
+        });
+        p.best_for_price = !dominated;
+    }
+    (points, left_out)
+}
+
+/// The frontier points joined as a staircase: each step holds its time until the next price.
+fn frontier(points: &[PricePoint]) -> Vec<[f64; 2]> {
+    let mut best: Vec<[f64; 2]> = points
+        .iter()
+        .filter(|p| p.best_for_price)
+        .map(|p| [p.price_usd, p.slowest_request_mins])
+        .collect();
+    best.sort_by(|a, b| a[0].total_cmp(&b[0]).then(b[1].total_cmp(&a[1])));
+    best.dedup_by(|a, b| a == b);
+    let mut out = Vec::with_capacity(best.len() * 2);
+    for (i, p) in best.iter().enumerate() {
         if i > 0 {
-            out.push([p[0], pareto[i - 1][1]]);
+            out.push([p[0], best[i - 1][1]]);
         }
         out.push(*p);
     }
@@ -451,23 +503,25 @@ mod tests {
 
     #[test]
     fn frontier_is_a_staircase_sorted_by_price() {
-        let point = |price_usd: f64, decode_tokens_per_s: f64, pareto: bool| PricePoint {
+        let point = |price_usd: f64, slowest_request_mins: f64, best_for_price: bool| PricePoint {
             entry: 0,
             label: String::new(),
             price_usd,
-            decode_tokens_per_s,
-            pareto,
+            slowest_request_mins,
+            slowest_task: String::new(),
+            best_for_price,
             is_current: false,
             meets_targets: true,
         };
         let points = [
-            point(4000.0, 60.0, true),
-            point(0.0, 30.0, true),
-            point(5000.0, 10.0, false),
+            point(4000.0, 5.0, true),
+            point(0.0, 17.0, true),
+            point(5000.0, 20.0, false),
         ];
+        // $0 at 17 min holds until $4,000, where the time drops to 5 min.
         assert_eq!(
             frontier(&points),
-            vec![[0.0, 30.0], [4000.0, 30.0], [4000.0, 60.0]]
+            vec![[0.0, 17.0], [4000.0, 17.0], [4000.0, 5.0]]
         );
     }
 }

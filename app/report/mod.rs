@@ -1,15 +1,47 @@
-//! The decision summary: Markdown and JSON from a ranking, and atomic writes to disk.
+//! The decision document: Markdown (with its charts as PNG files beside it) or one
+//! self-contained HTML file (charts inline as SVG, styles inline, a print stylesheet), both
+//! rendered from the same blocks ([`document`]), and written through the program's one
+//! writer. The CLI's `report` and the window's *Save summary* both call [`document_files`].
+
+pub mod charts;
+pub mod document;
+mod html;
+mod sections;
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::diagnose::Diagnosis;
-use crate::engine::mix::{gib, Served};
-use crate::engine::rank::{thousands, RankOptions, Ranking};
+use crate::engine::rank::{RankOptions, Ranking};
+use crate::engine::series::chart_series;
 use crate::engine::types::{Catalog, Workload};
-use crate::present::{meets_words, rank_number, usd};
 
-/// Renders the decision summary as Markdown.
+pub use charts::{ChartInputs, ChartKind};
+pub use document::{Block, DecisionInputs};
+
+/// The document's file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Markdown, with the charts as PNG images beside it.
+    Markdown,
+    /// One HTML file with everything inside.
+    Html,
+}
+
+impl Format {
+    /// The format a file name asks for: `.html` or `.htm` is HTML, anything else Markdown.
+    pub fn from_path(path: &Path) -> Format {
+        let ext = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match ext.as_deref() {
+            Some("html" | "htm") => Format::Html,
+            _ => Format::Markdown,
+        }
+    }
+}
+
+/// Renders the decision summary as Markdown, without chart images.
 pub fn markdown(
     catalog: &Catalog,
     workload: &Workload,
@@ -20,8 +52,8 @@ pub fn markdown(
     markdown_with_diagnosis(catalog, workload, options, ranking, top, None)
 }
 
-/// Renders the decision summary as Markdown, with the diagnosis of the user's local setup
-/// (`headroom diagnose`) right after the headline: settings come before purchases.
+/// Renders the decision summary as Markdown, without chart images, with the diagnosis of
+/// the user's local setup right after the verdict: settings come before purchases.
 pub fn markdown_with_diagnosis(
     catalog: &Catalog,
     workload: &Workload,
@@ -30,168 +62,151 @@ pub fn markdown_with_diagnosis(
     top: usize,
     diagnosis: Option<&Diagnosis>,
 ) -> String {
+    let series = chart_series(catalog, workload, ranking);
+    let inputs = DecisionInputs {
+        catalog,
+        workload,
+        options,
+        ranking,
+        series: &series,
+        rows: top,
+        diagnosis,
+        have_note: "as given",
+    };
+    render_markdown(&document::blocks(&inputs), None)
+}
+
+/// The charts' inputs for a document.
+pub fn chart_inputs<'a>(d: &DecisionInputs<'a>) -> ChartInputs<'a> {
+    ChartInputs {
+        series: d.series,
+        workload: d.workload,
+        budget_usd: (d.options.budget_min_usd, d.options.budget_max_usd),
+        rows: d.rows,
+    }
+}
+
+/// The files of a decision document at `path`: for Markdown, the text and one PNG per chart
+/// beside it (`<name>-price.png`, ...); for HTML, the one file.
+pub fn document_files(
+    d: &DecisionInputs<'_>,
+    path: &Path,
+    format: Format,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
+    let blocks = document::blocks(d);
+    let charts = chart_inputs(d);
+    match format {
+        Format::Html => {
+            let page = html::render(&blocks, &charts)?;
+            Ok(vec![(path.to_path_buf(), page.into_bytes())])
+        }
+        Format::Markdown => {
+            let stem = path.file_stem().map_or_else(
+                || "decision".to_owned(),
+                |s| s.to_string_lossy().into_owned(),
+            );
+            let mut files = vec![(
+                path.to_path_buf(),
+                render_markdown(&blocks, Some(&stem)).into_bytes(),
+            )];
+            for kind in ChartKind::ALL {
+                if blocks.contains(&Block::Chart(kind)) {
+                    let png = charts::png(kind, &charts).map_err(|e| {
+                        format!("could not draw the {} chart: {e}", kind.file_suffix())
+                    })?;
+                    files.push((path.with_file_name(chart_file_name(&stem, kind)), png));
+                }
+            }
+            Ok(files)
+        }
+    }
+}
+
+/// The file name of a chart's image beside a Markdown document.
+pub fn chart_file_name(stem: &str, kind: ChartKind) -> String {
+    format!("{stem}-{}.png", kind.file_suffix())
+}
+
+/// A table cell in Markdown: pipes escaped, on one line.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Renders blocks as Markdown; charts become image links to `<stem>-<chart>.png` when a stem
+/// is given, and are left out otherwise.
+pub fn render_markdown(blocks: &[Block], chart_stem: Option<&str>) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# headroom decision summary: {}\n", workload.name);
-    // The verdict first, in the same words as the window's headline and `rank`'s first line.
-    let mut lines = crate::present::verdict_lines(&ranking.verdict).into_iter();
-    if let Some(line) = lines.next() {
-        let _ = writeln!(md, "**{line}**\n");
-    }
-    for line in lines {
-        let _ = writeln!(md, "{line}\n");
-    }
-    if let Some(d) = diagnosis {
-        md.push_str(&crate::diagnose::markdown(d));
-        md.push('\n');
-    }
-    let _ = writeln!(md, "## Inputs\n");
-    let _ = writeln!(
-        md,
-        "- Workload: `{}`: {}",
-        workload.id, workload.description
-    );
-    let have = options
-        .have
-        .as_ref()
-        .map(|h| format!("`{}` with {} GB", h.machine, h.per_device_gb))
-        .unwrap_or_else(|| "not given".to_owned());
-    let _ = writeln!(md, "- Your machine: {have}");
-    let _ = writeln!(
-        md,
-        "- Budget: {} to {}; objective: {}; cloud for non-private tasks: {}; electricity ${:.2}/kWh",
-        usd(options.budget_min_usd),
-        usd(options.budget_max_usd),
-        options.objective.as_str(),
-        if options.mix.allow_cloud { "allowed" } else { "not allowed" },
-        options.mix.electricity_usd_per_kwh
-    );
-    if let Some(wait) = options.mix.max_wait_secs {
-        let _ = writeln!(
-            md,
-            "- Longest wait you accept: {wait:.0} s per request (to the first token when the client streams)"
-        );
-    }
-    if let Some(min) = workload.min_decode_tokens_per_s {
-        let _ = writeln!(
-            md,
-            "- Target: every task served, decode at least {min:.0} tok/s"
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\n| task | share | prompt | output | model | quant | private | timeout |"
-    );
-    let _ = writeln!(md, "|---|---:|---:|---:|---|---|---|---:|");
-    for t in &workload.tasks {
-        let _ = writeln!(
-            md,
-            "| {} | {:.0}% | {} | {} | {} | {} | {} | {:.0} s |",
-            t.name,
-            t.share * 100.0,
-            thousands(t.prompt_tokens),
-            thousands(t.output_tokens),
-            t.model,
-            t.quant,
-            if t.private { "yes" } else { "no" },
-            t.timeout_secs
-        );
-    }
-    let _ = writeln!(md, "\n## Ranking\n");
-    let _ = writeln!(md, "| # | machine | memory | price | meets your requirements | local | cloud | failed | mean request | decode tok/s | cloud $/month | bottleneck |");
-    let _ = writeln!(
-        md,
-        "|---:|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|"
-    );
-    for (i, e) in ranking.entries.iter().take(top).enumerate() {
-        let _ = writeln!(
-            md,
-            "| {} | {}{} | {:.0} GB | {} | {} | {:.0}% | {:.0}% | {:.0}% | {:.1} s | {:.1} | {:.2} | {} |",
-            rank_number(i, e),
-            e.machine_name,
-            if e.is_current { " (yours)" } else { "" },
-            e.total_memory_gb,
-            usd(e.price_usd),
-            meets_words(e),
-            e.mix.share_local * 100.0,
-            e.mix.share_cloud * 100.0,
-            e.mix.share_failed * 100.0,
-            e.mix.mean_request_secs,
-            e.mix.local_decode_tokens_per_s,
-            e.mix.cloud_usd_per_month,
-            crate::present::bottleneck_words(e.bottleneck)
-        );
-    }
-    let _ = writeln!(md, "\n## Reasons\n");
-    for e in ranking.entries.iter().take(top) {
-        let _ = writeln!(
-            md,
-            "### {} ({:.0} GB){}\n",
-            e.machine_name,
-            e.total_memory_gb,
-            if e.is_current { ", yours" } else { "" }
-        );
-        for r in &e.reasons {
-            let _ = writeln!(md, "- {}", crate::present::reason_words(r));
-        }
-        for setting in &e.settings {
-            let _ = writeln!(
-                md,
-                "- setting to change: {}",
-                crate::present::setting_words(setting)
-            );
-        }
-        let _ = writeln!(md);
-    }
-    let _ = writeln!(md, "## Memory\n");
-    let _ = writeln!(
-        md,
-        "| machine | weights | KV cache | overhead | total | usable | headroom | placement |"
-    );
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---|");
-    for e in ranking.entries.iter().take(top) {
-        if let Some(m) = &e.mix.peak_memory {
-            let _ = writeln!(
-                md,
-                "| {} ({:.0} GB) | {} | {} | {} | {} | {} | {} | {} |",
-                e.machine_name,
-                e.total_memory_gb,
-                gib(m.weights_bytes),
-                gib(m.kv_cache_bytes),
-                gib(m.overhead_bytes),
-                gib(m.total_bytes),
-                gib(m.usable_bytes),
-                gib(m.headroom_bytes),
-                m.placement.as_str()
-            );
+    for block in blocks {
+        match block {
+            Block::Title(t) => {
+                let _ = writeln!(md, "# {t}\n");
+            }
+            Block::Lead(t) => {
+                let _ = writeln!(md, "**{t}**\n");
+            }
+            Block::Paragraph(t) => {
+                let _ = writeln!(md, "{t}\n");
+            }
+            Block::Heading(t) => {
+                let _ = writeln!(md, "## {t}\n");
+            }
+            Block::Subheading(t) => {
+                let _ = writeln!(md, "### {t}\n");
+            }
+            Block::Bullets(items) => {
+                for item in items {
+                    let _ = writeln!(md, "- {item}");
+                }
+                md.push('\n');
+            }
+            Block::Table {
+                header,
+                numeric,
+                rows,
+            } => {
+                let _ = writeln!(
+                    md,
+                    "| {} |",
+                    header
+                        .iter()
+                        .map(|h| cell(h))
+                        .collect::<Vec<_>>()
+                        .join(" | ")
+                );
+                let _ = writeln!(
+                    md,
+                    "|{}|",
+                    numeric
+                        .iter()
+                        .map(|n| if *n { "---:" } else { "---" })
+                        .collect::<Vec<_>>()
+                        .join("|")
+                );
+                for row in rows {
+                    let _ = writeln!(
+                        md,
+                        "| {} |",
+                        row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(" | ")
+                    );
+                }
+                md.push('\n');
+            }
+            Block::Chart(kind) => {
+                if let Some(stem) = chart_stem {
+                    let _ = writeln!(
+                        md,
+                        "![{}]({})\n",
+                        kind.title(),
+                        chart_file_name(stem, *kind)
+                    );
+                }
+            }
+            Block::Diagnosis { markdown, .. } => {
+                md.push_str(markdown);
+                md.push('\n');
+            }
         }
     }
-    let cloud_tasks: Vec<String> = ranking
-        .entries
-        .first()
-        .map(|e| {
-            e.mix
-                .tasks
-                .iter()
-                .filter_map(|t| match &t.served {
-                    Served::Cloud { offer, .. } => Some(format!("{} -> {offer}", t.name)),
-                    _ => None,
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    if !cloud_tasks.is_empty() {
-        let _ = writeln!(
-            md,
-            "\nOn the top pick, these tasks go to the cloud (their data leaves the machine): {}.",
-            cloud_tasks.join("; ")
-        );
-    }
-    let _ = writeln!(
-        md,
-        "\nPredictions come from the engine's physics (bandwidth for decode, compute for prefill) with efficiencies from `catalog/runtimes.ron`; {} machines and {} models in the catalogue; every figure has a source there.",
-        catalog.machines.len(),
-        catalog.models.len()
-    );
     md
 }
 
@@ -199,4 +214,16 @@ pub fn markdown_with_diagnosis(
 /// (regular files only, atomic, permissions kept). Kept for callers of the old name.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     crate::fsio::write_file(path, contents).map_err(std::io::Error::from)
+}
+
+/// Writes every file through [`crate::fsio::write_file`]; stops at the first failure,
+/// naming the path last. Returns the paths written.
+pub fn write_files(files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, String> {
+    let mut written = Vec::new();
+    for (path, bytes) in files {
+        crate::fsio::write_file(path, bytes)
+            .map_err(|e| format!("could not write: {} ({})", e.reason(), path.display()))?;
+        written.push(path.clone());
+    }
+    Ok(written)
 }

@@ -43,6 +43,8 @@ pub struct HeadroomApp {
     dialogs: Dialogs,
     path_prompt: Option<PathPrompt>,
     notices: Vec<Notice>,
+    /// The folder of the file last saved or opened: the next dialog starts there.
+    last_dir: Option<PathBuf>,
 }
 
 impl HeadroomApp {
@@ -95,6 +97,7 @@ impl HeadroomApp {
             dialogs: Dialogs::Native,
             path_prompt: None,
             notices,
+            last_dir: None,
         };
         match detection {
             DetectionSource::Background => {}
@@ -172,6 +175,11 @@ impl HeadroomApp {
         self.state.chart_tab = tab;
     }
 
+    /// The folder the next file dialog starts in: that of the file last saved or opened.
+    pub fn last_dir(&self) -> Option<&Path> {
+        self.last_dir.as_deref()
+    }
+
     /// Messages shown in the window.
     pub fn notices(&self) -> &[Notice] {
         &self.notices
@@ -184,12 +192,18 @@ impl HeadroomApp {
         let Some(ranking) = &self.cache.ranking else {
             return Err("there is no ranking to save yet".to_owned());
         };
+        let have_note = if self.state.machine_picked_by_user {
+            "picked by hand"
+        } else {
+            "detected on this computer"
+        };
         let files = files::summary_files(
             path,
             &self.catalog,
             &self.state.scenario,
             ranking,
             &self.cache.series,
+            have_note,
         )?;
         files::write_files(&files)
     }
@@ -283,6 +297,7 @@ impl HeadroomApp {
             diagnose_store: _,
             path_prompt,
             notices,
+            last_dir: _,
         } = self;
         let PersistedState {
             version: _,
@@ -298,9 +313,13 @@ impl HeadroomApp {
                 .clone()
                 .or(top_bar_ui(ui, path_prompt.as_mut(), notices));
         });
+        // Side panels start narrower in a narrow window (1280 wide), so the answer in the
+        // middle keeps room for its cards.
+        let window_width = ui.available_width();
+        let side = |share: f32, max: f32| (window_width * share).clamp(280.0, max);
         egui::Panel::left("inputs")
             .resizable(true)
-            .default_size(370.0)
+            .default_size(side(0.24, 370.0))
             .size_range(300.0..=520.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
@@ -344,7 +363,7 @@ impl HeadroomApp {
         let measured = bandwidth.last.as_ref().and_then(|r| r.as_ref().ok());
         egui::Panel::right("details")
             .resizable(true)
-            .default_size(400.0)
+            .default_size(side(0.24, 400.0))
             .size_range(280.0..=440.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
@@ -361,13 +380,20 @@ impl HeadroomApp {
                     });
             });
         egui::CentralPanel::default().show(ui, |ui| {
-            let charts_height = (ui.available_height() * 0.45).max(240.0);
+            // The charts take less of a short window, so more than one card shows above them.
+            let share = if ui.available_height() < 900.0 {
+                0.36
+            } else {
+                0.45
+            };
+            let charts_height = (ui.available_height() * share).max(240.0);
             egui::Panel::bottom("charts")
                 .resizable(true)
                 .default_size(charts_height)
                 .show(ui, |ui| {
                     let view = ChartsView {
                         series: &cache.series,
+                        workload: &scenario.workload,
                         ranking,
                         tab: *chart_tab,
                         budget_usd: (
@@ -386,6 +412,7 @@ impl HeadroomApp {
                         ui,
                         &scenario.workload,
                         ranking,
+                        &cache.series,
                         selected.as_ref(),
                         *show_all_entries,
                     ));
@@ -475,11 +502,11 @@ impl HeadroomApp {
     /// Asks for a path (native dialog, else the in-window field) and carries out `action`.
     fn file_action(&mut self, action: FileAction) {
         let suggested = match action {
-            FileAction::SaveSummary => "headroom-decision.md",
+            FileAction::SaveSummary => "headroom-decision.html",
             FileAction::SaveScenario | FileAction::OpenScenario => "headroom-scenario.ron",
         };
         let outcome = match self.dialogs {
-            Dialogs::Native => files::dialog(action, suggested),
+            Dialogs::Native => files::dialog(action, suggested, self.last_dir.as_deref()),
             Dialogs::PathField => DialogOutcome::Unavailable,
         };
         match outcome {
@@ -488,10 +515,12 @@ impl HeadroomApp {
             }
             DialogOutcome::Cancelled => {}
             DialogOutcome::Unavailable => {
-                self.path_prompt = Some(PathPrompt {
-                    action,
-                    text: suggested.to_owned(),
-                });
+                // The field starts in the folder of the file last saved or opened.
+                let text = self.last_dir.as_ref().map_or_else(
+                    || suggested.to_owned(),
+                    |dir| dir.join(suggested).display().to_string(),
+                );
+                self.path_prompt = Some(PathPrompt { action, text });
             }
         }
     }
@@ -510,6 +539,12 @@ impl HeadroomApp {
                 .map(|()| format!("Opened {}", path.display())),
         };
         let ok = result.is_ok();
+        if ok {
+            self.last_dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .map(Path::to_path_buf);
+        }
         let (text, is_error) = match result {
             Ok(text) => (text, false),
             Err(text) => (text, true),

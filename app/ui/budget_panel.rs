@@ -21,7 +21,8 @@ pub fn budget_ui(ui: &mut Ui, options: &mut RankOptions) {
             .logarithmic(true)
             .smallest_positive(100.0)
             .prefix("$")
-            .fixed_decimals(0)
+            .custom_formatter(|n, _| crate::present::grouped(n))
+            .custom_parser(crate::present::parse_grouped)
             .text("minimum price"),
     );
     ui.add(
@@ -29,7 +30,8 @@ pub fn budget_ui(ui: &mut Ui, options: &mut RankOptions) {
             .logarithmic(true)
             .smallest_positive(100.0)
             .prefix("$")
-            .fixed_decimals(0)
+            .custom_formatter(|n, _| crate::present::grouped(n))
+            .custom_parser(crate::present::parse_grouped)
             .text("maximum price"),
     );
     // Keep the range a range: dragging one end past the other moves both.

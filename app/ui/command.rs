@@ -58,7 +58,7 @@ impl FileAction {
     /// Words for the path prompt.
     pub fn title(self) -> &'static str {
         match self {
-            FileAction::SaveSummary => "Save the decision summary to (.md or .json)",
+            FileAction::SaveSummary => "Save the decision summary to (.html, .md or .json)",
             FileAction::SaveScenario => "Save the scenario to (.ron)",
             FileAction::OpenScenario => "Open the scenario from (.ron)",
         }

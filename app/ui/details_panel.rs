@@ -54,11 +54,14 @@ pub fn details_ui(
         entry.runtime,
         machine.released
     ));
-    ui.label(
-        RichText::new(format!("From {}", machine.origin))
-            .small()
-            .weak(),
-    );
+    // Where the entry came from, in words: the built-in catalogue, or the user's own file
+    // (its path is theirs, so it is shown).
+    let origin = match &machine.origin {
+        crate::engine::types::Origin::BuiltIn(_) => "From headroom's built-in catalogue".to_owned(),
+        crate::engine::types::Origin::User(path) => format!("From your catalogue file {path}"),
+    };
+    ui.label(RichText::new(origin).small().weak())
+        .on_hover_text(machine.origin.to_string());
 
     ui.separator();
     ui.label(RichText::new("Memory at the mix's peak").strong());
@@ -68,16 +71,38 @@ pub fn details_ui(
             .num_columns(2)
             .striped(true)
             .show(ui, |ui| {
-                for (name, bytes) in [
-                    ("weights", peak.weights_bytes),
-                    ("KV cache", peak.kv_cache_bytes),
-                    ("compute buffers + runtime", peak.overhead_bytes),
-                    ("total", peak.total_bytes),
-                    ("usable by the accelerator", peak.usable_bytes),
-                    ("headroom", peak.headroom_bytes),
-                    ("installed", peak.installed_bytes),
+                // The words a buyer may not know carry their meaning, as in the document.
+                let meaning = |term: &str| {
+                    crate::report::document::GLOSSARY
+                        .iter()
+                        .find(|(t, _)| *t == term)
+                        .map_or("", |(_, m)| *m)
+                };
+                for (name, bytes, tip) in [
+                    (
+                        "weights",
+                        peak.weights_bytes,
+                        "the model's parameters, as stored in its file",
+                    ),
+                    ("KV cache", peak.kv_cache_bytes, meaning("KV cache")),
+                    (
+                        "compute buffers + runtime",
+                        peak.overhead_bytes,
+                        "scratch memory for the computation and the runtime itself",
+                    ),
+                    ("total", peak.total_bytes, ""),
+                    (
+                        "usable by the accelerator",
+                        peak.usable_bytes,
+                        "the share of memory the GPU may use (a setting on some machines)",
+                    ),
+                    ("headroom", peak.headroom_bytes, "what is left to spare"),
+                    ("installed", peak.installed_bytes, ""),
                 ] {
-                    ui.label(name);
+                    let label = ui.label(name);
+                    if !tip.is_empty() {
+                        label.on_hover_text(tip);
+                    }
                     ui.label(gib(bytes));
                     ui.end_row();
                 }
@@ -248,23 +273,32 @@ pub fn details_ui(
     let checks = claim_checks(catalog, machine);
     if !checks.is_empty() {
         ui.separator();
-        ui.label(RichText::new("Claims checked against the bandwidth bound").strong());
+        ui.label(RichText::new("Published speed claims, checked").strong())
+            .on_hover_text(
+                "A claim is checked against the most the memory allows: every token reads the \
+                 model's active weights from memory, so no machine writes faster than its \
+                 memory speed divided by those bytes.",
+            );
         for check in checks {
             let bound = check.bound_tokens_per_s.map_or_else(
-                || "no bound (unknown model)".to_owned(),
-                |b| format!("bound {b:.1} tok/s"),
+                || "cannot be checked (the model is not in the catalogue)".to_owned(),
+                |b| format!("its memory allows at most {b:.1} tok/s"),
             );
+            // Who said it is on hover: the catalogue's note of the source, not a name a
+            // buyer would know.
             let text = format!(
-                "{}: \"{}\": {:.0} tok/s claimed, {bound}",
-                check.by, check.text, check.claimed_tokens_per_s
+                "\"{}\": {:.0} tok/s claimed; {bound}",
+                check.text, check.claimed_tokens_per_s
             );
+            let said_by = format!("Claimed by: {}", check.by);
             if check.exceeds_bound {
                 ui.label(
                     RichText::new(format!("{text}: faster than the memory bandwidth allows"))
                         .color(ui.visuals().warn_fg_color),
-                );
+                )
+                .on_hover_text(said_by);
             } else {
-                ui.label(text);
+                ui.label(text).on_hover_text(said_by);
             }
         }
     }
@@ -336,7 +370,9 @@ fn your_price_ui(ui: &mut Ui, entry: &RankEntry, options: &mut crate::engine::ra
                 egui::DragValue::new(&mut price)
                     .range(0.0..=1_000_000.0)
                     .speed(10.0)
-                    .prefix("$"),
+                    .prefix("$")
+                    .custom_formatter(|n, _| crate::present::grouped(n))
+                    .custom_parser(crate::present::parse_grouped),
             )
             .labelled_by(label_id);
         if response.changed() {

@@ -1,5 +1,5 @@
-//! Files the window reads and writes: the decision summary (Markdown with chart images, or
-//! JSON), scenario files (RON), and the native dialogs that pick their paths. Writes go
+//! Files the window reads and writes: the decision summary (an HTML page, Markdown with
+//! chart images, or JSON), scenario files (RON), and the native dialogs that pick their paths. Writes go
 //! through [`crate::fsio::write_file`]: a failed write leaves the old file and the window's state.
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,6 @@ use crate::engine::series::ChartSeries;
 use crate::engine::types::Catalog;
 use crate::report;
 
-use super::chart_png;
 use super::command::FileAction;
 use super::state::Scenario;
 
@@ -38,12 +37,17 @@ pub enum DialogOutcome {
     Unavailable,
 }
 
-/// Opens the native dialog for `action`.
-pub fn dialog(action: FileAction, suggested_name: &str) -> DialogOutcome {
+/// Opens the native dialog for `action`, in `folder` when one is given (the folder of the
+/// file last saved or opened).
+pub fn dialog(action: FileAction, suggested_name: &str, folder: Option<&Path>) -> DialogOutcome {
     let start = Instant::now();
-    let base = rfd::FileDialog::new().set_title(action.title());
+    let mut base = rfd::FileDialog::new().set_title(action.title());
+    if let Some(folder) = folder {
+        base = base.set_directory(folder);
+    }
     let picked = match action {
         FileAction::SaveSummary => base
+            .add_filter("Web page (HTML)", &["html"])
             .add_filter("Markdown", &["md"])
             .add_filter("JSON", &["json"])
             .set_file_name(suggested_name)
@@ -61,14 +65,16 @@ pub fn dialog(action: FileAction, suggested_name: &str) -> DialogOutcome {
     }
 }
 
-/// The files a decision summary consists of: the summary itself and, for Markdown, the chart
-/// images beside it (`<name>-memory.png`, `<name>-price.png`).
+/// The files a decision summary consists of: JSON (the scenario, the ranking and the chart
+/// series), one self-contained HTML page, or Markdown with its chart images beside it
+/// (`<name>-price.png`, ...), by the file name's extension.
 pub fn summary_files(
     path: &Path,
     catalog: &Catalog,
     scenario: &Scenario,
     ranking: &Ranking,
     series: &ChartSeries,
+    have_note: &str,
 ) -> Result<Vec<(PathBuf, Vec<u8>)>, String> {
     let is_json = path
         .extension()
@@ -83,55 +89,22 @@ pub fn summary_files(
             .map_err(|e| format!("could not encode the summary as JSON: {e}"))?;
         return Ok(vec![(path.to_path_buf(), text.into_bytes())]);
     }
-    let stem = path.file_stem().map_or_else(
-        || "summary".to_owned(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    let beside = |suffix: &str| path.with_file_name(format!("{stem}-{suffix}.png"));
-    let images = [
-        (
-            "memory",
-            "Memory per machine",
-            chart_png::memory_png(series),
-        ),
-        (
-            "price",
-            "Price vs. performance",
-            chart_png::price_png(series),
-        ),
-    ];
-    let mut md = report::markdown(
+    let inputs = report::DecisionInputs {
         catalog,
-        &scenario.workload,
-        &scenario.options,
+        workload: &scenario.workload,
+        options: &scenario.options,
         ranking,
-        SUMMARY_ROWS,
-    );
-    md.push_str("\n## Charts\n\n");
-    let mut files = Vec::new();
-    for (suffix, title, png) in images {
-        let png = png.map_err(|e| format!("could not draw the {suffix} chart: {e}"))?;
-        let image_path = beside(suffix);
-        let name = image_path
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        md.push_str(&format!("![{title}]({name})\n\n"));
-        files.push((image_path, png));
-    }
-    md.push_str(chart_png::LEGEND);
-    files.insert(0, (path.to_path_buf(), md.into_bytes()));
-    Ok(files)
+        series,
+        rows: SUMMARY_ROWS,
+        diagnosis: None,
+        have_note,
+    };
+    report::document_files(&inputs, path, report::Format::from_path(path))
 }
 
 /// Writes every file atomically; stops at the first failure, naming the path last.
 pub fn write_files(files: &[(PathBuf, Vec<u8>)]) -> Result<Vec<PathBuf>, String> {
-    let mut written = Vec::new();
-    for (path, bytes) in files {
-        crate::fsio::write_file(path, bytes)
-            .map_err(|e| format!("could not write: {} ({})", e.reason(), path.display()))?;
-        written.push(path.clone());
-    }
-    Ok(written)
+    report::write_files(files)
 }
 
 /// Largest scenario file read.

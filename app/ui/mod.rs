@@ -5,7 +5,6 @@
 pub mod app;
 pub mod budget_panel;
 pub mod cache;
-pub mod chart_png;
 pub mod charts_panel;
 pub mod command;
 pub mod details_panel;

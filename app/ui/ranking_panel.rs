@@ -6,6 +6,7 @@ use egui::{Color32, RichText, Ui};
 use crate::engine::memory::{MemoryPlan, Placement};
 use crate::engine::mix::{gib, LocalProblem, Served};
 use crate::engine::rank::{RankEntry, Ranking};
+use crate::engine::series::ChartSeries;
 use crate::engine::types::Workload;
 
 use super::command::Command;
@@ -15,16 +16,22 @@ use super::state::Selection;
 /// Cards shown before "Show all".
 pub const CARDS_SHOWN: usize = 8;
 
+/// Below this width the cards are compact: the shares served merge into the first line and
+/// "Why" starts closed, so more than one card fits a 1280x800 window.
+pub const COMPACT_WIDTH: f32 = 720.0;
+
 /// Draws the panel.
 pub fn ranking_ui(
     ui: &mut Ui,
     workload: &Workload,
     ranking: &Ranking,
+    series: &ChartSeries,
     selected: Option<&Selection>,
     show_all: bool,
 ) -> Command {
     let mut command = Command::Nothing;
-    headline_ui(ui, ranking);
+    let compact = ui.available_width() < COMPACT_WIDTH;
+    headline_ui(ui, ranking, compact);
     ui.label(
         RichText::new(format!(
             "{} options ranked by {}; {} left out by budget or filters.",
@@ -41,7 +48,18 @@ pub fn ranking_ui(
     };
     for (rank, entry) in ranking.entries.iter().take(shown).enumerate() {
         let is_selected = selected.is_some_and(|s| is_entry(entry, s));
-        command = command.or(card_ui(ui, workload, rank, entry, is_selected));
+        let best_for_price = series
+            .price
+            .iter()
+            .any(|p| p.entry == rank && p.best_for_price);
+        let card = Card {
+            rank,
+            entry,
+            is_selected,
+            best_for_price,
+            compact,
+        };
+        command = command.or(card_ui(ui, workload, &card));
     }
     if ranking.entries.len() > CARDS_SHOWN {
         let text = if show_all {
@@ -81,7 +99,7 @@ pub fn good_color(ui: &Ui) -> Color32 {
     }
 }
 
-fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
+fn headline_ui(ui: &mut Ui, ranking: &Ranking, compact: bool) {
     use crate::engine::VerdictKind;
     let verdict = &ranking.verdict;
     if let Some(problem) = &verdict.setup_problem {
@@ -99,19 +117,37 @@ fn headline_ui(ui: &mut Ui, ranking: &Ranking) {
         VerdictKind::Buy => RichText::new(line),
         VerdictKind::NothingMeets => RichText::new(line).color(ui.visuals().warn_fg_color),
     };
-    ui.label(text.heading().strong());
+    // In a narrow window the verdict is a size smaller, so the cards under it show.
+    let text = if compact {
+        text.size(16.0)
+    } else {
+        text.heading()
+    };
+    ui.label(text.strong());
     if let Some(upgrade) = &verdict.upgrade {
-        ui.label(crate::present::upgrade_words(verdict.kind, upgrade));
+        let words = RichText::new(crate::present::upgrade_words(verdict.kind, upgrade));
+        ui.label(if compact { words.small() } else { words });
     }
 }
 
-fn card_ui(
-    ui: &mut Ui,
-    workload: &Workload,
+/// One card's place and look.
+struct Card<'a> {
     rank: usize,
-    entry: &RankEntry,
+    entry: &'a RankEntry,
     is_selected: bool,
-) -> Command {
+    /// No option that costs the same or less answers faster (filled on the price chart).
+    best_for_price: bool,
+    compact: bool,
+}
+
+fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
+    let Card {
+        rank,
+        entry,
+        is_selected,
+        best_for_price,
+        compact,
+    } = *card;
     let mut command = Command::Nothing;
     let stroke = if is_selected {
         ui.visuals().selection.stroke
@@ -121,6 +157,16 @@ fn card_ui(
     let frame = egui::Frame::group(ui.style())
         .stroke(stroke)
         .inner_margin(8.0);
+    // The card's own click is registered before its contents (on the rectangle it had last
+    // frame), so the "Why" header and the buttons inside keep their clicks: egui gives a
+    // click to the widget registered last.
+    let card_id = ui
+        .scope_id()
+        .with(("card", &entry.machine_id, entry.per_device_gb.to_bits()));
+    let background = ui
+        .ctx()
+        .data(|d| d.get_temp::<egui::Rect>(card_id))
+        .map(|rect| ui.interact(rect, card_id, egui::Sense::click()));
     let response = frame
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
@@ -145,12 +191,16 @@ fn card_ui(
                     usd(entry.price_usd)
                 };
                 ui.label(price);
-                if entry.pareto {
-                    ui.label(RichText::new("best at its price").small())
-                        .on_hover_text("No other option is both cheaper and faster");
+                if best_for_price && !compact {
+                    ui.label(RichText::new("best for its price").small())
+                        .on_hover_text("No option that costs the same or less answers faster (a filled point on the price chart)");
                 }
-                if ui
-                    .button("Details")
+                let details = if compact {
+                    ui.small_button("Details")
+                } else {
+                    ui.button("Details")
+                };
+                if details
                     .on_hover_text("Show every number behind this option")
                     .clicked()
                 {
@@ -159,17 +209,27 @@ fn card_ui(
             });
             verdict_ui(ui, entry);
             tasks_ui(ui, workload, entry);
-            ui.label(format!(
-                "Served locally {:.0}% · cloud {:.0}% (${:.2}/month) · failed {:.0}% · bottleneck: {}",
+            let served = format!(
+                "Served locally {:.0}% · cloud {:.0}% ({}/month) · failed {:.0}%",
                 entry.mix.share_local * 100.0,
                 entry.mix.share_cloud * 100.0,
-                entry.mix.cloud_usd_per_month,
+                usd(entry.mix.cloud_usd_per_month),
                 entry.mix.share_failed * 100.0,
-                crate::present::bottleneck_words(entry.bottleneck)
-            ));
+            );
+            if compact {
+                // All served here is the usual case: say only what differs.
+                if entry.mix.share_local < 0.9995 {
+                    ui.label(RichText::new(served).small());
+                }
+            } else {
+                ui.label(format!(
+                    "{served} · bottleneck: {}",
+                    crate::present::bottleneck_words(entry.bottleneck)
+                ));
+            }
             egui::CollapsingHeader::new("Why")
                 .id_salt(("why", &entry.machine_id, entry.per_device_gb.to_bits()))
-                .default_open(rank == 0)
+                .default_open(rank == 0 && !compact)
                 .show(ui, |ui| {
                     for reason in &entry.reasons {
                         let words = crate::present::reason_words(reason);
@@ -182,7 +242,8 @@ fn card_ui(
                 });
         })
         .response;
-    if response.interact(egui::Sense::click()).clicked() {
+    ui.ctx().data_mut(|d| d.insert_temp(card_id, response.rect));
+    if background.is_some_and(|b| b.clicked()) {
         command = command.or(Command::Select(selection_of(entry)));
     }
     command
@@ -238,63 +299,122 @@ fn verdict_ui(ui: &mut Ui, entry: &RankEntry) {
     });
 }
 
+/// The task table of a card: its cells first, then laid out in columns measured on this
+/// frame, so a column never overlaps the next while a slider or a panel edge is dragged
+/// (an `egui::Grid` sizes its columns from the frame before).
 fn tasks_ui(ui: &mut Ui, workload: &Workload, entry: &RankEntry) {
-    egui::Grid::new(("tasks", &entry.machine_id, entry.per_device_gb.to_bits()))
-        .num_columns(5)
-        .spacing([12.0, 2.0])
-        .show(ui, |ui| {
-            for header in ["task", "served", "decode", "first token", "request"] {
-                ui.label(RichText::new(header).small().weak());
+    const HEADERS: [(&str, &str); 5] = [
+        ("task", "The task and its share of your requests"),
+        (
+            "served",
+            "Where its requests are answered: here, by the cloud, or not at all",
+        ),
+        (
+            "decode",
+            "How fast the answer is written, in tokens per second",
+        ),
+        (
+            "first token",
+            "Seconds until the answer starts: the time to read the prompt",
+        ),
+        (
+            "request",
+            "Seconds for the whole request, prompt and answer",
+        ),
+    ];
+    let error = ui.visuals().error_fg_color;
+    let mut rows: Vec<[RichText; 5]> = Vec::new();
+    for (task, spec) in entry.mix.tasks.iter().zip(&workload.tasks) {
+        let name = RichText::new(format!("{} ({:.0}%)", task.name, spec.share * 100.0));
+        let served = match (&task.served, &task.problem) {
+            (Served::Local, _) => RichText::new("local"),
+            (Served::Cloud { offer, .. }, _) => RichText::new(format!("cloud: {offer}")),
+            (Served::Failed, Some(LocalProblem::TooSlow { .. })) => {
+                RichText::new("fails: too slow").color(error)
             }
-            ui.end_row();
-            for (task, spec) in entry.mix.tasks.iter().zip(&workload.tasks) {
-                ui.label(format!("{} ({:.0}%)", task.name, spec.share * 100.0));
-                let served = match (&task.served, &task.problem) {
-                    (Served::Local, _) => RichText::new("local"),
-                    (Served::Cloud { offer, .. }, _) => RichText::new(format!("cloud: {offer}")),
-                    (Served::Failed, Some(LocalProblem::TooSlow { .. })) => {
-                        RichText::new("fails: too slow").color(ui.visuals().error_fg_color)
-                    }
-                    (Served::Failed, Some(LocalProblem::DoesNotFit { .. })) => {
-                        RichText::new("fails: does not fit").color(ui.visuals().error_fg_color)
-                    }
-                    (Served::Failed, _) => {
-                        RichText::new("fails").color(ui.visuals().error_fg_color)
-                    }
+            (Served::Failed, Some(LocalProblem::DoesNotFit { .. })) => {
+                RichText::new("fails: does not fit").color(error)
+            }
+            (Served::Failed, _) => RichText::new("fails").color(error),
+        };
+        let [decode, first, request] = match (&task.local, &task.served) {
+            (Some(local), Served::Local) => [
+                RichText::new(format!("{:.1} tok/s", local.decode.tokens_per_s)),
+                RichText::new(format!("{:.1} s", local.time_to_first_token_secs)),
+                RichText::new(format!("{:.0} s", local.total_secs)),
+            ],
+            // Not served here: the local figures explain why, so show them as such.
+            (Some(local), served) => {
+                let cloud = match (served, task.secs) {
+                    (Served::Cloud { .. }, Some(secs)) => format!("{secs:.0} s cloud; "),
+                    _ => String::new(),
                 };
-                ui.label(served);
-                match (&task.local, &task.served) {
-                    (Some(local), Served::Local) => {
-                        ui.label(format!("{:.1} tok/s", local.decode.tokens_per_s));
-                        ui.label(format!("{:.1} s", local.time_to_first_token_secs));
-                        ui.label(format!("{:.0} s", local.total_secs));
-                    }
-                    // Not served here: the local figures explain why, so show them as such.
-                    (Some(local), served) => {
-                        let weak = |text: String| RichText::new(text).weak();
-                        ui.label(weak(format!("{:.1} tok/s", local.decode.tokens_per_s)));
-                        ui.label(weak(format!("{:.1} s", local.time_to_first_token_secs)));
-                        let cloud = match (served, task.secs) {
-                            (Served::Cloud { .. }, Some(secs)) => {
-                                format!("{secs:.0} s cloud; ")
-                            }
-                            _ => String::new(),
-                        };
-                        ui.label(format!(
-                            "{cloud}{:.0} s here > {:.0} s",
-                            local.total_secs, spec.timeout_secs
-                        ));
-                    }
-                    (None, _) => {
-                        ui.label("—");
-                        ui.label("—");
-                        ui.label(
-                            task.secs
-                                .map_or_else(|| "—".to_owned(), |s| format!("{s:.0} s")),
-                        );
-                    }
-                }
-                ui.end_row();
+                [
+                    RichText::new(format!("{:.1} tok/s", local.decode.tokens_per_s)).weak(),
+                    RichText::new(format!("{:.1} s", local.time_to_first_token_secs)).weak(),
+                    RichText::new(format!(
+                        "{cloud}{:.0} s here > {:.0} s",
+                        local.total_secs, spec.timeout_secs
+                    )),
+                ]
+            }
+            (None, _) => [
+                RichText::new("—"),
+                RichText::new("—"),
+                RichText::new(
+                    task.secs
+                        .map_or_else(|| "—".to_owned(), |s| format!("{s:.0} s")),
+                ),
+            ],
+        };
+        rows.push([name, served, decode, first, request]);
+    }
+    // Each column as wide as its widest cell on this frame.
+    let style = ui.style().clone();
+    let width_of = |text: &RichText, ui: &Ui| {
+        egui::WidgetText::from(text.clone())
+            .into_galley(
+                ui,
+                Some(egui::TextWrapMode::Extend),
+                f32::INFINITY,
+                egui::TextStyle::Body,
+            )
+            .size()
+            .x
+    };
+    let headers: Vec<RichText> = HEADERS
+        .iter()
+        .map(|(h, _)| RichText::new(*h).small().weak())
+        .collect();
+    let mut widths = [0.0f32; 5];
+    for (col, width) in widths.iter_mut().enumerate() {
+        *width = std::iter::once(&headers[col])
+            .chain(rows.iter().map(|r| &r[col]))
+            .map(|t| width_of(t, ui))
+            .fold(0.0, f32::max)
+            + style.spacing.item_spacing.x.max(12.0);
+    }
+    let row_ui = |ui: &mut Ui, cells: &[RichText], tips: Option<&[(&str, &str); 5]>| {
+        ui.horizontal(|ui| {
+            ui.spacing_mut().item_spacing.x = 0.0;
+            for (col, cell) in cells.iter().enumerate() {
+                let size = egui::vec2(widths[col], ui.spacing().interact_size.y * 0.8);
+                ui.allocate_ui_with_layout(
+                    size,
+                    egui::Layout::left_to_right(egui::Align::Center),
+                    |ui| {
+                        ui.set_min_width(widths[col]);
+                        let label = ui.add(egui::Label::new(cell.clone()).extend());
+                        if let Some(tips) = tips {
+                            label.on_hover_text(tips[col].1);
+                        }
+                    },
+                );
             }
         });
+    };
+    row_ui(ui, &headers, Some(&HEADERS));
+    for row in &rows {
+        row_ui(ui, row, None);
+    }
 }

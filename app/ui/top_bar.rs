@@ -29,7 +29,7 @@ pub fn top_bar_ui(ui: &mut Ui, prompt: Option<&mut PathPrompt>, notices: &[Notic
         ui.separator();
         if ui
             .button("Save summary…")
-            .on_hover_text("Markdown with chart images, or JSON (Ctrl+S)")
+            .on_hover_text("A web page to forward or print (.html), Markdown with chart images (.md), or JSON (Ctrl+S)")
             .clicked()
         {
             command = Command::SaveSummary;
@@ -73,19 +73,34 @@ pub fn top_bar_ui(ui: &mut Ui, prompt: Option<&mut PathPrompt>, notices: &[Notic
             }
         });
     }
-    if !notices.is_empty() {
-        ui.horizontal_wrapped(|ui| {
-            for notice in notices {
-                let text = RichText::new(&notice.text);
-                ui.label(if notice.is_error {
-                    text.color(ui.visuals().error_fg_color)
-                } else {
-                    text
-                });
-            }
-            if ui.small_button("Dismiss").clicked() {
+    // One notice on show, the latest, with "Dismiss" before it so a long message never
+    // pushes the button away; earlier ones are counted and listed on hover.
+    if let Some(latest) = notices.last() {
+        ui.horizontal(|ui| {
+            if ui
+                .small_button("Dismiss")
+                .on_hover_text("Clear every message")
+                .clicked()
+            {
                 command = Command::DismissNotices;
             }
+            let earlier = notices.len() - 1;
+            if earlier > 0 {
+                let all = notices
+                    .iter()
+                    .map(|n| n.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                ui.label(RichText::new(format!("({earlier} earlier)")).weak())
+                    .on_hover_text(all);
+            }
+            let text = RichText::new(&latest.text);
+            let text = if latest.is_error {
+                text.color(ui.visuals().error_fg_color)
+            } else {
+                text
+            };
+            ui.add(egui::Label::new(text).wrap());
         });
     }
     command

@@ -168,12 +168,16 @@ fn task_ui(
     ui.add(
         Slider::new(&mut task.prompt_tokens, TOKENS_RANGE)
             .logarithmic(true)
+            .custom_formatter(|n, _| crate::present::grouped(n))
+            .custom_parser(crate::present::parse_grouped)
             .text("prompt tokens"),
     )
     .on_hover_text("The prompt of a request; in a session, of its first turn.");
     ui.add(
         Slider::new(&mut task.output_tokens, OUTPUT_TOKENS_RANGE)
             .logarithmic(true)
+            .custom_formatter(|n, _| crate::present::grouped(n))
+            .custom_parser(crate::present::parse_grouped)
             .text("output tokens"),
     );
     let model_name = catalog
