@@ -800,8 +800,33 @@ fn clicking_a_point_on_the_price_chart_selects_its_option() {
         h.run();
     };
 
-    // Empty plot, below the fastest point at half its price: nothing changes.
-    let empty = transform.position_from_point(&egui_plot::PlotPoint::new(x * 0.5, y - 0.12));
+    // Empty plot, the spot farthest from every point: nothing changes.
+    let points: Vec<egui::Pos2> = h
+        .state_mut()
+        .chart_series()
+        .expect("a ranking")
+        .price
+        .iter()
+        .map(|p| {
+            let y = headroom::ui::charts_panel::price_plot_y(p.slowest_request_mins);
+            transform.position_from_point(&egui_plot::PlotPoint::new(p.price_usd, y))
+        })
+        .collect();
+    let frame = transform.frame().shrink(20.0);
+    let empty = (0..=20)
+        .flat_map(|i| (0..=20).map(move |j| (i, j)))
+        .map(|(i, j)| {
+            frame.min + egui::vec2(frame.width() * i as f32, frame.height() * j as f32) / 20.0
+        })
+        .max_by(|a, b| {
+            let far = |q: &egui::Pos2| points.iter().map(|p| p.distance(*q)).fold(f32::MAX, f32::min);
+            far(a).total_cmp(&far(b))
+        })
+        .expect("a spot");
+    assert!(
+        points.iter().all(|p| p.distance(empty) > 30.0),
+        "no empty spot on the chart"
+    );
     click(&mut h, empty);
     assert_eq!(h.state().state().selected, before);
 
