@@ -819,7 +819,12 @@ fn clicking_a_point_on_the_price_chart_selects_its_option() {
             frame.min + egui::vec2(frame.width() * i as f32, frame.height() * j as f32) / 20.0
         })
         .max_by(|a, b| {
-            let far = |q: &egui::Pos2| points.iter().map(|p| p.distance(*q)).fold(f32::MAX, f32::min);
+            let far = |q: &egui::Pos2| {
+                points
+                    .iter()
+                    .map(|p| p.distance(*q))
+                    .fold(f32::MAX, f32::min)
+            };
             far(a).total_cmp(&far(b))
         })
         .expect("a spot");
