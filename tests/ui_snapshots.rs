@@ -75,6 +75,13 @@ fn snapshot_decode_chart() {
     h.snapshot("decode");
 }
 
+#[test]
+fn snapshot_users_chart() {
+    let mut h = window(ChartTab::Users, egui::Theme::Dark);
+    h.get_by_label_contains("as users share the machine");
+    h.snapshot("users");
+}
+
 /// A 1280x800 window: compact cards, whole tab titles, the charts' legends under the plots.
 #[test]
 fn snapshot_main_view_at_1280x800() {

@@ -8,7 +8,7 @@ use egui_plot::{
 };
 
 use crate::engine::rank::Ranking;
-use crate::engine::series::{ChartSeries, Curve};
+use crate::engine::series::{ChartSeries, Curve, USERS_AXIS};
 use crate::engine::types::Workload;
 use crate::report::charts::{self as palette, Rgb};
 
@@ -170,7 +170,7 @@ fn diagnose_ui(ui: &mut Ui, job: &super::jobs::DiagnoseJob) -> Command {
 pub const PRICE_PLOT_ID: &str = "price-performance";
 
 /// Width the tab row needs for the full tab titles.
-const FULL_TITLES_WIDTH: f32 = 600.0;
+const FULL_TITLES_WIDTH: f32 = 710.0;
 
 /// Height of the tab row above the charts.
 const TAB_ROW_HEIGHT: f32 = 30.0;
@@ -187,6 +187,9 @@ fn tab_tip(tab: ChartTab) -> &'static str {
         }
         ChartTab::Decode => {
             "Decode vs. depth: how fast the answer is written (decode), as the conversation grows"
+        }
+        ChartTab::Users => {
+            "Users at once: how fast each user's answer is written, and all of them together, as more people or agents share the machine"
         }
         ChartTab::Diagnose => {
             "Diagnose my setup: the settings on this computer that limit your models, found before anything is bought"
@@ -219,6 +222,7 @@ pub fn charts_ui(ui: &mut Ui, view: &ChartsView<'_>) -> Command {
                 ChartTab::Prefill => {
                     prefill_ui(&mut chart_ui, view.series, view.workload, selected_entry)
                 }
+                ChartTab::Users => users_ui(&mut chart_ui, view.series, selected_entry),
                 ChartTab::Decode | ChartTab::Diagnose => {
                     decode_ui(&mut chart_ui, view.series, selected_entry)
                 }
@@ -601,6 +605,10 @@ struct CurveAxes<'a> {
     y_max: Option<f64>,
     x_log: bool,
     x_label: &'a str,
+    /// What the x axis counts, for the hover label ("tokens", "at once").
+    x_unit: &'static str,
+    /// Tick values on the x axis in data units; `None` lets the axis choose.
+    x_marks: Option<&'static [u32]>,
     y_label: &'a str,
     y_unit: &'static str,
     /// Horizontal limit lines (timeouts, the decode target), each with its name.
@@ -620,6 +628,8 @@ fn curves_plot(
         y_max,
         x_log,
         x_label,
+        x_unit,
+        x_marks,
         y_label,
         y_unit,
         limits,
@@ -661,7 +671,7 @@ fn curves_plot(
                 return None;
             };
             Some(format!(
-                "{plot_name}\n{} tokens\n{:.1} {y_unit}",
+                "{plot_name}\n{} {x_unit}\n{:.1} {y_unit}",
                 tokens_label(from_x(position.x)),
                 position.y
             ))
@@ -669,7 +679,23 @@ fn curves_plot(
     if let Some(y_max) = y_max.filter(|y| *y > 0.0) {
         plot = plot.default_y_bounds(0.0, y_max);
     }
-    if x_log {
+    if let Some(marks) = x_marks {
+        // The whole axis, even where the lines stop (memory ran out).
+        for m in [marks.first(), marks.last()].into_iter().flatten() {
+            plot = plot.include_x(to_x(f64::from(*m)));
+        }
+        plot = plot.x_grid_spacer(move |input| {
+            marks
+                .iter()
+                .map(|&m| to_x(f64::from(m)))
+                .filter(|x| (input.bounds.0..=input.bounds.1).contains(x))
+                .map(|value| egui_plot::GridMark {
+                    value,
+                    step_size: 1.0,
+                })
+                .collect()
+        });
+    } else if x_log {
         plot = plot.x_grid_spacer(egui_plot::log_grid_spacer(10));
     }
     let limit_color = color(palette::LIMIT_LINE);
@@ -777,6 +803,8 @@ fn prefill_ui(
         y_max: limits.iter().map(|(secs, _)| secs * 3.0).reduce(f64::max),
         x_log: true,
         x_label: "prompt tokens (log scale)",
+        x_unit: "tokens",
+        x_marks: None,
         y_label: "seconds to first token",
         y_unit: "s",
         limits,
@@ -802,6 +830,8 @@ fn decode_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Opti
         y_max: None,
         x_log: false,
         x_label: "tokens already in the context",
+        x_unit: "tokens",
+        x_marks: None,
         y_label: "tokens per second",
         y_unit: "tok/s",
         limits: chart
@@ -812,5 +842,56 @@ fn decode_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Opti
     };
     let picked = curves_plot(ui, axes, &curves, selected);
     left_out_ui(ui, "the model does not fit", &chart.left_out);
+    picked
+}
+
+/// Decode speed against users or agents at once: each user's beside all of them together,
+/// for the first options of the ranking, as far as one conversation per user fits.
+fn users_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Option<usize> {
+    let chart = &series.users;
+    ui.label(format!(
+        "Writing speed of \"{}\" on {} with a {}-token prompt, as users share the machine (you set {})",
+        chart.task,
+        chart.model,
+        tokens_label(chart.depth_tokens as f64),
+        chart.users_now
+    ));
+    let each: Vec<&Curve> = chart
+        .per_user
+        .iter()
+        .filter(|c| !c.points.is_empty())
+        .collect();
+    let all: Vec<&Curve> = chart
+        .aggregate
+        .iter()
+        .filter(|c| !c.points.is_empty())
+        .collect();
+    let mut picked = None;
+    ui.columns(2, |columns| {
+        let axes = |id, y_label| CurveAxes {
+            id,
+            y_max: None,
+            x_log: true,
+            x_label: "users or agents at once (log scale)",
+            x_unit: "at once",
+            x_marks: Some(&USERS_AXIS),
+            y_label,
+            y_unit: "tok/s",
+            limits: Vec::new(),
+        };
+        picked = curves_plot(
+            &mut columns[0],
+            axes("users-each", "tokens per second, each"),
+            &each,
+            selected,
+        );
+        picked = curves_plot(
+            &mut columns[1],
+            axes("users-all", "tokens per second, together"),
+            &all,
+            selected,
+        )
+        .or(picked);
+    });
     picked
 }

@@ -319,7 +319,9 @@ fn tasks_ui(ui: &mut Ui, workload: &Workload, entry: &RankEntry) {
         ),
         (
             "request",
-            "Seconds for the whole request, prompt and answer",
+            "Seconds for the whole request, prompt and answer; for a session of turns, \
+             the mean turn (the first turn reads the whole prompt, later turns only what \
+             they add)",
         ),
     ];
     let error = ui.visuals().error_fg_color;
@@ -341,7 +343,14 @@ fn tasks_ui(ui: &mut Ui, workload: &Workload, entry: &RankEntry) {
             (Some(local), Served::Local) => [
                 RichText::new(format!("{:.1} tok/s", local.decode.tokens_per_s)),
                 RichText::new(format!("{:.1} s", local.time_to_first_token_secs)),
-                RichText::new(format!("{:.0} s", local.total_secs)),
+                // A session's mean turn (`task.secs`), as the ranking counts it.
+                RichText::new(match task.session.as_ref() {
+                    Some(session) => format!(
+                        "{:.0} s a turn",
+                        task.secs.unwrap_or(session.mean_turn_secs())
+                    ),
+                    None => format!("{:.0} s", local.total_secs),
+                }),
             ],
             // Not served here: the local figures explain why, so show them as such.
             (Some(local), served) => {

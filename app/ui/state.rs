@@ -21,16 +21,19 @@ pub enum ChartTab {
     Memory,
     Prefill,
     Decode,
+    /// Decode speed against users or agents at once.
+    Users,
     Diagnose,
 }
 
 impl ChartTab {
     /// Every tab, in display order.
-    pub const ALL: [ChartTab; 5] = [
+    pub const ALL: [ChartTab; 6] = [
         ChartTab::PricePerformance,
         ChartTab::Memory,
         ChartTab::Prefill,
         ChartTab::Decode,
+        ChartTab::Users,
         ChartTab::Diagnose,
     ];
 
@@ -41,6 +44,7 @@ impl ChartTab {
             ChartTab::Memory => "Memory",
             ChartTab::Prefill => "Prefill",
             ChartTab::Decode => "Decode",
+            ChartTab::Users => "Users",
             ChartTab::Diagnose => "Diagnose",
         }
     }
@@ -52,6 +56,7 @@ impl ChartTab {
             ChartTab::Memory => "Memory",
             ChartTab::Prefill => "Prefill vs. prompt",
             ChartTab::Decode => "Decode vs. depth",
+            ChartTab::Users => "Users at once",
             ChartTab::Diagnose => "Diagnose my setup",
         }
     }
