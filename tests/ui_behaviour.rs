@@ -1147,3 +1147,38 @@ fn a_task_becomes_a_session_and_its_later_turns_are_warm() {
     let later = result.session.as_ref().expect("simulated as a session");
     assert!(later.warm_turn.prefill.secs < first.prefill.secs);
 }
+
+#[test]
+fn a_machine_picked_by_hand_starts_at_its_smallest_memory() {
+    let mut h = on_m2_ultra();
+    let catalog = built_in();
+    // A Mac with several memory sizes that is not the detected one.
+    let machine = catalog
+        .machines
+        .iter()
+        .find(|m| {
+            m.id != "mac-studio-m2-ultra-60c"
+                && m.memory_options.len() > 2
+                && m.name.starts_with("Mac Studio")
+        })
+        .expect("a Mac Studio with several memory sizes");
+    let smallest = machine
+        .memory_options
+        .iter()
+        .map(|o| o.per_device_gb)
+        .fold(f64::INFINITY, f64::min);
+    h.get_by_label("The machine you have:").click();
+    h.run();
+    h.get_by_label(machine.name.as_str()).click();
+    h.run();
+    let have = h
+        .state()
+        .state()
+        .scenario
+        .options
+        .have
+        .clone()
+        .expect("a machine you have");
+    assert_eq!(have.machine, machine.id);
+    assert_eq!(have.per_device_gb, smallest, "{}", machine.name);
+}

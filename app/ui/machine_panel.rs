@@ -33,7 +33,23 @@ pub fn machine_ui(
         }
     }
     command = command.or(detection_ui(ui, have, detection));
-    command.or(bandwidth_ui(ui, catalog, have, bandwidth))
+    // The probe measures this computer: compared with the catalogue only when the machine
+    // you have is the one detected here, not one picked by hand.
+    let detected_here = match detection {
+        DetectionJob::Done { matched, .. } => match matched {
+            MachineMatch::Exact { id, .. } | MachineMatch::Family { id, .. } => {
+                have.is_some_and(|h| &h.machine == id)
+            }
+            MachineMatch::Unknown { .. } => false,
+        },
+        _ => false,
+    };
+    command.or(bandwidth_ui(
+        ui,
+        catalog,
+        have.filter(|_| detected_here),
+        bandwidth,
+    ))
 }
 
 fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
@@ -56,12 +72,18 @@ fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
                 command = Command::PickMachine(None);
             }
             for machine in &catalog.machines {
-                let Some(option) = machine.largest_memory_option() else {
+                // A machine picked by hand starts at its smallest memory, the cautious
+                // guess: the memory box beside it says how much yours has.
+                let Some(option) = machine
+                    .memory_options
+                    .iter()
+                    .min_by(|a, b| a.per_device_gb.total_cmp(&b.per_device_gb))
+                else {
                     continue;
                 };
                 let selected = have.is_some_and(|h| h.machine == machine.id);
                 if ui.selectable_label(selected, &machine.name).clicked() {
-                    // Keep the memory size when the machine offers it; else its largest.
+                    // Keep the memory size when the machine offers it; else its smallest.
                     let per_device_gb = have
                         .and_then(|h| machine.memory_option(h.per_device_gb))
                         .map_or(option.per_device_gb, |o| o.per_device_gb);
@@ -255,12 +277,15 @@ fn bandwidth_ui(
         .map(|m| m.bandwidth_gb_per_s.value);
     match &bandwidth.last {
         Some(Ok(measured)) => {
-            let versus = spec.map_or_else(String::new, |s| {
-                format!(
-                    " vs. {s:.0} GB/s in the catalogue ({:.0}%)",
-                    measured.gb_per_s / s * 100.0
-                )
-            });
+            let versus = spec.map_or_else(
+                || " on this computer".to_owned(),
+                |s| {
+                    format!(
+                        " vs. {s:.0} GB/s in the catalogue ({:.0}%)",
+                        measured.gb_per_s / s * 100.0
+                    )
+                },
+            );
             ui.label(format!(
                 "Measured {:.1} GB/s (CPU read){versus}",
                 measured.gb_per_s
