@@ -231,13 +231,15 @@ fn card_ui(ui: &mut Ui, workload: &Workload, card: &Card<'_>) -> Command {
                 .id_salt(("why", &entry.machine_id, entry.per_device_gb.to_bits()))
                 .default_open(rank == 0 && !compact)
                 .show(ui, |ui| {
+                    // The reasons are the most important text of a card: body size, in the
+                    // regular text colour.
                     for reason in &entry.reasons {
                         let words = crate::present::reason_words(reason);
-                        ui.label(RichText::new(format!("• {words}")).small());
+                        ui.label(format!("• {words}"));
                     }
                     for setting in &entry.settings {
                         let words = crate::present::setting_words(setting);
-                        ui.label(RichText::new(format!("• setting to change: {words}")).small());
+                        ui.label(RichText::new(format!("• setting to change: {words}")).strong());
                     }
                 });
         })
