@@ -37,19 +37,26 @@ impl Default for Scenario {
     }
 }
 
+/// The most a first start considers spending: a desktop buyer's budget (the most a
+/// workstation of the catalogue's desktop class costs, roughly); the slider goes to $50,000.
+pub const FIRST_RUN_BUDGET_USD: f64 = 10_000.0;
+
 impl Scenario {
     /// The catalogue's first preset (the founding story's mix when present).
     pub fn first_run(catalog: &Catalog) -> Self {
+        // A home buyer's first question is about machines on a desk, not a datacenter.
         let workload = catalog
             .workload(DEFAULT_PRESET)
             .or_else(|| catalog.workloads.first())
             .cloned()
             .unwrap_or_else(empty_workload);
-        Self {
+        let mut scenario = Self {
             preset_id: workload.id.clone(),
             workload,
             ..Self::default()
-        }
+        };
+        scenario.options.budget_max_usd = FIRST_RUN_BUDGET_USD;
+        scenario
     }
 
     /// Parses a scenario file; the error names what is wrong and where.

@@ -1033,11 +1033,11 @@ fn number_fields_show_thousands_separators() {
         "the multi-file edits prompt shows as 146,760"
     );
     assert!(
-        h.query_all_by_label_contains("$50,000").count()
-            + h.query_all_by_value("$50,000").count()
-            + h.query_all_by_value("50,000").count()
+        h.query_all_by_label_contains("$10,000").count()
+            + h.query_all_by_value("$10,000").count()
+            + h.query_all_by_value("10,000").count()
             >= 1,
-        "the budget shows as $50,000"
+        "the first start's budget shows as $10,000"
     );
     assert_eq!(headroom::present::parse_grouped("146,760"), Some(146_760.0));
     assert_eq!(headroom::present::parse_grouped("$50 000"), Some(50_000.0));
@@ -1181,4 +1181,14 @@ fn a_machine_picked_by_hand_starts_at_its_smallest_memory() {
         .expect("a machine you have");
     assert_eq!(have.machine, machine.id);
     assert_eq!(have.per_device_gb, smallest, "{}", machine.name);
+    // ... and asks which memory yours has; the detected machine does not ask.
+    h.get_by_label_contains("How much memory does yours have?");
+    h.get_by_label("The machine you have:").click();
+    h.run();
+    h.get_by_label("Mac Studio (M2 Ultra, 24-core CPU, 60-core GPU)")
+        .click();
+    h.run();
+    assert!(h
+        .query_by_label_contains("How much memory does yours have?")
+        .is_none());
 }

@@ -20,7 +20,8 @@ pub fn machine_ui(
 ) -> Command {
     let mut command = Command::Nothing;
     ui.heading("Your machine");
-    command = command.or(picker_ui(ui, catalog, have));
+    let detected_here = detected_here(have, detection);
+    command = command.or(picker_ui(ui, catalog, have, detected_here));
     if let Some(owned) = have {
         if let Some(machine) = catalog.machine(&owned.machine) {
             ui.label(format!(
@@ -35,15 +36,6 @@ pub fn machine_ui(
     command = command.or(detection_ui(ui, have, detection));
     // The probe measures this computer: compared with the catalogue only when the machine
     // you have is the one detected here, not one picked by hand.
-    let detected_here = match detection {
-        DetectionJob::Done { matched, .. } => match matched {
-            MachineMatch::Exact { id, .. } | MachineMatch::Family { id, .. } => {
-                have.is_some_and(|h| &h.machine == id)
-            }
-            MachineMatch::Unknown { .. } => false,
-        },
-        _ => false,
-    };
     command.or(bandwidth_ui(
         ui,
         catalog,
@@ -52,7 +44,9 @@ pub fn machine_ui(
     ))
 }
 
-fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
+/// The machine you have and its memory; a machine picked by hand (not the one detected)
+/// asks which memory yours has.
+fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>, detected_here: bool) -> Command {
     let mut command = Command::Nothing;
     let current_name = have.and_then(|h| catalog.machine(&h.machine)).map_or_else(
         || "none (rank purchases only)".to_owned(),
@@ -98,6 +92,12 @@ fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
         .labelled_by(label.id);
     if let Some(machine) = have.and_then(|h| catalog.machine(&h.machine)) {
         let per_device_gb = have.map_or(0.0, |h| h.per_device_gb);
+        if !detected_here && machine.memory_options.len() > 1 {
+            ui.label(
+                RichText::new("How much memory does yours have? Pick it below.")
+                    .color(ui.visuals().warn_fg_color),
+            );
+        }
         egui::ComboBox::from_label("its memory")
             .selected_text(format!("{per_device_gb:.0} GB"))
             .show_ui(ui, |ui| {
@@ -116,6 +116,19 @@ fn picker_ui(ui: &mut Ui, catalog: &Catalog, have: Option<&Owned>) -> Command {
             });
     }
     command
+}
+
+/// Whether the machine you have is the one detection found on this computer.
+fn detected_here(have: Option<&Owned>, detection: &DetectionJob) -> bool {
+    match detection {
+        DetectionJob::Done { matched, .. } => match matched {
+            MachineMatch::Exact { id, .. } | MachineMatch::Family { id, .. } => {
+                have.is_some_and(|h| &h.machine == id)
+            }
+            MachineMatch::Unknown { .. } => false,
+        },
+        _ => false,
+    }
 }
 
 fn detection_ui(ui: &mut Ui, have: Option<&Owned>, detection: &DetectionJob) -> Command {
