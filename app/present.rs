@@ -360,3 +360,22 @@ pub fn parse_grouped(text: &str) -> Option<f64> {
         .collect();
     plain.parse::<f64>().ok().filter(|v| v.is_finite())
 }
+
+/// Where a model runs, in a buyer's words.
+pub fn placement_words(placement: crate::engine::Placement) -> String {
+    use crate::engine::Placement;
+    match placement {
+        Placement::Accelerator => "all on the accelerator".to_owned(),
+        Placement::PartialOffload {
+            layers_offloaded,
+            layers_total,
+        } => format!("{layers_offloaded} of {layers_total} layers in system RAM"),
+        Placement::ExpertOffload {
+            expert_layers_on_cpu,
+            layers_total,
+        } => {
+            format!("the experts of {expert_layers_on_cpu} of {layers_total} layers in system RAM")
+        }
+        Placement::DoesNotFit => "does not fit".to_owned(),
+    }
+}

@@ -78,6 +78,23 @@ pub fn details_ui(
                         .find(|(t, _)| *t == term)
                         .map_or("", |(_, m)| *m)
                 };
+                // What the devices hold against what they may use; with layers or experts
+                // in system RAM, the rest is there.
+                let on_devices: f64 = peak
+                    .devices
+                    .iter()
+                    .map(|d| d.weights_bytes + d.kv_cache_bytes + d.overhead_bytes)
+                    .sum();
+                let device_headroom = if peak.fits() {
+                    peak.usable_bytes - on_devices
+                } else {
+                    peak.headroom_bytes
+                };
+                let in_system_ram = if peak.fits() {
+                    (peak.total_bytes - on_devices).max(0.0)
+                } else {
+                    0.0
+                };
                 for (name, bytes, tip) in [
                     (
                         "weights",
@@ -96,9 +113,21 @@ pub fn details_ui(
                         peak.usable_bytes,
                         "the share of memory the GPU may use (a setting on some machines)",
                     ),
-                    ("headroom", peak.headroom_bytes, "what is left to spare"),
+                    (
+                        "headroom",
+                        device_headroom,
+                        "what is left to spare on the accelerator",
+                    ),
+                    (
+                        "in system RAM",
+                        in_system_ram,
+                        "weights that live in system RAM and are read from there",
+                    ),
                     ("installed", peak.installed_bytes, ""),
                 ] {
+                    if name == "in system RAM" && bytes <= 0.0 {
+                        continue;
+                    }
                     let label = ui.label(name);
                     if !tip.is_empty() {
                         label.on_hover_text(tip);
@@ -107,7 +136,7 @@ pub fn details_ui(
                     ui.end_row();
                 }
                 ui.label("placement");
-                ui.label(peak.placement.as_str());
+                ui.label(crate::present::placement_words(peak.placement));
                 ui.end_row();
             });
         if let Some(fix) = &entry.setting_fix {
