@@ -323,3 +323,34 @@ fn what_an_option_buys_counts_the_requests_yours_fails() {
     );
     assert!(!first.contains("hours of waiting added"), "{first}");
 }
+
+/// Sessions and users at once reach the document: the assumptions name them, and each
+/// listed option gives its cold and warm turns or each user's speed against all together.
+#[test]
+fn the_document_gives_sessions_and_users_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("team.md");
+    let (code, _, stderr) = headroom(&[
+        "report",
+        "--workload",
+        "gpt-oss-team",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let md = std::fs::read_to_string(&out).expect("written");
+    assert!(md.contains("## Sessions and users at once"), "{md}");
+    assert!(md.contains("4 users or agents"), "{md}");
+    assert!(md.contains("4 at once:"), "{md}");
+    assert!(md.contains("together"), "{md}");
+
+    let out = dir.path().join("founding.md");
+    let mut args = vec!["report", "--format", "md"];
+    args.extend_from_slice(FOUNDING);
+    args.extend_from_slice(&["--out", out.to_str().expect("utf8")]);
+    let (code, _, stderr) = headroom(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let md = std::fs::read_to_string(&out).expect("written");
+    assert!(md.contains("runs as sessions of 6 turns"), "{md}");
+    assert!(md.contains("a session of 6 turns takes"), "{md}");
+}

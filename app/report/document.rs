@@ -163,6 +163,7 @@ pub fn blocks(d: &DecisionInputs<'_>) -> Vec<Block> {
     }
     alternatives(d, &mut out);
     settings(d, &mut out);
+    sections::serving(d, &mut out);
     sections::assumptions(d, &mut out);
     sections::uncertainty(d, &mut out);
     sections::memory(d, &mut out);

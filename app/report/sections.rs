@@ -54,6 +54,32 @@ pub(super) fn assumptions(d: &DecisionInputs<'_>, out: &mut Vec<Block>) {
     if let Some(min) = d.workload.min_decode_tokens_per_s {
         bullets.push(format!("Every task must write at least {min:.0} tok/s."));
     }
+    let users = d.workload.slots();
+    bullets.push(format!(
+        "{} at once; requests arrive over {:.0} hours a day.",
+        if users > 1 {
+            format!("{users} users or agents, each with its own conversation in memory and a share of the speed,")
+        } else {
+            "One user or agent".to_owned()
+        },
+        d.workload.active_hours()
+    ));
+    for task in &d.workload.tasks {
+        if let Some(session) = task.session.filter(|s| s.turn_count() > 1) {
+            bullets.push(format!(
+                "\"{}\" runs as sessions of {} turns: the first sends the {}-token prompt, each later turn adds {} tokens{}.",
+                task.name,
+                session.turn_count(),
+                thousands(task.prompt_tokens),
+                thousands(session.new_tokens_per_turn),
+                if session.cache_survives {
+                    " to the conversation the runtime keeps"
+                } else {
+                    ", and the whole conversation is read again every turn"
+                }
+            ));
+        }
+    }
     out.push(Block::Bullets(bullets));
     out.push(Block::Subheading("The tasks".to_owned()));
     let rows = d
@@ -327,4 +353,49 @@ pub(super) fn appendix(d: &DecisionInputs<'_>, out: &mut Vec<Block>) {
             .map(|(term, meaning)| format!("{term}: {meaning}"))
             .collect(),
     ));
+}
+
+/// Sessions and users at once, per listed option, in the cards' words: the cold first turn
+/// against the warm ones, each user's speed against all together, and the queue. Only for a
+/// workload with a session task or more than one user.
+pub(super) fn serving(d: &DecisionInputs<'_>, out: &mut Vec<Block>) {
+    use crate::engine::reason::Reason;
+    let sessions = d
+        .workload
+        .tasks
+        .iter()
+        .any(|t| t.session.is_some_and(|s| s.turn_count() > 1));
+    if !sessions && d.workload.slots() < 2 {
+        return;
+    }
+    out.push(Block::Heading("Sessions and users at once".to_owned()));
+    out.push(Block::Paragraph(
+        "A session's first turn reads its whole prompt; later turns read only what they add \
+         when the runtime keeps the conversation. Several users share the machine: each gets \
+         a part of its speed, all together get more."
+            .to_owned(),
+    ));
+    let mut bullets = Vec::new();
+    for (i, e) in listed(d) {
+        let words: Vec<String> = e
+            .reasons
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r,
+                    Reason::Session { .. } | Reason::Parallel { .. } | Reason::Overloaded { .. }
+                )
+            })
+            .map(crate::present::reason_words)
+            .collect();
+        if !words.is_empty() {
+            bullets.push(format!(
+                "#{} {}: {}",
+                rank_number(i, e),
+                option_name(e),
+                words.join("; ")
+            ));
+        }
+    }
+    out.push(Block::Bullets(bullets));
 }
