@@ -323,6 +323,60 @@ pub fn check_serving(catalog: &Catalog) -> Vec<ServingCheck> {
         .collect()
 }
 
+/// What a serving row runs on: its machine (at its largest memory), runtime profile and
+/// model with an f16 cache, as the catalogue gives them; `None` for an unknown entry.
+struct RowSetup<'c> {
+    machine: &'c super::types::Machine,
+    profile: &'c super::types::RuntimeProfile,
+    model: LoadedModel<'c>,
+    per_device_gb: f64,
+}
+
+fn row_setup<'c>(catalog: &'c Catalog, row: &ServingBenchmark) -> Option<RowSetup<'c>> {
+    let machine = catalog.machine(&row.machine)?;
+    let kv = catalog.kv_type("f16").or(catalog.kv_types.first())?;
+    Some(RowSetup {
+        machine,
+        profile: catalog.runtime(row.runtime)?,
+        model: LoadedModel {
+            model: catalog.model(&row.model)?,
+            quant: catalog.quant(&row.quant)?,
+            kv,
+        },
+        per_device_gb: machine
+            .memory_options
+            .iter()
+            .map(|o| o.per_device_gb)
+            .fold(0.0, f64::max),
+    })
+}
+
+/// The memory plan of an expert-offload row: the experts of `cpu_moe_layers` layers (all,
+/// for `-ot exps=CPU`) in system RAM, the rest on the device; with the layers moved and
+/// the model's layer count.
+fn offload_plan(
+    machine: &super::types::Machine,
+    setup: &RowSetup<'_>,
+    context: u64,
+    cpu_moe_layers: Option<u32>,
+) -> (MemoryPlan, u32, u32) {
+    let layers = setup.model.model.layers.max(1);
+    let on_cpu = cpu_moe_layers.unwrap_or(layers).min(layers);
+    let mut plan = plan(
+        machine,
+        setup.per_device_gb,
+        setup.profile,
+        &[(setup.model, context)],
+    );
+    plan.placement = Placement::ExpertOffload {
+        expert_layers_on_cpu: on_cpu,
+        layers_total: layers,
+    };
+    plan.offloaded_share = 0.0;
+    plan.expert_offload_share = f64::from(on_cpu) / f64::from(layers);
+    (plan, on_cpu, layers)
+}
+
 /// The prefill figure of an expert-offload row: the experts held in system RAM cross the
 /// host link once per micro-batch of 512 tokens.
 fn check_offload_prefill(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> {
@@ -336,29 +390,14 @@ fn check_offload_prefill(catalog: &Catalog, row: &ServingBenchmark) -> Option<Se
     else {
         return None;
     };
-    let machine = catalog.machine(&row.machine)?;
-    let profile = catalog.runtime(row.runtime)?;
-    let kv = catalog.kv_type("f16").or(catalog.kv_types.first())?;
-    let model = LoadedModel {
-        model: catalog.model(&row.model)?,
-        quant: catalog.quant(&row.quant)?,
-        kv,
-    };
-    let gb = machine
-        .memory_options
-        .iter()
-        .map(|o| o.per_device_gb)
-        .fold(0.0, f64::max);
+    let setup = row_setup(catalog, row)?;
     let hw = Hardware {
-        machine,
-        profile,
+        machine: setup.machine,
+        profile: setup.profile,
         cpu_profile: catalog.runtime(Runtime::Cpu),
     };
-    let layers = model.model.layers.max(1);
-    let on_cpu = cpu_moe_layers.unwrap_or(layers).min(layers);
-    let mut plan = plan(machine, gb, profile, &[(model, prompt + 128)]);
-    plan.offloaded_share = 0.0;
-    plan.expert_offload_share = f64::from(on_cpu) / f64::from(layers);
+    let (plan, on_cpu, layers) = offload_plan(setup.machine, &setup, prompt + 128, *cpu_moe_layers);
+    let model = setup.model;
     let ubatch = ubatch_of(setting).unwrap_or(super::memory::UBATCH_TOKENS);
     let predicted = super::speed::prefill(&hw, &model, &plan, 0, *prompt, ubatch);
     Some(ServingCheck {
@@ -388,19 +427,14 @@ fn ubatch_of(setting: &str) -> Option<u64> {
 }
 
 fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> {
-    let machine = catalog.machine(&row.machine)?;
-    let profile = catalog.runtime(row.runtime)?;
-    let kv = catalog.kv_type("f16").or(catalog.kv_types.first())?;
-    let model = LoadedModel {
-        model: catalog.model(&row.model)?,
-        quant: catalog.quant(&row.quant)?,
-        kv,
-    };
-    let gb = machine
-        .memory_options
-        .iter()
-        .map(|o| o.per_device_gb)
-        .fold(0.0, f64::max);
+    let setup = row_setup(catalog, row)?;
+    let RowSetup {
+        machine,
+        profile,
+        model,
+        per_device_gb: gb,
+    } = setup;
+    let kv = model.kv;
     let check = |what: ServingMeasure, measured: f64, predicted: f64, case| ServingCheck {
         case,
         machine: row.machine.clone(),
@@ -507,16 +541,8 @@ fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> 
                 profile,
                 cpu_profile: catalog.runtime(Runtime::Cpu),
             };
-            let layers = model.model.layers.max(1);
-            let on_cpu = cpu_moe_layers.unwrap_or(layers).min(layers);
             let context = prompt_tokens.unwrap_or(512) + 128;
-            let mut plan = plan(&host, gb, profile, &[(model, context)]);
-            plan.placement = Placement::ExpertOffload {
-                expert_layers_on_cpu: on_cpu,
-                layers_total: layers,
-            };
-            plan.offloaded_share = 0.0;
-            plan.expert_offload_share = f64::from(on_cpu) / f64::from(layers);
+            let (plan, on_cpu, layers) = offload_plan(&host, &setup, context, *cpu_moe_layers);
             let depth = prompt_tokens.unwrap_or(0) as f64 + 64.0;
             let predicted = 1.0
                 / decode_step(&hw, &model, &plan, depth)
