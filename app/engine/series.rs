@@ -137,6 +137,9 @@ pub const USERS_CHART_OPTIONS: usize = 6;
 /// Users at once on the users chart's x axis.
 pub const USERS_AXIS: [u32; 9] = [1, 2, 4, 8, 12, 16, 24, 32, 64];
 
+/// The users chart's tick marks: powers of two, so narrow plots keep their labels apart.
+pub const USERS_TICKS: [u32; 7] = [1, 2, 4, 8, 16, 32, 64];
+
 /// The label charts and cards use for an entry: name and total memory.
 pub fn entry_label(entry: &RankEntry) -> String {
     format!(

@@ -8,7 +8,7 @@ use egui_plot::{
 };
 
 use crate::engine::rank::Ranking;
-use crate::engine::series::{ChartSeries, Curve, USERS_AXIS};
+use crate::engine::series::{ChartSeries, Curve, USERS_TICKS};
 use crate::engine::types::Workload;
 use crate::report::charts::{self as palette, Rgb};
 
@@ -874,7 +874,7 @@ fn users_ui(ui: &mut Ui, series: &ChartSeries, selected: Option<usize>) -> Optio
             x_log: true,
             x_label: "users or agents at once (log scale)",
             x_unit: "at once",
-            x_marks: Some(&USERS_AXIS),
+            x_marks: Some(&USERS_TICKS),
             y_label,
             y_unit: "tok/s",
             limits: Vec::new(),

@@ -118,6 +118,8 @@ fn session_ui(ui: &mut Ui, task: &mut Task) {
         ui.add(
             Slider::new(&mut session.new_tokens_per_turn, 10..=200_000)
                 .logarithmic(true)
+                .custom_formatter(|n, _| crate::present::grouped(n))
+                .custom_parser(crate::present::parse_grouped)
                 .text("new tokens per turn"),
         );
         ui.checkbox(
