@@ -500,3 +500,27 @@ fn rank_takes_users_at_once_and_the_hours_requests_come_in() {
         assert!(stderr.contains(bad[0]), "{stderr}");
     }
 }
+
+#[test]
+fn validate_json_carries_every_predicted_serving_row() {
+    let (code, stdout, stderr) = headroom(&["validate", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let rows = json["serving"].as_array().expect("a serving list");
+    for kind in ["parallel", "speculative", "expert-offload"] {
+        assert!(
+            rows.iter().any(|r| r["case"] == kind),
+            "no {kind} row in {rows:?}"
+        );
+    }
+    for row in rows {
+        assert!(row["measured"].as_f64().is_some_and(|m| m > 0.0), "{row}");
+        assert!(row["predicted"].as_f64().is_some_and(|p| p > 0.0), "{row}");
+        assert!(
+            row["source"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("http")),
+            "{row}"
+        );
+    }
+}

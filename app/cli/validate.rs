@@ -130,6 +130,9 @@ pub fn validate(
             leave_one_machine_out: &'a Protocol,
             leave_one_source_out: &'a Protocol,
             time_split: &'a Protocol,
+            /// Every serving row the engine predicts (several users, draft models, expert
+            /// offload), none fitted.
+            serving: Vec<crate::engine::serving::ServingCheck>,
         }
         let [in_sample, lomo, loso, time] = &protocols;
         let out = Out {
@@ -138,6 +141,7 @@ pub fn validate(
             leave_one_machine_out: lomo,
             leave_one_source_out: loso,
             time_split: time,
+            serving: crate::engine::serving::check_serving(catalog),
         };
         println!("{}", to_json(&out)?);
         return Ok(());
