@@ -128,3 +128,56 @@ fn every_serving_row_the_engine_can_model_is_predicted_and_most_hold() {
         .count();
     assert!(within * 2 >= parallel, "{within} of {parallel} within 30%");
 }
+
+#[test]
+fn a_batched_step_costs_more_than_one_sequence_and_less_than_separate_steps() {
+    use headroom::engine::memory::{plan_for_slots, LoadedModel};
+    use headroom::engine::serving::batched_step_secs;
+    use headroom::engine::speed::Hardware;
+    let c = catalog();
+    let kv = c.kv_type("f16").expect("f16");
+    let mut checked = 0;
+    for machine in c.machines.iter().step_by(3) {
+        let Some(profile) = c.runtime(machine.default_runtime) else {
+            continue;
+        };
+        let gb = machine
+            .memory_options
+            .iter()
+            .map(|o| o.per_device_gb)
+            .fold(0.0, f64::max);
+        let hw = Hardware {
+            machine,
+            profile,
+            cpu_profile: c.runtime(Runtime::Cpu),
+        };
+        for id in ["llama-3.1-8b", "qwen3-coder-30b-a3b", "gpt-oss-120b"] {
+            let (Some(model), Some(quant)) = (c.model(id), c.quant("Q4_K_M")) else {
+                continue;
+            };
+            let model = LoadedModel { model, quant, kv };
+            for users in [2u32, 4, 16] {
+                let plan = plan_for_slots(machine, gb, profile, &[(model, 8192)], users);
+                if !plan.fits() {
+                    continue;
+                }
+                let one = batched_step_secs(&hw, &model, &plan, 4096.0, 1);
+                let many = batched_step_secs(&hw, &model, &plan, 4096.0, users);
+                // Sharing the weight reads can only help, and a step never costs less than
+                // one sequence's.
+                assert!(
+                    many >= one * (1.0 - 1e-9),
+                    "{} {id} x{users}: {many} < {one}",
+                    machine.id
+                );
+                assert!(
+                    many <= one * f64::from(users) * (1.0 + 1e-9),
+                    "{} {id} x{users}: {many} > {users} x {one}",
+                    machine.id
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} cases checked");
+}
