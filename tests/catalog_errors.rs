@@ -544,3 +544,72 @@ fn a_used_price_and_a_machine_not_sold_alone_load() {
         headroom::engine::types::PriceCondition::Used
     );
 }
+
+#[test]
+fn a_serving_row_naming_an_unknown_draft_is_refused_where_it_is_written() {
+    let text = r#"(
+    serving_benchmarks: [
+        (
+            machine: "dgx-spark",
+            runtime: "cuda",
+            model: "qwen2.5-coder-14b",
+            quant: "Q4_K_M",
+            source: "https://example.com/row",
+            case: Speculative(
+                draft_model: "no-such-draft",
+                draft_quant: "Q8_0",
+                draft_max: None,
+                acceptance_rate: Some(1.5),
+                task: "code",
+                baseline_decode_tokens_per_s: 30.0,
+                speculative_decode_tokens_per_s: 45.0,
+            ),
+        ),
+    ],
+)"#;
+    let errors = errors_of(text);
+    let all = catalog::error::join(&errors);
+    assert!(all.contains("unknown model \"no-such-draft\""), "{all}");
+    assert!(all.contains("acceptance_rate 1.5 is outside"), "{all}");
+    let hit = errors
+        .iter()
+        .find(|e| e.to_string().contains("no-such-draft"))
+        .expect("the draft error");
+    assert!(hit.to_string().contains("field `draft_model`"), "{hit}");
+    let location = hit.location().expect("a location");
+    assert_eq!(location.file, "my.ron");
+    assert_eq!(location.line, 10, "{hit}");
+}
+
+#[test]
+fn a_session_of_no_turns_and_zero_users_are_refused() {
+    let text = r#"(
+    workloads: [
+        (
+            id: "my-mix",
+            name: "Mine",
+            parallel: Some(0),
+            tasks: [
+                (
+                    name: "agent",
+                    share: 1.0,
+                    prompt_tokens: 1000,
+                    output_tokens: 100,
+                    private: true,
+                    timeout_secs: 60,
+                    model: "llama-3.1-8b",
+                    quant: "Q4_K_M",
+                    requests_per_day: 10,
+                    session: Some((turns: 0, new_tokens_per_turn: 100)),
+                ),
+            ],
+        ),
+    ],
+)"#;
+    check(
+        text,
+        "turns 0 of task \"agent\" must be between 1 and 10,000",
+        18,
+    );
+    check(text, "parallel 0 is outside 1..=1024", 6);
+}

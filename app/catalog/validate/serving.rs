@@ -103,7 +103,12 @@ impl Check<'_> {
                 speculative_decode_tokens_per_s,
                 ..
             } => {
-                self.catalogue_ids(catalog, None, draft_model, draft_quant);
+                let known = catalog.model(draft_model).is_some();
+                let ids = catalog.models.iter().map(|m| m.id.as_str()).collect();
+                self.reference("draft_model", "model", draft_model, known, ids);
+                let known = catalog.quant(draft_quant).is_some();
+                let ids = catalog.quants.iter().map(|q| q.id.as_str()).collect();
+                self.reference("draft_quant", "quant", draft_quant, known, ids);
                 if let Some(rate) = acceptance_rate {
                     self.number("acceptance_rate", *rate, 0.0, 1.0);
                 }
