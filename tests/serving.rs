@@ -181,3 +181,18 @@ fn a_batched_step_costs_more_than_one_sequence_and_less_than_separate_steps() {
     }
     assert!(checked > 20, "only {checked} cases checked");
 }
+
+#[test]
+fn a_saved_count_of_billions_of_users_neither_hangs_nor_fits() {
+    // A scenario file is not validated like the catalogue: its count is held to the most
+    // the engine serves, so the queue's Erlang sum stays short.
+    let c = catalog();
+    let mut workload = c.workload("chat").expect("chat").clone();
+    workload.parallel = u32::MAX;
+    let started = std::time::Instant::now();
+    let ranking = rank(&c, &workload, &RankOptions::default());
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    for e in &ranking.entries {
+        assert!(e.mix.queue.slots <= headroom::engine::types::MAX_USERS_AT_ONCE);
+    }
+}

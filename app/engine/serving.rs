@@ -230,7 +230,7 @@ impl QueueEstimate {
 /// `P(W > t) = C e^{-(c mu - lambda) t}`. An estimate: agent turns arrive less randomly than
 /// Poisson and their lengths vary less than exponentially, so real queues are usually shorter.
 pub fn queue_estimate(arrivals_per_hour: f64, service_secs: f64, slots: u32) -> QueueEstimate {
-    let c = slots.max(1);
+    let c = slots.clamp(1, super::types::MAX_USERS_AT_ONCE);
     let lambda = (arrivals_per_hour / 3600.0).max(0.0);
     let service = service_secs.max(0.0);
     let offered = lambda * service;

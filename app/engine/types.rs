@@ -768,10 +768,14 @@ fn one() -> u32 {
     1
 }
 
+/// The most users or agents at once a workload may have (the catalogue refuses more; a
+/// saved scenario or an edited mix is held to it here, so no count can stall a ranking).
+pub const MAX_USERS_AT_ONCE: u32 = 1024;
+
 impl Workload {
-    /// Users or agents at once, at least one.
+    /// Users or agents at once, from 1 to [`MAX_USERS_AT_ONCE`].
     pub fn slots(&self) -> u32 {
-        self.parallel.max(1)
+        self.parallel.clamp(1, MAX_USERS_AT_ONCE)
     }
 
     /// Hours per day the requests arrive in, within (0, 24].

@@ -122,7 +122,12 @@ impl Check<'_> {
             self.number("min_decode_tokens_per_s", min, 0.0, 100_000.0);
         }
         if let Some(parallel) = raw.parallel {
-            self.number("parallel", f64::from(parallel), 1.0, 1024.0);
+            self.number(
+                "parallel",
+                f64::from(parallel),
+                1.0,
+                f64::from(MAX_USERS_AT_ONCE),
+            );
         }
         if let Some(hours) = raw.active_hours_per_day {
             self.number("active_hours_per_day", hours, 0.1, 24.0);
