@@ -60,11 +60,23 @@ fn step_secs(
     batch: u32,
     cache: Cache,
 ) -> f64 {
-    let weights_only = decode_step(hw, model, plan, 0.0);
     let at_depth = decode_step(hw, model, plan, depth);
     if batch <= 1 {
         return at_depth.total_secs;
     }
+    let weights_only = decode_step(hw, model, plan, 0.0);
+    split_step_secs(model, &weights_only, &at_depth, batch, cache)
+}
+
+/// A batched step from the single-sequence step at depth 0 (the weight matmuls alone) and
+/// at the sequences' depth (plus attention over the cache).
+fn split_step_secs(
+    model: &LoadedModel<'_>,
+    weights_only: &super::speed::DecodeStep,
+    at_depth: &super::speed::DecodeStep,
+    batch: u32,
+    cache: Cache,
+) -> f64 {
     let n = f64::from(batch);
     let caches = match cache {
         Cache::PerSequence => n,
@@ -94,19 +106,25 @@ pub fn decode_batched(
     tokens: u64,
     batch: u32,
 ) -> Decode {
-    let single = decode(hw, model, plan, depth, tokens);
     if batch <= 1 {
-        return single;
+        return decode(hw, model, plan, depth, tokens);
     }
     let n = tokens.max(1) as f64;
     let d0 = depth as f64;
-    let step = |d: f64| batched_step_secs(hw, model, plan, d, batch);
-    let per_token = (step(d0) + 4.0 * step(d0 + n / 2.0) + step(d0 + n)) / 6.0;
+    // The weight matmuls do not depend on the depth: one step at depth 0 serves all three.
+    let weights_only = decode_step(hw, model, plan, 0.0);
+    let mid = decode_step(hw, model, plan, d0 + n / 2.0);
+    let step = |at: &super::speed::DecodeStep| {
+        split_step_secs(model, &weights_only, at, batch, Cache::PerSequence)
+    };
+    let start = decode_step(hw, model, plan, d0);
+    let end = decode_step(hw, model, plan, d0 + n);
+    let per_token = (step(&start) + 4.0 * step(&mid) + step(&end)) / 6.0;
     let secs = per_token * n;
     Decode {
         secs,
         tokens_per_s: n / secs.max(f64::MIN_POSITIVE),
-        limit: single.limit,
+        limit: mid.limit,
     }
 }
 
