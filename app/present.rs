@@ -361,6 +361,22 @@ pub fn parse_grouped(text: &str) -> Option<f64> {
     plain.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
+/// "headroom is known to miss this case: ...; held-out measurements ran 0.30-0.62x the
+/// prediction, so the likely range is theirs" for a prediction in a known miss.
+pub fn known_miss_words(miss: &crate::engine::mix::KnownMissNote) -> String {
+    let spread = match miss.band {
+        Some(band) if band.rows > 0 => format!(
+            "; published measurements of this case that headroom was not fitted to ran {:.2}-{:.2}x its prediction ({} {}), and the likely range spans that",
+            band.low,
+            band.high,
+            band.rows,
+            if band.rows == 1 { "measurement" } else { "measurements" }
+        ),
+        _ => "; the likely range is widened".to_owned(),
+    };
+    format!("headroom is known to miss this case: {}{spread}", miss.what)
+}
+
 /// Where a model runs, in a buyer's words.
 pub fn placement_words(placement: crate::engine::Placement) -> String {
     use crate::engine::Placement;

@@ -758,8 +758,13 @@ fn a_machine_without_rows_gets_a_widened_range_that_says_why() {
         assert_eq!(basis("pc-rtx-4090", f16), RangeBasis::CaseUnmeasured);
     }
     let cuda = catalog.runtime(Runtime::Cuda).expect("cuda");
-    let narrow = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::Measured);
-    let wide = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::MachineUnmeasured);
+    let narrow = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::Measured, None);
+    let wide = cuda.speed_range(
+        TestKind::Prefill,
+        1000.0,
+        RangeBasis::MachineUnmeasured,
+        None,
+    );
     assert!(
         wide.0 < narrow.0 || wide.1 > narrow.1,
         "{narrow:?} {wide:?}"
@@ -990,4 +995,51 @@ fn each_source_weighs_the_same_in_the_likely_range() {
         .collect();
     assert_eq!(band(&doubled).low, base.low);
     assert_eq!(band(&doubled).high, base.high);
+}
+
+/// Each known miss's stored band is the spread of its held-out rows (leave-one-source-out,
+/// as `headroom calibrate --write` stores it), and the range a prediction of the case shows
+/// holds every one of those measurements.
+#[test]
+fn a_known_miss_carries_the_spread_of_its_held_out_rows() {
+    use headroom::engine::calibrate::known_miss_band;
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let loso = leave_one_source_out(&catalog);
+    let mut cases = 0;
+    for profile in &catalog.runtimes {
+        for (i, miss) in profile.known_misses.iter().enumerate() {
+            cases += 1;
+            let band = known_miss_band(&loso, profile.runtime, i).expect("rows of the case");
+            let stored = miss.band.expect("a stored band");
+            assert_eq!(band.rows, stored.rows, "{}", miss.what);
+            assert!(
+                (band.low - stored.low).abs() < 0.001 && (band.high - stored.high).abs() < 0.001,
+                "{}: held out {band:?}, stored {stored:?}",
+                miss.what
+            );
+            for p in loso
+                .iter()
+                .filter(|p| p.runtime == profile.runtime && p.known_miss == Some(i))
+                .filter(|p| p.superseded.is_none())
+            {
+                let kind = if p.test.starts_with("pp") {
+                    TestKind::Prefill
+                } else {
+                    TestKind::Decode
+                };
+                let (low, high) =
+                    profile.speed_range(kind, p.predicted_tokens_per_s, p.basis, Some(miss));
+                assert!(
+                    low <= p.measured_tokens_per_s * 1.001
+                        && p.measured_tokens_per_s <= high * 1.001,
+                    "{} {} {}: measured {} outside {low}-{high}",
+                    p.machine,
+                    p.model,
+                    p.test,
+                    p.measured_tokens_per_s
+                );
+            }
+        }
+    }
+    assert!(cases >= 3, "{cases} known misses");
 }

@@ -613,3 +613,20 @@ fn a_session_of_no_turns_and_zero_users_are_refused() {
     );
     check(text, "parallel 0 is outside 1..=1024", 6);
 }
+
+#[test]
+fn a_known_miss_needs_words_and_an_ordered_band() {
+    let text = runtime_profile_with(
+        r#"            known_misses: [(what: "", test: Some(Prefill), source: "assumed: test", band: Some((low: 2.0, high: 0.5, rows: 3)))],"#,
+    );
+    check(&text, "say in words what headroom gets wrong", 13);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("known_misses.band"), "{all}");
+    // A band off to one side (below 1) is a known miss's, and loads.
+    let good = runtime_profile_with(
+        r#"            known_misses: [(what: "slow attention", min_context: 32768, source: "assumed: test", band: Some((low: 0.3, high: 0.8, rows: 8)))],"#,
+    );
+    let vulkan = loaded_vulkan(&good);
+    assert_eq!(vulkan.known_misses.len(), 1);
+    assert_eq!(vulkan.known_misses[0].min_context, 32768);
+}

@@ -524,3 +524,48 @@ fn validate_json_carries_every_predicted_serving_row() {
         );
     }
 }
+
+/// A case the catalogue lists as one headroom predicts badly says so, in words and in the
+/// JSON, and its likely range reaches down to what its held-out measurements ran; the same
+/// machine on a short prompt is not that case.
+#[test]
+fn estimate_says_when_headroom_is_known_to_miss_the_case() {
+    let run = |prompt: &str| {
+        let args = [
+            "estimate",
+            "--machine",
+            "framework-desktop-ryzen-ai-max-395",
+            "--runtime",
+            "vulkan",
+            "--model",
+            "gpt-oss-20b",
+            "--quant",
+            "MXFP4",
+            "--prompt",
+            prompt,
+        ];
+        let (code, text, stderr) = headroom(&args);
+        assert_eq!(code, 0, "{stderr}");
+        let (code, json, stderr) = headroom(&[&args[..], &["--json"]].concat());
+        assert_eq!(code, 0, "{stderr}");
+        let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        (text, v)
+    };
+    let (text, v) = run("40000");
+    assert!(
+        text.contains("headroom is known to miss this case"),
+        "{text}"
+    );
+    let band = &v["known_miss"]["band"];
+    let low = band["low"].as_f64().expect("a measured spread");
+    assert!(low < 0.5, "{band}");
+    let predicted = v["prefill_tokens_per_s"].as_f64().expect("prefill");
+    let range_low = v["prefill_tokens_per_s_range"][0].as_f64().expect("range");
+    assert!(
+        range_low <= predicted * low * 1.001,
+        "the range starts at {range_low}, the case ran down to {low} x {predicted}"
+    );
+    let (text, v) = run("512");
+    assert!(!text.contains("known to miss"), "{text}");
+    assert!(v["known_miss"].is_null());
+}

@@ -147,7 +147,7 @@ proptest! {
     ) {
         let profile = catalog().runtime(runtime).expect("profile");
         let bound = predicted * headroom;
-        let (low, high) = profile.decode_range(predicted, bound, basis);
+        let (low, high) = profile.decode_range(predicted, bound, basis, None);
         prop_assert!(low <= predicted && predicted <= high, "{low} {predicted} {high}");
         prop_assert!(high <= bound.max(predicted), "{high} above the bound {bound}");
         prop_assert!(low > 0.0);

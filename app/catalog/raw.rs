@@ -7,8 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::engine::types::{
-    Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Fp4Matmul, Moe, ReplacedKernel,
-    RetiredBuildFlag, ServingCase, Session, Sourced,
+    Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Fp4Matmul, KnownMiss, Moe,
+    ReplacedKernel, RetiredBuildFlag, ServingCase, Session, Sourced,
 };
 
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;
@@ -427,6 +427,9 @@ pub struct RawRuntimeProfile {
     /// measured before the change ran a kernel no current build runs for it.
     #[serde(default)]
     pub replaced_kernels: Vec<ReplacedKernel>,
+    /// Cases headroom predicts badly, said with every prediction of them.
+    #[serde(default)]
+    pub known_misses: Vec<KnownMiss>,
     /// What the fit assumes before it sees a row: each parameter's typical value, and how
     /// hard the fit is pulled toward it.
     #[serde(default)]

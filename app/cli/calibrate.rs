@@ -12,7 +12,7 @@ use std::path::Path;
 
 use super::CliError;
 use crate::catalog::span::Scanner;
-use crate::engine::calibrate::error_bands;
+use crate::engine::calibrate::{error_bands, known_miss_band};
 use crate::engine::types::{Catalog, Runtime, RuntimeProfile, TestKind};
 
 /// Largest runtimes file read.
@@ -170,6 +170,28 @@ pub fn rewrite_runtimes(
                     field.value.1,
                     format!("(value: {value}, source: \"{source}\")"),
                 ));
+                continue;
+            }
+            if field.name == "known_misses" {
+                // Each known miss's `band` field (which must be written, `band: None` at
+                // first) takes the spread of its held-out rows.
+                for (i, (item, _)) in ron.items(field.value.0)?.into_iter().enumerate() {
+                    let Some(open) = ron.struct_open(item) else {
+                        continue;
+                    };
+                    let Some(band_field) = ron.fields(open)?.into_iter().find(|f| f.name == "band")
+                    else {
+                        continue;
+                    };
+                    let text = match known_miss_band(held_out, p.runtime, i) {
+                        Some(b) => format!(
+                            "Some((low: {:.3}, high: {:.3}, rows: {}))",
+                            b.low, b.high, b.rows
+                        ),
+                        None => "None".to_owned(),
+                    };
+                    edits.push((band_field.value.0, band_field.value.1, text));
+                }
                 continue;
             }
             let band = match field.name.as_str() {

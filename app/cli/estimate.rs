@@ -36,6 +36,8 @@ pub struct Estimate {
     /// What those ranges rest on: widened where no published row measured this machine or
     /// this case (the less measured of prefill and decode).
     pub range_basis: RangeBasis,
+    /// The case is one headroom is known to predict badly; its ranges are that case's.
+    pub known_miss: Option<KnownMissNote>,
     /// Published measurements of exactly this case, if any.
     pub measured_prefill: Option<Measured>,
     pub measured_decode: Option<Measured>,
@@ -210,6 +212,15 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
     });
     let basis = |kind| catalog.range_basis(&machine.id, runtime, kind, model, quant);
     let (prefill_basis, decode_basis) = (basis(TestKind::Prefill), basis(TestKind::Decode));
+    let prompt_context = args.depth + args.prompt.max(1);
+    let prefill_miss = profile.known_miss(machine, TestKind::Prefill, model, quant, prompt_context);
+    let decode_miss = profile.known_miss(
+        machine,
+        TestKind::Decode,
+        model,
+        quant,
+        prompt_context + args.r#gen.max(1),
+    );
     let calibrated_from_your_runs = match speed.as_mut() {
         Some(req) => crate::engine::mix::correct_from_user_runs(
             catalog,
@@ -272,17 +283,28 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
         decode_bound_tokens_per_s: crate::engine::speed::decode_bound_on(machine, runtime, &loaded),
         bottleneck,
         calibrated_from_your_runs,
-        prefill_tokens_per_s_range: speed
-            .as_ref()
-            .map(|r| profile.speed_range(TestKind::Prefill, r.prefill.tokens_per_s, prefill_basis)),
+        prefill_tokens_per_s_range: speed.as_ref().map(|r| {
+            profile.speed_range(
+                TestKind::Prefill,
+                r.prefill.tokens_per_s,
+                prefill_basis,
+                prefill_miss,
+            )
+        }),
         decode_tokens_per_s_range: speed.as_ref().map(|r| {
             profile.decode_range(
                 r.decode.tokens_per_s,
                 crate::engine::speed::decode_bound_on(machine, runtime, &loaded),
                 decode_basis,
+                decode_miss,
             )
         }),
         range_basis: prefill_basis.max(decode_basis),
+        known_miss: prefill_miss.or(decode_miss).map(|m| KnownMissNote {
+            what: m.what.clone(),
+            band: m.band,
+            source: m.source.clone(),
+        }),
         measured_prefill: measured_case(
             catalog,
             machine,

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 use crate::catalog::{self, CatalogError};
 use crate::engine::memory::{max_context_tokens, plan, LoadedModel};
-use crate::engine::mix::{gib, request, MixOptions};
+use crate::engine::mix::{gib, request, KnownMissNote, MixOptions};
 use crate::engine::rank::{rank, thousands, Objective, Owned, RankOptions, Ranking};
 use crate::engine::speed::Hardware;
 use crate::engine::types::*;

@@ -74,6 +74,9 @@ impl Estimate {
                 s += "  likely ranges widened: no published measurement of this case (runtime, dense or MoE, weight type) on any machine\n";
             }
         }
+        if let Some(miss) = &self.known_miss {
+            s += &format!("  {}\n", crate::present::known_miss_words(miss));
+        }
         if self.calibrated_from_your_runs {
             s += "  calibrated from your runs (headroom import-bench)\n";
         }

@@ -46,13 +46,19 @@ impl Protocol {
             self::coverage(
                 "  machine and case measured",
                 &predictions,
-                |p| !p.basis.widened(),
+                |p| !p.basis.widened() && p.known_miss.is_none(),
                 band,
             ),
             self::coverage(
                 "  widened (unmeasured)",
                 &predictions,
-                |p| p.basis.widened(),
+                |p| p.basis.widened() && p.known_miss.is_none(),
+                band,
+            ),
+            self::coverage(
+                "  known misses (their own band)",
+                &predictions,
+                |p| p.known_miss.is_some(),
                 band,
             ),
         ];
@@ -62,6 +68,12 @@ impl Protocol {
                 catalog,
                 &predictions,
                 |_| true,
+            ));
+            coverage.push(nested_band_coverage(
+                "  known misses, without the row's source",
+                catalog,
+                &predictions,
+                |p| p.known_miss.is_some(),
             ));
         }
         Protocol {

@@ -37,6 +37,10 @@ pub struct RowPrediction {
     pub basis: RangeBasis,
     /// The row's source as the held-out protocols group it ([`source_key`]).
     pub source: String,
+    /// The position, among its runtime's `known_misses`, of the case headroom is known to
+    /// predict badly that the row falls in. Such rows set that case's band too; they stay
+    /// in the runtime's, which the case's is joined with (a known miss only widens).
+    pub known_miss: Option<usize>,
 }
 
 /// Why a published row no longer describes llama.cpp as it is now.
@@ -114,7 +118,9 @@ pub fn predict_all(catalog: &Catalog) -> Vec<RowPrediction> {
             let profile = catalog.runtime(row.runtime)?;
             let predicted = predict(catalog, row, profile)?;
             let basis = row_basis(catalog, &measured, row);
-            Some(row_prediction(index, row, predicted, old[index], basis))
+            Some(row_prediction(
+                catalog, index, row, predicted, old[index], basis,
+            ))
         })
         .collect()
 }
@@ -275,7 +281,21 @@ fn not_superseded<'c>(rows: &'c [Benchmark], old: &[Option<Superseded>]) -> Vec<
         .collect()
 }
 
+/// The position of the known miss `row` falls in among its runtime's `known_misses`.
+pub fn row_known_miss(catalog: &Catalog, row: &Benchmark) -> Option<usize> {
+    let profile = catalog.runtime(row.runtime)?;
+    let machine = catalog.machine(&row.machine)?;
+    let model = catalog.model(&row.model)?;
+    let quant = catalog.quant(&row.quant)?;
+    let context = row.depth + row.tokens;
+    profile
+        .known_misses
+        .iter()
+        .position(|m| m.applies(machine, row.kind, model, quant, context))
+}
+
 fn row_prediction(
+    catalog: &Catalog,
     index: usize,
     row: &Benchmark,
     predicted: f64,
@@ -304,6 +324,7 @@ fn row_prediction(
         superseded,
         basis,
         source: source_key(&row.source),
+        known_miss: row_known_miss(catalog, row),
     }
 }
 
@@ -838,7 +859,7 @@ fn predict_held_out<'c>(
         let profile = fitted.iter().find(|p| p.runtime == row.runtime)?;
         let p = predict(catalog, row, profile)?;
         let basis = row_basis(catalog, &measured, row);
-        Some(row_prediction(index, row, p, old[index], basis))
+        Some(row_prediction(catalog, index, row, p, old[index], basis))
     })
     .collect()
 }
@@ -1005,6 +1026,36 @@ pub fn error_bands(
     })
 }
 
+/// The measured spread of a known miss (the `miss`-th of `runtime`'s `known_misses`):
+/// measured over predicted among the held-out current rows of that case, from the lowest to
+/// the highest while there are fewer than [`MIN_BAND_ROWS`], the [`BAND_TAIL`] quantiles
+/// beyond. `None` without any row.
+pub fn known_miss_band(
+    predictions: &[RowPrediction],
+    runtime: Runtime,
+    miss: usize,
+) -> Option<ErrorBand> {
+    let rows = || {
+        predictions.iter().filter(move |p| {
+            p.superseded.is_none()
+                && p.runtime == runtime
+                && p.known_miss == Some(miss)
+                && p.ratio > 0.0
+        })
+    };
+    if let Some(band) = quantile_band(rows()) {
+        return Some(band);
+    }
+    let ratios: Vec<f64> = rows().map(|p| 1.0 / p.ratio).collect();
+    let low = ratios.iter().copied().reduce(f64::min)?;
+    let high = ratios.iter().copied().reduce(f64::max)?;
+    Some(ErrorBand {
+        low,
+        high,
+        rows: ratios.len(),
+    })
+}
+
 fn is_kind(p: &RowPrediction, kind: TestKind) -> bool {
     p.test.starts_with(if kind == TestKind::Prefill {
         "pp"
@@ -1025,6 +1076,17 @@ const BAND_TAIL: f64 = 0.025;
 /// The [`BAND_TAIL`] and 1 - [`BAND_TAIL`] quantiles of measured over predicted, if there
 /// are enough rows.
 fn percentile_band<'a>(rows: impl Iterator<Item = &'a RowPrediction>) -> Option<ErrorBand> {
+    let band = quantile_band(rows)?;
+    Some(ErrorBand {
+        low: band.low.min(1.0),
+        high: band.high.max(1.0),
+        rows: band.rows,
+    })
+}
+
+/// [`percentile_band`] without holding 1 inside: the spread of a case that is off to one
+/// side stays off to that side.
+fn quantile_band<'a>(rows: impl Iterator<Item = &'a RowPrediction>) -> Option<ErrorBand> {
     let rows: Vec<&RowPrediction> = rows.filter(|p| p.ratio > 0.0).collect();
     if rows.len() < MIN_BAND_ROWS {
         return None;
@@ -1060,8 +1122,8 @@ fn percentile_band<'a>(rows: impl Iterator<Item = &'a RowPrediction>) -> Option<
         weighted.last().map_or(1.0, |&(value, _)| value)
     };
     Some(ErrorBand {
-        low: at(BAND_TAIL).min(1.0),
-        high: at(1.0 - BAND_TAIL).max(1.0),
+        low: at(BAND_TAIL),
+        high: at(1.0 - BAND_TAIL),
         rows: rows.len(),
     })
 }
@@ -1111,7 +1173,9 @@ pub fn catalogue_band(catalog: &Catalog, p: &RowPrediction) -> Option<ErrorBand>
     } else {
         TestKind::Decode
     };
-    Some(catalog.runtime(p.runtime)?.band(kind, p.basis))
+    let profile = catalog.runtime(p.runtime)?;
+    let miss = p.known_miss.and_then(|i| profile.known_misses.get(i));
+    Some(profile.band_with_miss(kind, p.basis, miss))
 }
 
 /// Coverage of bands that never saw the row: for each leave-one-source-out prediction, the
@@ -1129,14 +1193,15 @@ pub fn nested_band_coverage(
         .iter()
         .map(|b| source_key(&b.source))
         .collect();
-    let mut cache: std::collections::HashMap<(String, Runtime, bool, bool), Option<ErrorBand>> =
+    type Key = (String, Runtime, bool, bool, Option<usize>);
+    let mut cache: std::collections::HashMap<Key, Option<ErrorBand>> =
         std::collections::HashMap::new();
     coverage(group, loso, keep, |p| {
         let source = sources.get(p.index)?.clone();
         let prefill = is_kind(p, TestKind::Prefill);
         let widened = p.basis.widened();
         *cache
-            .entry((source.clone(), p.runtime, prefill, widened))
+            .entry((source.clone(), p.runtime, prefill, widened, p.known_miss))
             .or_insert_with(|| {
                 let rest: Vec<RowPrediction> = loso
                     .iter()
@@ -1148,7 +1213,15 @@ pub fn nested_band_coverage(
                 } else {
                     TestKind::Decode
                 };
-                error_bands(&rest, p.runtime, kind, widened)
+                let band = error_bands(&rest, p.runtime, kind, widened)?;
+                let Some(miss) = p.known_miss else {
+                    return Some(band);
+                };
+                // A known miss: its spread among the other sources' rows of the case, joined
+                // with the widened band (the widened band alone where no other source
+                // measured the case), as `RuntimeProfile::band_with_miss` joins them.
+                let wide = error_bands(&rest, p.runtime, kind, true).unwrap_or(band);
+                Some(band.joined(known_miss_band(&rest, p.runtime, miss).unwrap_or(wide)))
             })
     })
 }

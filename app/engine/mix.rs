@@ -7,7 +7,7 @@ use super::memory::{plan_for_slots, LoadedModel, MemoryPlan, Placement, UBATCH_T
 use super::serving::{decode_batched, queue_estimate, speculative_decode, QueueEstimate};
 use super::speed::{prefill, Decode, Hardware, Limit, Prefill};
 use super::types::{
-    Catalog, CloudOffer, Machine, RangeBasis, Runtime, Task, TestKind, Workload, GIB,
+    Catalog, CloudOffer, ErrorBand, Machine, RangeBasis, Runtime, Task, TestKind, Workload, GIB,
 };
 
 /// Days per month used for monthly figures.
@@ -420,6 +420,8 @@ pub struct TaskResult {
     /// What those ranges rest on: widened where no published row measured this machine or
     /// case (the less measured of decode and prefill).
     pub range_basis: Option<RangeBasis>,
+    /// The case is one headroom is known to predict badly (its ranges are that case's).
+    pub known_miss: Option<KnownMissNote>,
     /// Speeds were corrected by the user's own llama-bench runs on this machine.
     pub calibrated_from_your_runs: bool,
     /// The wait the client sees here (first token when streaming, else the whole request).
@@ -431,6 +433,15 @@ pub struct TaskResult {
     /// The best draft model for speculative decoding that fits beside the model, if the
     /// catalogue pairs one with it.
     pub draft: Option<DraftOption>,
+}
+
+/// A known miss a task's prediction falls in: what goes wrong, and how far off held-out
+/// measurements of the case were (measured over predicted).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct KnownMissNote {
+    pub what: String,
+    pub band: Option<ErrorBand>,
+    pub source: String,
 }
 
 /// Speculative decoding with a catalogued draft model for one task.
@@ -629,6 +640,7 @@ fn evaluate_task(
         prefill_range_tokens_per_s: None,
         secs_range: None,
         range_basis: None,
+        known_miss: None,
         calibrated_from_your_runs: false,
         wait_secs: None,
         timeout_fix: None,
@@ -712,15 +724,31 @@ fn evaluate_task(
                 let (prefill_basis, decode_basis) =
                     (basis(TestKind::Prefill), basis(TestKind::Decode));
                 result.range_basis = Some(prefill_basis.max(decode_basis));
-                let prefill_band = profile.band(TestKind::Prefill, prefill_basis);
+                // A case the catalogue says headroom predicts badly: say so, and take the
+                // spread its held-out rows measured.
+                let miss = |kind, context| {
+                    let (m, q) = (model.model, model.quant);
+                    profile.known_miss(setup.machine, kind, m, q, context)
+                };
+                let prompt_context = task.cached_tokens + task.prompt_tokens;
+                let prefill_miss = miss(TestKind::Prefill, prompt_context);
+                let decode_miss = miss(TestKind::Decode, prompt_context + task.output_tokens);
+                result.known_miss = prefill_miss.or(decode_miss).map(|m| KnownMissNote {
+                    what: m.what.clone(),
+                    band: m.band,
+                    source: m.source.clone(),
+                });
+                let prefill_band =
+                    profile.band_with_miss(TestKind::Prefill, prefill_basis, prefill_miss);
                 let bound = super::speed::decode_bound_on(setup.machine, setup.runtime, &model);
                 let decode_range =
-                    profile.decode_range(req.decode.tokens_per_s, bound, decode_basis);
+                    profile.decode_range(req.decode.tokens_per_s, bound, decode_basis, decode_miss);
                 result.decode_range_tokens_per_s = Some(decode_range);
                 result.prefill_range_tokens_per_s = Some(profile.speed_range(
                     TestKind::Prefill,
                     req.prefill.tokens_per_s,
                     prefill_basis,
+                    prefill_miss,
                 ));
                 result.secs_range = Some((
                     session_scale

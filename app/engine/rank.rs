@@ -420,6 +420,16 @@ fn reasons(
             }
             (None, None) => {}
         }
+        if task.local.is_some() {
+            let basis = task.range_basis.unwrap_or_default();
+            if basis.widened() || task.known_miss.is_some() {
+                out.push(Reason::Uncertain {
+                    task: name(),
+                    basis,
+                    known_miss: task.known_miss.clone(),
+                });
+            }
+        }
         if let (true, Some(local), Some(target)) = (
             task.below_decode_target,
             &task.local,

@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 use super::claims::ClaimCheck;
+use super::mix::KnownMissNote;
 use super::speed::Limit;
+use super::types::RangeBasis;
 
 /// One reason behind a ranked option, with the numbers it rests on.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -119,6 +121,13 @@ pub enum Reason {
         tokens_per_s: f64,
         /// The verdict counts on it: without it the task misses the decode target.
         in_use: bool,
+    },
+    /// A task's likely ranges are wider than its runtime's usual ones: no published row
+    /// measured this machine or this case, or the case is one headroom is known to miss.
+    Uncertain {
+        task: String,
+        basis: RangeBasis,
+        known_miss: Option<KnownMissNote>,
     },
 }
 

@@ -108,6 +108,61 @@ pub struct ReplacedKernel {
     pub source: String,
 }
 
+/// A case headroom is known to predict badly: the physics it models or the data it was
+/// fitted on cannot get it right (a kernel path no spec figure describes, a case only one
+/// source measured). A prediction of such a case says so in words and carries the spread
+/// its held-out rows measured, instead of a range that looks surer than it is.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KnownMiss {
+    /// What goes wrong, in words a user reads after "headroom is known to miss this case:".
+    pub what: String,
+    /// The machines' `gpu_arch` values it applies to; empty: any.
+    #[serde(default)]
+    pub gpu_archs: Vec<String>,
+    /// The test kind it applies to; `None`: both.
+    #[serde(default)]
+    pub test: Option<TestKind>,
+    /// Only mixtures of experts (`Some(true)`) or only dense models (`Some(false)`).
+    #[serde(default)]
+    pub moe: Option<bool>,
+    /// The weight types (`Quant::id`) it applies to; empty: any.
+    #[serde(default)]
+    pub quants: Vec<String>,
+    /// The shortest context it applies to: tokens already in the cache plus the tokens the
+    /// step processes (a prefill of a 40,000-token prompt reaches 40,000).
+    #[serde(default)]
+    pub min_context: u64,
+    pub source: String,
+    /// Measured over predicted among the held-out rows of this case (leave-one-source-out),
+    /// written by `headroom calibrate --write`; `None` until then.
+    #[serde(default)]
+    pub band: Option<ErrorBand>,
+}
+
+impl KnownMiss {
+    /// Whether a prediction of `kind` on `machine` for `model` in `quant`, reaching
+    /// `context` tokens, is of this case.
+    pub fn applies(
+        &self,
+        machine: &Machine,
+        kind: TestKind,
+        model: &Model,
+        quant: &Quant,
+        context: u64,
+    ) -> bool {
+        let arch = self.gpu_archs.is_empty()
+            || machine
+                .gpu_arch
+                .as_deref()
+                .is_some_and(|a| self.gpu_archs.iter().any(|g| g == a));
+        arch && self.test.is_none_or(|t| t == kind)
+            && self.moe.is_none_or(|m| m == model.moe.is_some())
+            && (self.quants.is_empty() || self.quants.contains(&quant.id))
+            && context >= self.min_context
+    }
+}
+
 /// Weight types a runtime multiplies natively on FP4 matrix units on some architectures
 /// (llama.cpp's MXFP4 MMA on Blackwell), instead of its usual quantized path.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -192,6 +247,18 @@ pub struct ErrorBand {
     /// Rows the band was measured on; 0 means assumed.
     #[serde(default)]
     pub rows: usize,
+}
+
+impl ErrorBand {
+    /// This band joined with a known miss's measured spread `own`: never narrower than
+    /// either, and never excluding the prediction itself; `own`'s row count.
+    pub fn joined(self, own: ErrorBand) -> ErrorBand {
+        ErrorBand {
+            low: self.low.min(own.low).min(1.0),
+            high: self.high.max(own.high).max(1.0),
+            rows: own.rows,
+        }
+    }
 }
 
 /// Bytes in one GiB; memory capacities are sold in binary gigabytes.
@@ -548,6 +615,8 @@ pub struct RuntimeProfile {
     /// Kernels llama.cpp has since replaced for some cases (rows of such a case measured
     /// before the change are superseded).
     pub replaced_kernels: Vec<ReplacedKernel>,
+    /// Cases this runtime's predictions are known to miss.
+    pub known_misses: Vec<KnownMiss>,
     /// The calibration prior, when the catalogue gives one.
     pub fit_prior: Option<FitPrior>,
     pub notes: String,
@@ -659,9 +728,50 @@ impl RuntimeProfile {
         }
     }
 
-    /// The range a predicted speed stands for: (low, high) tokens/s.
-    pub fn speed_range(&self, kind: TestKind, tokens_per_s: f64, basis: RangeBasis) -> (f64, f64) {
+    /// The first case of `known_misses` a prediction of `kind` on `machine` reaching
+    /// `context` tokens falls in.
+    pub fn known_miss(
+        &self,
+        machine: &Machine,
+        kind: TestKind,
+        model: &Model,
+        quant: &Quant,
+        context: u64,
+    ) -> Option<&KnownMiss> {
+        self.known_misses
+            .iter()
+            .find(|m| m.applies(machine, kind, model, quant, context))
+    }
+
+    /// The band of a prediction in a known miss: its measured spread joined with the band
+    /// the basis gives (never narrower than that, and never excluding the prediction), or
+    /// the widened band while the miss has no measured spread yet.
+    pub fn band_with_miss(
+        &self,
+        kind: TestKind,
+        basis: RangeBasis,
+        miss: Option<&KnownMiss>,
+    ) -> ErrorBand {
         let band = self.band(kind, basis);
+        match miss {
+            None => band,
+            Some(miss) => {
+                let wide = self.band(kind, RangeBasis::CaseUnmeasured);
+                band.joined(miss.band.unwrap_or(wide))
+            }
+        }
+    }
+
+    /// The range a predicted speed stands for: (low, high) tokens/s.
+    /// `miss` is the known miss the prediction falls in, if any.
+    pub fn speed_range(
+        &self,
+        kind: TestKind,
+        tokens_per_s: f64,
+        basis: RangeBasis,
+        miss: Option<&KnownMiss>,
+    ) -> (f64, f64) {
+        let band = self.band_with_miss(kind, basis, miss);
         (tokens_per_s * band.low, tokens_per_s * band.high)
     }
 
@@ -673,8 +783,9 @@ impl RuntimeProfile {
         tokens_per_s: f64,
         bound_tokens_per_s: f64,
         basis: RangeBasis,
+        miss: Option<&KnownMiss>,
     ) -> (f64, f64) {
-        let (low, high) = self.speed_range(TestKind::Decode, tokens_per_s, basis);
+        let (low, high) = self.speed_range(TestKind::Decode, tokens_per_s, basis, miss);
         let high = high.min(bound_tokens_per_s).max(tokens_per_s);
         (low.min(high), high)
     }

@@ -5,6 +5,7 @@ use crate::engine::mix::{gib, Bottleneck};
 use crate::engine::rank::thousands;
 use crate::engine::reason::Reason;
 use crate::engine::speed::Limit;
+use crate::engine::types::RangeBasis;
 
 use super::{claim_words, duration_words, short_duration};
 
@@ -26,6 +27,19 @@ pub fn bottleneck_words(bottleneck: Bottleneck) -> String {
         Bottleneck::Prefill => "reading the prompt (longer than the wait you accept)".to_owned(),
         Bottleneck::Decode(limit) => format!("decode: {}", limit_words(limit)),
         Bottleneck::None => "none".to_owned(),
+    }
+}
+
+/// Why a likely range is as wide as it is, in words.
+pub fn basis_words(basis: RangeBasis) -> &'static str {
+    match basis {
+        RangeBasis::Measured => "published measurements of this machine",
+        RangeBasis::MachineUnmeasured => {
+            "no published measurement of this machine with this software"
+        }
+        RangeBasis::CaseUnmeasured => {
+            "no published measurement of this kind of model or weights with this software"
+        }
     }
 }
 
@@ -146,6 +160,14 @@ pub fn reason_words(reason: &Reason) -> String {
             gib(*needed_bytes),
             gib(*usable_bytes)
         ),
+        Reason::Uncertain {
+            task,
+            basis,
+            known_miss,
+        } => match known_miss {
+            Some(miss) => format!("{task}: {}", crate::present::known_miss_words(miss)),
+            None => format!("{task}: likely ranges widened: {}", basis_words(*basis)),
+        },
         Reason::Session {
             task,
             turns,
@@ -233,6 +255,34 @@ mod tests {
     #[track_caller]
     fn check(reason: Reason, expected: &str) {
         assert_eq!(reason_words(&reason), expected);
+    }
+
+    #[test]
+    fn a_wide_range_says_why() {
+        check(
+            Reason::Uncertain {
+                task: "coding".into(),
+                basis: RangeBasis::MachineUnmeasured,
+                known_miss: None,
+            },
+            "coding: likely ranges widened: no published measurement of this machine with this software",
+        );
+        check(
+            Reason::Uncertain {
+                task: "coding".into(),
+                basis: RangeBasis::Measured,
+                known_miss: Some(crate::engine::mix::KnownMissNote {
+                    what: "slow attention".into(),
+                    band: Some(crate::engine::types::ErrorBand {
+                        low: 0.29,
+                        high: 0.83,
+                        rows: 8,
+                    }),
+                    source: "https://example.org".into(),
+                }),
+            },
+            "coding: headroom is known to miss this case: slow attention; published measurements of this case that headroom was not fitted to ran 0.29-0.83x its prediction (8 measurements), and the likely range spans that",
+        );
     }
 
     #[test]

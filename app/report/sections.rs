@@ -155,12 +155,19 @@ pub(super) fn assumptions(d: &DecisionInputs<'_>, out: &mut Vec<Block>) {
     });
 }
 
-fn basis_words(basis: Option<RangeBasis>) -> &'static str {
-    match basis {
-        Some(RangeBasis::Measured) => "published measurements of this machine",
-        Some(RangeBasis::MachineUnmeasured) => "no published measurement of this machine: wider",
-        Some(RangeBasis::CaseUnmeasured) => "no published measurement of this kind of model: wider",
-        None => "—",
+fn basis_words(task: &crate::engine::mix::TaskResult) -> String {
+    if let Some(miss) = &task.known_miss {
+        return format!("a case headroom is known to miss: {}: wider", miss.what);
+    }
+    match task.range_basis {
+        Some(RangeBasis::Measured) => "published measurements of this machine".to_owned(),
+        Some(RangeBasis::MachineUnmeasured) => {
+            "no published measurement of this machine: wider".to_owned()
+        }
+        Some(RangeBasis::CaseUnmeasured) => {
+            "no published measurement of this kind of model: wider".to_owned()
+        }
+        None => "—".to_owned(),
     }
 }
 
@@ -168,8 +175,9 @@ pub(super) fn uncertainty(d: &DecisionInputs<'_>, out: &mut Vec<Block>) {
     out.push(Block::Heading("How sure these numbers are".to_owned()));
     out.push(Block::Paragraph(
         "Each speed is predicted from the machine's memory speed and compute and checked against published \
-         measurements. The likely range is where 90% of those measurements fell against the prediction; a \
-         machine nobody has published measurements of gets a wider range."
+         measurements. The likely range is set so that about 8 in 10 published measurements that headroom \
+         was not fitted to fall inside it; a machine nobody has published measurements of, or a case \
+         headroom is known to predict badly, gets a wider range."
             .to_owned(),
     ));
     let mut rows = Vec::new();
@@ -194,7 +202,7 @@ pub(super) fn uncertainty(d: &DecisionInputs<'_>, out: &mut Vec<Block>) {
                 request,
                 format!("{:.1}", local.decode.tokens_per_s),
                 decode,
-                basis_words(task.range_basis).to_owned(),
+                basis_words(task),
             ]);
         }
     }

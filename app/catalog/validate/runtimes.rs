@@ -80,6 +80,7 @@ impl Check<'_> {
                 .to_owned(),
             retired_build_flags: raw.retired_build_flags.clone(),
             replaced_kernels: raw.replaced_kernels.clone(),
+            known_misses: raw.known_misses.clone(),
             fit_prior: raw.fit_prior.as_ref().map(|p| self.fit_prior(p)),
             notes: raw.notes.clone(),
             origin: self.origin(),
@@ -109,6 +110,37 @@ impl Check<'_> {
                 self.gpu_arch("replaced_kernels.gpu_archs", arch);
             }
             self.source_text("replaced_kernels.source", &replaced.source);
+        }
+        for miss in &raw.known_misses {
+            if miss.what.trim().is_empty() {
+                self.fail(
+                    "known_misses.what",
+                    None,
+                    "say in words what headroom gets wrong in this case".to_owned(),
+                );
+            }
+            for arch in &miss.gpu_archs {
+                self.gpu_arch("known_misses.gpu_archs", arch);
+            }
+            self.source_text("known_misses.source", &miss.source);
+            if let Some(band) = miss.band {
+                // A known miss may be off to one side: only an order is required.
+                let ordered = band.low.is_finite()
+                    && band.high.is_finite()
+                    && band.low > 0.0
+                    && band.low <= band.high
+                    && band.high < 100.0;
+                if !ordered {
+                    self.fail(
+                        "known_misses.band",
+                        None,
+                        format!(
+                            "error band {}..{} must satisfy 0 < low <= high < 100",
+                            band.low, band.high
+                        ),
+                    );
+                }
+            }
         }
         self.done(p)
     }
