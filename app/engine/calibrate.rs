@@ -38,8 +38,8 @@ pub struct RowPrediction {
     /// The row's source as the held-out protocols group it ([`source_key`]).
     pub source: String,
     /// The position, among its runtime's `known_misses`, of the case headroom is known to
-    /// predict badly that the row falls in. Such rows set that case's band too; they stay
-    /// in the runtime's, which the case's is joined with (a known miss only widens).
+    /// predict badly that the row falls in. Such rows are not fitted and set that case's
+    /// band, not the runtime's (which the case's is joined with: a known miss only widens).
     pub known_miss: Option<usize>,
 }
 
@@ -577,7 +577,7 @@ pub fn uninformed_params(
     let own: Vec<&Benchmark> = rows
         .iter()
         .copied()
-        .filter(|b| b.runtime == runtime)
+        .filter(|b| b.runtime == runtime && row_known_miss(catalog, b).is_none())
         .collect();
     if own.is_empty() {
         return Vec::new();
@@ -593,7 +593,10 @@ pub fn uninformed_params(
 
 /// Fits every runtime that has rows among `rows`, each on its own rows. A runtime without
 /// any row takes its prior's typical values (nothing fitted on other rows leaks into a
-/// held-out prediction); one without a prior (the CPU) keeps the catalogue's values.
+/// held-out prediction); one without a prior (the CPU) keeps the catalogue's values. Rows
+/// of a known miss are not fitted: the case is one the model cannot follow, and fitting the
+/// runtime's shared efficiencies to it would move every other machine's predictions (they
+/// are still predicted and counted, and set the case's own band).
 pub fn fit_runtimes(catalog: &Catalog, rows: &[&Benchmark]) -> Vec<RuntimeProfile> {
     catalog
         .runtimes
@@ -602,7 +605,7 @@ pub fn fit_runtimes(catalog: &Catalog, rows: &[&Benchmark]) -> Vec<RuntimeProfil
             let own: Vec<&Benchmark> = rows
                 .iter()
                 .copied()
-                .filter(|b| b.runtime == profile.runtime)
+                .filter(|b| b.runtime == profile.runtime && row_known_miss(catalog, b).is_none())
                 .collect();
             if own.is_empty() && profile.fit_prior.is_none() {
                 profile.clone()
@@ -1004,6 +1007,7 @@ pub fn error_bands(
         let pick = |same_runtime: bool| {
             percentile_band(predictions.iter().filter(|p| {
                 p.superseded.is_none()
+                    && p.known_miss.is_none()
                     && (!same_runtime || p.runtime == runtime)
                     && is_kind(p, kind)
                     && p.basis.widened() == widened
