@@ -364,9 +364,15 @@ pub fn parse_grouped(text: &str) -> Option<f64> {
 /// "headroom is known to miss this case: ...; held-out measurements ran 0.30-0.62x the
 /// prediction, so the likely range is theirs" for a prediction in a known miss.
 pub fn known_miss_words(miss: &crate::engine::mix::KnownMissNote) -> String {
+    let scaled = match miss.correction {
+        Some(c) if (c - 1.0).abs() > 0.005 => format!(
+            "; its speed here is scaled by {c:.2}, what published measurements of the case ran against headroom's physics (the median)"
+        ),
+        _ => String::new(),
+    };
     let spread = match miss.band {
         Some(band) if band.rows > 0 => format!(
-            "; published measurements of this case that headroom was not fitted to ran {:.2}-{:.2}x its prediction ({} {}), and the likely range spans that",
+            "; published measurements of this case that headroom was not fitted to ran {:.2}-{:.2}x that prediction ({} {}), and the likely range spans that",
             band.low,
             band.high,
             band.rows,
@@ -374,7 +380,10 @@ pub fn known_miss_words(miss: &crate::engine::mix::KnownMissNote) -> String {
         ),
         _ => "; the likely range is widened".to_owned(),
     };
-    format!("headroom is known to miss this case: {}{spread}", miss.what)
+    format!(
+        "headroom is known to miss this case: {}{scaled}{spread}",
+        miss.what
+    )
 }
 
 /// Where a model runs, in a buyer's words.

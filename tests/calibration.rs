@@ -74,13 +74,9 @@ fn prefill_outside_known_misses(deep: bool) -> (f64, f64) {
 
 #[test]
 fn prefill_meets_the_target() {
-    // Every current row, the known misses' too: 13.8% and 69% within 30% on the 815 rows
-    // of December 2026 (README, "Accuracy"), held.
-    // (Biased toward too fast by the known misses, which are not fitted: 1.05.)
-    let s = summary("prefill");
-    assert!(s.median_abs_pct_error <= 15.0, "{s:?}");
-    assert!(s.share_within_30pct >= 0.68, "{s:?}");
-    assert!(s.median_ratio <= 1.06, "{s:?}");
+    // Every current row, the known misses' too (scaled by their corrections): median
+    // absolute error at most 15%, at least 80% of rows within 30%.
+    check("prefill", 15.0, 0.80, true);
     // Outside the known misses, the target: median at most 15%, 80% within 30%.
     let (median, within) = prefill_outside_known_misses(false);
     assert!(median <= 15.0 && within >= 0.80, "{median:.1}% {within:.2}");
@@ -93,11 +89,7 @@ fn decode_at_depth_meets_the_target() {
 
 #[test]
 fn prefill_at_depth_meets_the_target() {
-    // Every current row: 20.9% and 61% (the Strix Halo's and the datacenter GPUs' known
-    // misses), held; outside them, the target.
-    let s = summary("prefill, depth > 0");
-    assert!(s.median_abs_pct_error <= 21.5, "{s:?}");
-    assert!(s.share_within_30pct >= 0.60, "{s:?}");
+    check("prefill, depth > 0", 15.0, 0.80, true);
     let (median, within) = prefill_outside_known_misses(true);
     assert!(median <= 15.0 && within >= 0.80, "{median:.1}% {within:.2}");
 }
@@ -255,10 +247,10 @@ fn leave_one_machine_out_keeps_the_targets_it_meets() {
     assert!(decode.median_abs_pct_error <= 10.0, "{decode:?}");
     assert!(decode.share_within_25pct >= 0.85, "{decode:?}");
     let prefill = get("prefill");
-    // 19.1% and 64% within 30% on the 815 rows of December 2026, the known misses counted
+    // 16.1% and 70% within 30% on the 815 rows of December 2026, the known misses counted
     // (README, "Accuracy"): held.
-    assert!(prefill.median_abs_pct_error <= 19.5, "{prefill:?}");
-    assert!(prefill.share_within_30pct >= 0.63, "{prefill:?}");
+    assert!(prefill.median_abs_pct_error <= 16.5, "{prefill:?}");
+    assert!(prefill.share_within_30pct >= 0.69, "{prefill:?}");
     // At depth 22.0% and 63%: the Strix Halo's Vulkan and ROCm prefill at depths of
     // 32k-64k and the datacenter GPUs (known misses). The figures reached are held.
     let deep_prefill = get("prefill, depth > 0");
@@ -675,12 +667,12 @@ fn leave_one_source_out_holds_its_figures() {
 
 /// Leave-one-source-out figures reached on the 815 shipped rows (README, "Accuracy"). The
 /// decode target (8%, 90% within 25%) is met (7.5%, 92%); the prefill target (median 15%,
-/// 80% within 30%) is missed with the known misses counted (18.5%, 68%; at depth 21.2%,
+/// 80% within 30%) is missed with the known misses counted (15.2%, 74%; at depth 21.1%,
 /// 67%) and met outside them (13.4%, 84%; at depth 16.9%, 95%).
 const LOSO_DECODE_MEDIAN: f64 = 8.0;
 const LOSO_DECODE_WITHIN: f64 = 0.90;
-const LOSO_PREFILL_MEDIAN: f64 = 19.0;
-const LOSO_PREFILL_WITHIN: f64 = 0.67;
+const LOSO_PREFILL_MEDIAN: f64 = 15.5;
+const LOSO_PREFILL_WITHIN: f64 = 0.73;
 const LOSO_DEEP_PREFILL_MEDIAN: f64 = 21.5;
 const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.66;
 
@@ -1028,27 +1020,40 @@ fn each_source_weighs_the_same_in_the_likely_range() {
 }
 
 /// Each known miss's stored band is the spread of its held-out rows (leave-one-source-out,
-/// as `headroom calibrate --write` stores it), and the range a prediction of the case shows
-/// holds at least nine in ten of those measurements.
+/// as `headroom calibrate --write` stores it, with the correction the fit gives), and the
+/// range the shipped prediction of the case shows holds at least nine in ten of its rows.
 #[test]
 fn a_known_miss_carries_the_spread_of_its_held_out_rows() {
     use headroom::engine::calibrate::known_miss_band;
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let loso = leave_one_source_out(&catalog);
+    let fitted = fit_all(&catalog);
     let mut cases = 0;
     for profile in &catalog.runtimes {
         for (i, miss) in profile.known_misses.iter().enumerate() {
             cases += 1;
             let band = known_miss_band(&loso, profile.runtime, i).expect("rows of the case");
             let stored = miss.band.expect("a stored band");
+            let correction = fitted
+                .iter()
+                .find(|f| f.runtime == profile.runtime)
+                .and_then(|f| f.known_misses.get(i))
+                .and_then(|m| m.correction)
+                .expect("a fitted correction");
+            assert!(
+                (correction - miss.correction.expect("a stored correction")).abs() < 0.001,
+                "{}: fitted {correction}",
+                miss.what
+            );
             assert_eq!(band.rows, stored.rows, "{}", miss.what);
             assert!(
                 (band.low - stored.low).abs() < 0.001 && (band.high - stored.high).abs() < 0.001,
                 "{}: held out {band:?}, stored {stored:?}",
                 miss.what
             );
+            // The range shipped around the shipped (corrected) prediction.
             let (mut rows, mut inside) = (0, 0);
-            for p in loso
+            for p in predict_all(&catalog)
                 .iter()
                 .filter(|p| p.runtime == profile.runtime && p.known_miss == Some(i))
                 .filter(|p| p.superseded.is_none())

@@ -231,10 +231,11 @@ fn with_the_cloud_off_the_founding_story_still_buys_nothing_until_the_wait_is_li
     // A real requirement: no answer may take longer than five minutes to start.
     h.get_by_label("limit how long I wait for an answer")
         .click_accesskit();
-    h.run();
+    // The options' reasons change length; the grids take a few frames to settle.
+    h.run_steps(8);
     h.get_by_role_and_label(Role::Slider, "longest wait")
         .set_value_accesskit(300.0);
-    h.run();
+    h.run_steps(8);
     assert_eq!(
         h.state().state().scenario.options.mix.max_wait_secs,
         Some(300.0)

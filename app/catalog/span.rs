@@ -316,23 +316,29 @@ pub fn append_to_list(text: &str, field: &str, rows: &[String]) -> Result<String
     } else {
         format!("{indent}{field}: [\n{body}{indent}],\n")
     };
-    let line_start = text[..close].rfind('\n').map_or(0, |i| i + 1);
-    let own_line = text[line_start..close].trim().is_empty() && line_start > open;
+    // A hostile or broken file can put the last item's end past the closing bracket, or an
+    // index inside a character: refuse it rather than slice out of bounds.
+    let slice = |a: usize, z: usize| {
+        text.get(a..z)
+            .ok_or_else(|| format!("the `{field}` list is malformed"))
+    };
+    let line_start = slice(0, close)?.rfind('\n').map_or(0, |i| i + 1);
+    let own_line = slice(line_start, close)?.trim().is_empty() && line_start > open;
     let mut at = 0;
     if let Some(c) = comma_at {
-        out.push_str(&text[..c]);
+        out.push_str(slice(0, c)?);
         out.push(',');
         at = c;
     }
     if own_line {
-        out.push_str(&text[at..line_start]);
+        out.push_str(slice(at, line_start)?);
         out.push_str(&body);
-        out.push_str(&text[line_start..]);
+        out.push_str(slice(line_start, text.len())?);
     } else {
-        out.push_str(&text[at..close]);
+        out.push_str(slice(at, close)?);
         out.push('\n');
         out.push_str(&body);
-        out.push_str(&text[close..]);
+        out.push_str(slice(close, text.len())?);
     }
     Ok(out)
 }

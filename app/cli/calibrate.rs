@@ -179,8 +179,14 @@ pub fn rewrite_runtimes(
                     let Some(open) = ron.struct_open(item) else {
                         continue;
                     };
-                    let Some(band_field) = ron.fields(open)?.into_iter().find(|f| f.name == "band")
-                    else {
+                    let fields = ron.fields(open)?;
+                    let correction = p.known_misses.get(i).and_then(|m| m.correction);
+                    if let Some(field) = fields.iter().find(|f| f.name == "correction") {
+                        let text =
+                            correction.map_or("None".to_owned(), |c| format!("Some({c:.3})"));
+                        edits.push((field.value.0, field.value.1, text));
+                    }
+                    let Some(band_field) = fields.into_iter().find(|f| f.name == "band") else {
                         continue;
                     };
                     let text = match known_miss_band(held_out, p.runtime, i) {

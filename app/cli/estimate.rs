@@ -300,11 +300,7 @@ pub fn estimate(catalog: &Catalog, args: &EstimateArgs) -> Result<Estimate, CliE
             )
         }),
         range_basis: prefill_basis.max(decode_basis),
-        known_miss: prefill_miss.or(decode_miss).map(|m| KnownMissNote {
-            what: m.what.clone(),
-            band: m.band,
-            source: m.source.clone(),
-        }),
+        known_miss: prefill_miss.or(decode_miss).map(KnownMissNote::of),
         measured_prefill: measured_case(
             catalog,
             machine,

@@ -607,13 +607,36 @@ pub fn fit_runtimes(catalog: &Catalog, rows: &[&Benchmark]) -> Vec<RuntimeProfil
                 .copied()
                 .filter(|b| b.runtime == profile.runtime && row_known_miss(catalog, b).is_none())
                 .collect();
-            if own.is_empty() && profile.fit_prior.is_none() {
+            let mut fitted = if own.is_empty() && profile.fit_prior.is_none() {
                 profile.clone()
             } else {
                 fit(catalog, &own, profile)
-            }
+            };
+            fit_miss_corrections(catalog, rows, &mut fitted);
+            fitted
         })
         .collect()
+}
+
+/// Sets each known miss's `correction` on `profile` (already fitted on the other rows): the
+/// median of measured over predicted among the rows of `rows` in that case, `None` where
+/// none is.
+fn fit_miss_corrections(catalog: &Catalog, rows: &[&Benchmark], profile: &mut RuntimeProfile) {
+    for miss in &mut profile.known_misses {
+        miss.correction = None;
+    }
+    let uncorrected = profile.clone();
+    for (i, miss) in profile.known_misses.iter_mut().enumerate() {
+        let mut ratios: Vec<f64> = rows
+            .iter()
+            .filter(|b| b.runtime == uncorrected.runtime && row_known_miss(catalog, b) == Some(i))
+            .filter_map(|b| Some(b.tokens_per_s / predict(catalog, b, &uncorrected)?))
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .collect();
+        if !ratios.is_empty() {
+            miss.correction = Some(median(&mut ratios));
+        }
+    }
 }
 
 /// Which parameters the rows can inform: MoE factors need MoE rows, attention and KV reads
@@ -1031,32 +1054,52 @@ pub fn error_bands(
 }
 
 /// The measured spread of a known miss (the `miss`-th of `runtime`'s `known_misses`):
-/// measured over predicted among the held-out current rows of that case, from the lowest to
-/// the highest while there are fewer than [`MIN_BAND_ROWS`], the [`BAND_TAIL`] quantiles
-/// beyond. `None` without any row.
+/// measured over predicted among the held-out current rows of that case. Where two or more
+/// sources measured the case, every held-out row was predicted with a `correction` learnt
+/// from the others, and the spread is theirs: from the lowest to the highest while there
+/// are fewer than [`MIN_BAND_ROWS`], the [`BAND_TAIL`] quantiles beyond. Where one source
+/// did, no held-out row could learn a correction: the spread within that source about its
+/// median (the correction the shipped profile applies), joined with the runtime's widened
+/// band, since how far another page would land is unknown. `None` without any row.
 pub fn known_miss_band(
     predictions: &[RowPrediction],
     runtime: Runtime,
     miss: usize,
 ) -> Option<ErrorBand> {
-    let rows = || {
-        predictions.iter().filter(move |p| {
+    let rows: Vec<&RowPrediction> = predictions
+        .iter()
+        .filter(|p| {
             p.superseded.is_none()
                 && p.runtime == runtime
                 && p.known_miss == Some(miss)
                 && p.ratio > 0.0
         })
-    };
-    if let Some(band) = quantile_band(rows()) {
-        return Some(band);
-    }
-    let ratios: Vec<f64> = rows().map(|p| 1.0 / p.ratio).collect();
+        .collect();
+    let mut ratios: Vec<f64> = rows.iter().map(|p| 1.0 / p.ratio).collect();
     let low = ratios.iter().copied().reduce(f64::min)?;
     let high = ratios.iter().copied().reduce(f64::max)?;
-    Some(ErrorBand {
-        low,
-        high,
-        rows: ratios.len(),
+    let sources: std::collections::HashSet<&str> = rows.iter().map(|p| p.source.as_str()).collect();
+    if sources.len() >= 2 {
+        return Some(quantile_band(rows.iter().copied()).unwrap_or(ErrorBand {
+            low,
+            high,
+            rows: rows.len(),
+        }));
+    }
+    let centre = median(&mut ratios);
+    let own = ErrorBand {
+        low: low / centre,
+        high: high / centre,
+        rows: rows.len(),
+    };
+    let kind = if rows.iter().any(|p| is_kind(p, TestKind::Prefill)) {
+        TestKind::Prefill
+    } else {
+        TestKind::Decode
+    };
+    Some(match error_bands(predictions, runtime, kind, true) {
+        Some(wide) => wide.joined(own),
+        None => own,
     })
 }
 

@@ -441,7 +441,20 @@ pub struct TaskResult {
 pub struct KnownMissNote {
     pub what: String,
     pub band: Option<ErrorBand>,
+    /// The measured share of the physics' prediction the case's speeds are scaled by.
+    pub correction: Option<f64>,
     pub source: String,
+}
+
+impl KnownMissNote {
+    pub fn of(miss: &super::types::KnownMiss) -> Self {
+        KnownMissNote {
+            what: miss.what.clone(),
+            band: miss.band,
+            correction: miss.correction,
+            source: miss.source.clone(),
+        }
+    }
 }
 
 /// Speculative decoding with a catalogued draft model for one task.
@@ -733,11 +746,7 @@ fn evaluate_task(
                 let prompt_context = task.cached_tokens + task.prompt_tokens;
                 let prefill_miss = miss(TestKind::Prefill, prompt_context);
                 let decode_miss = miss(TestKind::Decode, prompt_context + task.output_tokens);
-                result.known_miss = prefill_miss.or(decode_miss).map(|m| KnownMissNote {
-                    what: m.what.clone(),
-                    band: m.band,
-                    source: m.source.clone(),
-                });
+                result.known_miss = prefill_miss.or(decode_miss).map(KnownMissNote::of);
                 let prefill_band =
                     profile.band_with_miss(TestKind::Prefill, prefill_basis, prefill_miss);
                 let bound = super::speed::decode_bound_on(setup.machine, setup.runtime, &model);

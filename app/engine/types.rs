@@ -134,10 +134,17 @@ pub struct KnownMiss {
     #[serde(default)]
     pub min_context: u64,
     pub source: String,
-    /// Measured over predicted among the held-out rows of this case (leave-one-source-out),
-    /// written by `headroom calibrate --write`; `None` until then.
+    /// Measured over predicted among the held-out rows of this case (leave-one-source-out,
+    /// after `correction`), written by `headroom calibrate --write`; `None` until then.
     #[serde(default)]
     pub band: Option<ErrorBand>,
+    /// The median of measured over predicted among the rows of this case, under the profile
+    /// fitted on the other rows (`calibrate::fit_runtimes`; written by `headroom calibrate
+    /// --write`): a prediction of the case is scaled by it, so that a case known to run at
+    /// a fifth of the prediction is not offered at five times its speed. `None` where no
+    /// row measured the case.
+    #[serde(default)]
+    pub correction: Option<f64>,
 }
 
 impl KnownMiss {
@@ -726,6 +733,22 @@ impl RuntimeProfile {
             (TestKind::Prefill, _) => self.prefill_unmeasured_band,
             (TestKind::Decode, _) => self.decode_unmeasured_band,
         }
+    }
+
+    /// The factor a prediction of `kind` reaching `context` tokens is scaled by: its known
+    /// miss's `correction`, or 1.
+    pub fn miss_correction(
+        &self,
+        machine: &Machine,
+        kind: TestKind,
+        model: &Model,
+        quant: &Quant,
+        context: u64,
+    ) -> f64 {
+        self.known_miss(machine, kind, model, quant, context)
+            .and_then(|m| m.correction)
+            .filter(|c| c.is_finite() && *c > 0.0)
+            .unwrap_or(1.0)
     }
 
     /// The first case of `known_misses` a prediction of `kind` on `machine` reaching

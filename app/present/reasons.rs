@@ -278,10 +278,11 @@ mod tests {
                         high: 0.83,
                         rows: 8,
                     }),
+                    correction: None,
                     source: "https://example.org".into(),
                 }),
             },
-            "coding: headroom is known to miss this case: slow attention; published measurements of this case that headroom was not fitted to ran 0.29-0.83x its prediction (8 measurements), and the likely range spans that",
+            "coding: headroom is known to miss this case: slow attention; published measurements of this case that headroom was not fitted to ran 0.29-0.83x that prediction (8 measurements), and the likely range spans that",
         );
     }
 

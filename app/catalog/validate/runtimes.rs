@@ -123,6 +123,15 @@ impl Check<'_> {
                 self.gpu_arch("known_misses.gpu_archs", arch);
             }
             self.source_text("known_misses.source", &miss.source);
+            if let Some(c) = miss.correction {
+                if !(c.is_finite() && c > 0.0 && c < 100.0) {
+                    self.fail(
+                        "known_misses.correction",
+                        None,
+                        format!("correction {c} must be between 0 and 100"),
+                    );
+                }
+            }
             if let Some(band) = miss.band {
                 // A known miss may be off to one side: only an order is required.
                 let ordered = band.low.is_finite()
