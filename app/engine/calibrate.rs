@@ -288,10 +288,10 @@ pub fn row_known_miss(catalog: &Catalog, row: &Benchmark) -> Option<usize> {
     let model = catalog.model(&row.model)?;
     let quant = catalog.quant(&row.quant)?;
     let context = row.depth + row.tokens;
-    profile
-        .known_misses
-        .iter()
-        .position(|m| m.applies(machine, row.kind, model, quant, context))
+    profile.known_misses.iter().position(|m| {
+        let flash_attention = row.flash_attention != Some(false);
+        m.applies(machine, row.kind, model, quant, (context, flash_attention))
+    })
 }
 
 fn row_prediction(

@@ -303,7 +303,7 @@ pub fn decode_with_attention(
         super::types::TestKind::Decode,
         model.model,
         model.quant,
-        depth + tokens.max(1),
+        (depth + tokens.max(1), flash_attention),
     );
     let secs = per_token * n / correction;
     Decode {
@@ -390,7 +390,7 @@ pub fn prefill_with_attention(
         super::types::TestKind::Prefill,
         model.model,
         model.quant,
-        depth + tokens.max(1),
+        (depth + tokens.max(1), flash_attention),
     );
     let secs = (weights_secs + attention_secs + offload_secs) / correction;
     let limit = if offload_secs > weights_secs.max(attention_secs) {

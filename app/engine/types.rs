@@ -126,6 +126,10 @@ pub struct KnownMiss {
     /// Only mixtures of experts (`Some(true)`) or only dense models (`Some(false)`).
     #[serde(default)]
     pub moe: Option<bool>,
+    /// Only with flash attention on (`Some(true)`) or off (`Some(false)`). headroom's own
+    /// predictions run with it on, as llama.cpp does by default.
+    #[serde(default)]
+    pub flash_attention: Option<bool>,
     /// The weight types (`Quant::id`) it applies to; empty: any.
     #[serde(default)]
     pub quants: Vec<String>,
@@ -149,14 +153,14 @@ pub struct KnownMiss {
 
 impl KnownMiss {
     /// Whether a prediction of `kind` on `machine` for `model` in `quant`, reaching
-    /// `context` tokens, is of this case.
+    /// `context` tokens with flash attention on or off, is of this case.
     pub fn applies(
         &self,
         machine: &Machine,
         kind: TestKind,
         model: &Model,
         quant: &Quant,
-        context: u64,
+        (context, flash_attention): (u64, bool),
     ) -> bool {
         let arch = self.gpu_archs.is_empty()
             || machine
@@ -167,6 +171,7 @@ impl KnownMiss {
             && self.moe.is_none_or(|m| m == model.moe.is_some())
             && (self.quants.is_empty() || self.quants.contains(&quant.id))
             && context >= self.min_context
+            && self.flash_attention.is_none_or(|f| f == flash_attention)
     }
 }
 
@@ -743,16 +748,16 @@ impl RuntimeProfile {
         kind: TestKind,
         model: &Model,
         quant: &Quant,
-        context: u64,
+        (context, flash_attention): (u64, bool),
     ) -> f64 {
-        self.known_miss(machine, kind, model, quant, context)
+        self.known_miss_with(machine, kind, model, quant, (context, flash_attention))
             .and_then(|m| m.correction)
             .filter(|c| c.is_finite() && *c > 0.0)
             .unwrap_or(1.0)
     }
 
     /// The first case of `known_misses` a prediction of `kind` on `machine` reaching
-    /// `context` tokens falls in.
+    /// `context` tokens falls in, with flash attention on (as headroom predicts).
     pub fn known_miss(
         &self,
         machine: &Machine,
@@ -763,7 +768,21 @@ impl RuntimeProfile {
     ) -> Option<&KnownMiss> {
         self.known_misses
             .iter()
-            .find(|m| m.applies(machine, kind, model, quant, context))
+            .find(|m| m.applies(machine, kind, model, quant, (context, true)))
+    }
+
+    /// [`RuntimeProfile::known_miss`] with flash attention on or off.
+    pub fn known_miss_with(
+        &self,
+        machine: &Machine,
+        kind: TestKind,
+        model: &Model,
+        quant: &Quant,
+        case: (u64, bool),
+    ) -> Option<&KnownMiss> {
+        self.known_misses
+            .iter()
+            .find(|m| m.applies(machine, kind, model, quant, case))
     }
 
     /// The band of a prediction in a known miss: its measured spread joined with the band
