@@ -162,16 +162,17 @@ impl KnownMiss {
         quant: &Quant,
         (context, flash_attention): (u64, bool),
     ) -> bool {
-        let arch = self.gpu_archs.is_empty()
-            || machine
-                .gpu_arch
-                .as_deref()
-                .is_some_and(|a| self.gpu_archs.iter().any(|g| g == a));
-        arch && self.test.is_none_or(|t| t == kind)
-            && self.moe.is_none_or(|m| m == model.moe.is_some())
-            && (self.quants.is_empty() || self.quants.contains(&quant.id))
+        // The number comparisons first: this runs on every predicted phase.
+        self.test.is_none_or(|t| t == kind)
             && context >= self.min_context
             && self.flash_attention.is_none_or(|f| f == flash_attention)
+            && self.moe.is_none_or(|m| m == model.moe.is_some())
+            && (self.quants.is_empty() || self.quants.contains(&quant.id))
+            && (self.gpu_archs.is_empty()
+                || machine
+                    .gpu_arch
+                    .as_deref()
+                    .is_some_and(|a| self.gpu_archs.iter().any(|g| g == a)))
     }
 }
 
