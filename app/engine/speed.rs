@@ -72,6 +72,24 @@ impl Hardware<'_> {
         }
     }
 
+    /// The measured share of this model's physics a phase of `kind` reaching `context`
+    /// tokens runs at, when the catalogue lists it as a known miss (else 1).
+    fn miss_correction(
+        &self,
+        model: &LoadedModel<'_>,
+        kind: TestKind,
+        context: u64,
+        flash_attention: bool,
+    ) -> f64 {
+        self.profile.miss_correction(
+            self.machine,
+            kind,
+            model.model,
+            model.quant,
+            (context.max(1), flash_attention),
+        )
+    }
+
     /// Fixed seconds per decoded token: each layer's kernel launches and the minimum time
     /// each kernel takes however little it reads, the per-layer routing of a mixture of
     /// experts (router, top-k, gather and scatter kernels that a dense layer does not run),
@@ -298,13 +316,7 @@ pub fn decode_with_attention(
     let mid = step(d0 + n / 2.0);
     let end = step(d0 + n);
     let per_token = (start.total_secs + 4.0 * mid.total_secs + end.total_secs) / 6.0;
-    let correction = hw.profile.miss_correction(
-        hw.machine,
-        super::types::TestKind::Decode,
-        model.model,
-        model.quant,
-        (depth + tokens.max(1), flash_attention),
-    );
+    let correction = hw.miss_correction(model, TestKind::Decode, depth + tokens, flash_attention);
     let secs = per_token * n / correction;
     Decode {
         secs,
@@ -385,13 +397,7 @@ pub fn prefill_with_attention(
         * (model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s()
             + experts_in_ram / HOST_LINK_BYTES_PER_S);
     // A case the catalogue knows the physics above misses runs at its measured share of it.
-    let correction = hw.profile.miss_correction(
-        hw.machine,
-        super::types::TestKind::Prefill,
-        model.model,
-        model.quant,
-        (depth + tokens.max(1), flash_attention),
-    );
+    let correction = hw.miss_correction(model, TestKind::Prefill, depth + tokens, flash_attention);
     let secs = (weights_secs + attention_secs + offload_secs) / correction;
     let limit = if offload_secs > weights_secs.max(attention_secs) {
         Limit::Offload
