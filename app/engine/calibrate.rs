@@ -625,14 +625,25 @@ fn fit_miss_corrections(catalog: &Catalog, rows: &[&Benchmark], profile: &mut Ru
     for miss in &mut profile.known_misses {
         miss.correction = None;
     }
+    if profile.known_misses.is_empty() {
+        return;
+    }
     let uncorrected = profile.clone();
-    for (i, miss) in profile.known_misses.iter_mut().enumerate() {
-        let mut ratios: Vec<f64> = rows
-            .iter()
-            .filter(|b| b.runtime == uncorrected.runtime && row_known_miss(catalog, b) == Some(i))
-            .filter_map(|b| Some(b.tokens_per_s / predict(catalog, b, &uncorrected)?))
-            .filter(|r| r.is_finite() && *r > 0.0)
-            .collect();
+    // Each row's case is found once, then its ratio goes to that case.
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); profile.known_misses.len()];
+    for row in rows.iter().filter(|b| b.runtime == uncorrected.runtime) {
+        let Some(i) = row_known_miss(catalog, row) else {
+            continue;
+        };
+        let Some(predicted) = predict(catalog, row, &uncorrected) else {
+            continue;
+        };
+        let ratio = row.tokens_per_s / predicted;
+        if ratio.is_finite() && ratio > 0.0 {
+            ratios[i].push(ratio);
+        }
+    }
+    for (miss, mut ratios) in profile.known_misses.iter_mut().zip(ratios) {
         if !ratios.is_empty() {
             miss.correction = Some(median(&mut ratios));
         }

@@ -767,9 +767,7 @@ impl RuntimeProfile {
         quant: &Quant,
         context: u64,
     ) -> Option<&KnownMiss> {
-        self.known_misses
-            .iter()
-            .find(|m| m.applies(machine, kind, model, quant, (context, true)))
+        self.known_miss_with(machine, kind, model, quant, (context, true))
     }
 
     /// [`RuntimeProfile::known_miss`] with flash attention on or off.
