@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::engine::types::{
     Attention, ComputeUnitRate, Embeddings, ErrorBand, FitPrior, Fp4Matmul, KnownMiss, Moe,
-    ReplacedKernel, RetiredBuildFlag, ServingCase, Session, Sourced,
+    ReplacedKernel, RetiredBuildFlag, RetiredDriver, ServingCase, Session, Sourced,
 };
 
 /// One catalogue file: any subset of the sections. The built-in files each fill one section;
@@ -423,6 +423,10 @@ pub struct RawRuntimeProfile {
     /// measured a kernel no current build runs.
     #[serde(default)]
     pub retired_build_flags: Vec<RetiredBuildFlag>,
+    /// Drivers their vendor has discontinued: a benchmark row run on one measured a stack
+    /// no user installing the runtime today gets.
+    #[serde(default)]
+    pub retired_drivers: Vec<RetiredDriver>,
     /// Kernels llama.cpp has since replaced for some cases: a benchmark row of such a case
     /// measured before the change ran a kernel no current build runs for it.
     #[serde(default)]
@@ -473,6 +477,10 @@ pub struct RawBenchmark {
     /// defaults, as the source states them (`GGML_HIP_ROCWMMA_FATTN`).
     #[serde(default)]
     pub build_flags: Vec<String>,
+    /// The GPU driver the run used, lower case, where the source names it and the runtime
+    /// has several on one system (Vulkan on Linux with an AMD GPU: `radv` or `amdvlk`).
+    #[serde(default)]
+    pub driver: Option<String>,
     pub source: String,
     #[serde(default)]
     pub notes: String,

@@ -137,6 +137,7 @@ pub fn rewrite_runtimes(
                 "moe_layer_overhead_us" => 2,
                 "batch1_bytes_per_unit_cycle" => 2,
                 "unfused_attention_bytes_per_score" => 1,
+                "moe_half_batch_tokens" => 1,
                 _ => 3,
             };
             (name, format!("{v:.decimals$}"))
@@ -144,13 +145,22 @@ pub fn rewrite_runtimes(
         let own_assumed = prior_only_source(p.runtime);
         for field in &fields {
             if let Some((fname, value)) = values.iter().find(|(n, _)| *n == field.name) {
-                let old = ron::from_str::<crate::catalog::raw::Sourced>(ron.slice(field.value))
-                    .map_err(|e| {
-                        format!(
-                            "{name}.{fname} at {}: not (value: N, source: \"...\"): {e}",
-                            ron.position(field.value.0)
-                        )
-                    })?;
+                // An optional figure is written `Some((value: .., source: ".."))`.
+                let text = ron.slice(field.value).trim();
+                let wrapped = text.starts_with("Some(");
+                let inner = if wrapped {
+                    text.trim_start_matches("Some(")
+                        .strip_suffix(')')
+                        .unwrap_or(text)
+                } else {
+                    text
+                };
+                let old = ron::from_str::<crate::catalog::raw::Sourced>(inner).map_err(|e| {
+                    format!(
+                        "{name}.{fname} at {}: not (value: N, source: \"...\"): {e}",
+                        ron.position(field.value.0)
+                    )
+                })?;
                 let user_assumed =
                     old.source.trim_start().starts_with("assumed:") && old.source != own_assumed;
                 if user_assumed && !force {
@@ -165,10 +175,15 @@ pub fn rewrite_runtimes(
                 } else {
                     FITTED_SOURCE.to_owned()
                 };
+                let fitted = format!("(value: {value}, source: \"{source}\")");
                 edits.push((
                     field.value.0,
                     field.value.1,
-                    format!("(value: {value}, source: \"{source}\")"),
+                    if wrapped {
+                        format!("Some({fitted})")
+                    } else {
+                        fitted
+                    },
                 ));
                 continue;
             }

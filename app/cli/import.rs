@@ -179,6 +179,8 @@ pub fn import_bench_command(
             ubatch: r.n_ubatch.map(u64::from),
             // llama-bench's JSON does not record the CMake options.
             build_flags: Vec::new(),
+            // Nor the driver.
+            driver: None,
             source: format!(
                 "measured: your llama-bench run, imported from {}",
                 file.display()

@@ -7,8 +7,8 @@ use serde::Serialize;
 use super::{to_json, CliError};
 use crate::engine::calibrate::{
     catalogue_band, coverage, leave_one_machine_out, leave_one_source_out, nested_band_coverage,
-    predict_all, replaced_kernel, retired_flag, summaries, time_split, Coverage, RowPrediction,
-    Summary, Superseded, TIME_SPLIT,
+    predict_all, replaced_kernel, retired_driver, retired_flag, summaries, time_split, Coverage,
+    RowPrediction, Summary, Superseded, TIME_SPLIT,
 };
 use crate::engine::types::Catalog;
 
@@ -231,7 +231,8 @@ fn listing(catalog: &Catalog, protocols: &[Protocol]) {
         "LOSO",
         "time"
     );
-    let (mut newer, mut retired, mut replaced) = (0, Vec::new(), Vec::new());
+    let (mut newer, mut retired, mut drivers, mut replaced) =
+        (0, Vec::new(), Vec::new(), Vec::new());
     let in_sample = &protocols[0].predictions;
     for p in in_sample {
         let held = |k: usize| {
@@ -246,6 +247,7 @@ fn listing(catalog: &Catalog, protocols: &[Protocol]) {
             None => "",
             Some(Superseded::NewerRun) => "  superseded: newer run",
             Some(Superseded::RetiredBuildFlag) => "  superseded: retired build flag",
+            Some(Superseded::RetiredDriver) => "  superseded: retired driver",
             Some(Superseded::ReplacedKernel) => "  superseded: replaced kernel",
         };
         let row = catalog.benchmarks.get(p.index);
@@ -253,6 +255,9 @@ fn listing(catalog: &Catalog, protocols: &[Protocol]) {
             Some(Superseded::NewerRun) => newer += 1,
             Some(Superseded::RetiredBuildFlag) => {
                 retired.extend(row.and_then(|row| retired_flag(catalog, row)))
+            }
+            Some(Superseded::RetiredDriver) => {
+                drivers.extend(row.and_then(|row| retired_driver(catalog, row)))
             }
             Some(Superseded::ReplacedKernel) => {
                 replaced.extend(row.and_then(|row| replaced_kernel(catalog, row)))
@@ -277,7 +282,8 @@ fn listing(catalog: &Catalog, protocols: &[Protocol]) {
         );
     }
     println!();
-    let any_superseded = newer > 0 || !retired.is_empty() || !replaced.is_empty();
+    let any_superseded =
+        newer > 0 || !retired.is_empty() || !drivers.is_empty() || !replaced.is_empty();
     if newer > 0 {
         println!(
             "{newer} rows superseded by a newer run: the catalogue holds a newer measurement \
@@ -295,6 +301,21 @@ fn listing(catalog: &Catalog, protocols: &[Protocol]) {
         retired.dedup_by(|a, b| a.flag == b.flag);
         for flag in retired {
             println!("  {} removed {}: {}", flag.flag, flag.since, flag.source);
+        }
+    }
+    if !drivers.is_empty() {
+        println!(
+            "{} rows superseded by a retired driver: run on a GPU driver its vendor has since \
+             discontinued, so no one installing the runtime today runs what they measured.",
+            drivers.len()
+        );
+        drivers.sort_by(|a, b| a.driver.cmp(&b.driver));
+        drivers.dedup_by(|a, b| a.driver == b.driver);
+        for driver in drivers {
+            println!(
+                "  {} discontinued {}: {}",
+                driver.driver, driver.since, driver.source
+            );
         }
     }
     if !replaced.is_empty() {

@@ -12,7 +12,7 @@ use super::memory::{plan, LoadedModel};
 use super::speed::{decode_with_attention, prefill_with_attention, Hardware};
 use super::types::{
     Benchmark, CaseClass, Catalog, ErrorBand, FitPrior, MeasuredCases, RangeBasis, ReplacedKernel,
-    RetiredBuildFlag, Runtime, RuntimeProfile, TestKind,
+    RetiredBuildFlag, RetiredDriver, Runtime, RuntimeProfile, Sourced, TestKind,
 };
 
 /// One row predicted.
@@ -52,6 +52,9 @@ pub enum Superseded {
     /// The build used an option whose code llama.cpp has since removed
     /// (`retired_build_flags` in `runtimes.ron`).
     RetiredBuildFlag,
+    /// It ran on a GPU driver its vendor has since discontinued
+    /// (`retired_drivers` in `runtimes.ron`).
+    RetiredDriver,
     /// It was measured before llama.cpp replaced the kernel that ran its case
     /// (`replaced_kernels` in `runtimes.ron`).
     ReplacedKernel,
@@ -177,7 +180,16 @@ fn row_basis(catalog: &Catalog, measured: &MeasuredCases, row: &Benchmark) -> Ra
 /// Whether two rows measured the same case: machine, runtime, model, quant, test, depth,
 /// micro-batch and flash attention all alike.
 fn same_case(a: &Benchmark, b: &Benchmark) -> bool {
-    Case::of(a).matches(b) && a.ubatch == b.ubatch && a.flash_attention == b.flash_attention
+    Case::of(a).matches(b)
+        && a.ubatch == b.ubatch
+        && a.flash_attention == b.flash_attention
+        && !different_drivers(a, b)
+}
+
+/// Whether both rows name their driver and the names differ: a run on one driver is not a
+/// newer run of a case measured on another (RADV and AMDVLK differ by up to 4x in prefill).
+fn different_drivers(a: &Benchmark, b: &Benchmark) -> bool {
+    matches!((&a.driver, &b.driver), (Some(x), Some(y)) if x != y)
 }
 
 /// Whether dated `a` is older than dated `b`. Dates are ISO (`2025-11` or `2025-11-02`) and
@@ -217,15 +229,25 @@ pub fn retired_flag<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c Ret
         .find(|retired| row.build_flags.contains(&retired.flag))
 }
 
+/// The discontinued driver `row` ran on, if any: its runtime's profile lists the row's
+/// `driver` under `retired_drivers`.
+pub fn retired_driver<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c RetiredDriver> {
+    let driver = row.driver.as_deref()?;
+    let profile = catalog.runtime(row.runtime)?;
+    profile.retired_drivers.iter().find(|r| r.driver == driver)
+}
+
 /// The kernel replacement that makes `row` describe a kernel no current build runs for its
 /// case, if any: its runtime's profile lists one under `replaced_kernels` whose conditions
 /// the row meets (machine architecture, test kind, flash attention, head size, quantized
-/// weights), and the row is dated before the change. An undated row is never judged.
+/// weights, mixture of experts), and the row is dated before the change. An undated row is
+/// never judged.
 pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c ReplacedKernel> {
     let profile = catalog.runtime(row.runtime)?;
     let date = row.date.as_deref()?;
     let arch = catalog.machine(&row.machine)?.gpu_arch.as_deref();
-    let head_dim = catalog.model(&row.model)?.head_dim;
+    let model = catalog.model(&row.model)?;
+    let (head_dim, moe) = (model.head_dim, model.moe.is_some());
     let quantized = !catalog.quant(&row.quant)?.is_float();
     profile.replaced_kernels.iter().find(|k| {
         date_before(date, &k.before)
@@ -234,17 +256,21 @@ pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c 
             && k.flash_attention
                 .is_none_or(|fa| row.flash_attention == Some(fa))
             && k.max_head_dim.is_none_or(|max| head_dim <= max)
+            && k.moe.is_none_or(|m| m == moe)
             && k.quantized.is_none_or(|q| q == quantized)
             && (k.quants.is_empty() || k.quants.contains(&row.quant))
     })
 }
 
 /// Why `row` measured a kernel no current build runs for its case, if it did: its build
-/// used an option llama.cpp has since removed ([`retired_flag`]), or it was measured before
-/// llama.cpp replaced the kernel of its case ([`replaced_kernel`]).
+/// used an option llama.cpp has since removed ([`retired_flag`]), it ran on a driver its
+/// vendor has discontinued ([`retired_driver`]), or it was measured before llama.cpp
+/// replaced the kernel of its case ([`replaced_kernel`]).
 fn gone_kernel(catalog: &Catalog, row: &Benchmark) -> Option<Superseded> {
     if retired_flag(catalog, row).is_some() {
         Some(Superseded::RetiredBuildFlag)
+    } else if retired_driver(catalog, row).is_some() {
+        Some(Superseded::RetiredDriver)
     } else if replaced_kernel(catalog, row).is_some() {
         Some(Superseded::ReplacedKernel)
     } else {
@@ -342,6 +368,7 @@ const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("batch1_bytes_per_unit_cycle", 1.0, 64.0, 8.0),
     ("unfused_attention_bytes_per_score", 1.0, 256.0, 16.0),
     ("float_compute_efficiency", 0.02, 3.0, 0.5),
+    ("moe_half_batch_tokens", 2.0, 512.0, 32.0),
 ];
 
 /// Times (rather than shares) move in additive steps and are pulled toward the prior per
@@ -354,7 +381,7 @@ fn additive_scale(i: usize) -> Option<f64> {
     }
 }
 
-const PARAM_COUNT: usize = 10;
+const PARAM_COUNT: usize = 11;
 
 /// Points of the coarse scan of each parameter's range that starts a fit.
 const SCAN_POINTS: u32 = 24;
@@ -372,6 +399,7 @@ fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
         prior.batch1_bytes_per_unit_cycle,
         prior.unfused_attention_bytes_per_score,
         prior.float_compute_efficiency,
+        prior.moe_half_batch_tokens,
     ]
 }
 
@@ -391,7 +419,11 @@ fn get(p: &RuntimeProfile, i: usize) -> f64 {
         6 => p.kv_read_efficiency.value,
         7 => p.batch1_bytes_per_unit_cycle.value,
         8 => p.unfused_attention_bytes_per_score.value,
-        _ => p.float_compute_efficiency.value,
+        9 => p.float_compute_efficiency.value,
+        _ => p
+            .moe_half_batch_tokens
+            .as_ref()
+            .map_or(PARAMS[10].3, |s| s.value),
     }
 }
 
@@ -406,7 +438,11 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
         6 => &mut p.kv_read_efficiency,
         7 => &mut p.batch1_bytes_per_unit_cycle,
         8 => &mut p.unfused_attention_bytes_per_score,
-        _ => &mut p.float_compute_efficiency,
+        9 => &mut p.float_compute_efficiency,
+        _ => p.moe_half_batch_tokens.get_or_insert_with(|| Sourced {
+            value: v,
+            source: "fitted".to_owned(),
+        }),
     };
     slot.value = v;
 }
@@ -681,6 +717,19 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
         .count();
     let float = |r: &&&Benchmark| catalog.quant(&r.quant).is_some_and(|q| q.is_float());
     let float_prefill = rows.iter().filter(|r| !decode(r) && float(r)).count();
+    // Tokens each expert multiplies at once in MoE prefill rows: the per-expert batch curve
+    // needs at least two different ones, or it cannot be told from the MoE prefill factor.
+    let mut per_expert: Vec<u64> = rows
+        .iter()
+        .filter(|r| !decode(r))
+        .filter_map(|r| {
+            let moe = catalog.model(&r.model)?.moe?;
+            let batch = r.tokens.clamp(1, r.ubatch.max(1));
+            Some(batch * u64::from(moe.experts_per_token) / u64::from(moe.experts.max(1)))
+        })
+        .collect();
+    per_expert.sort_unstable();
+    per_expert.dedup();
     [
         dense_decode + moe_decode >= 2,
         dense_prefill + moe_prefill >= 2,
@@ -692,6 +741,7 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
         unit_decode >= 2,
         long_unfused_prefill >= 2,
         float_prefill >= 2,
+        moe_prefill >= 3 && per_expert.len() >= 2,
     ]
 }
 

@@ -75,6 +75,19 @@ pub struct RetiredBuildFlag {
     pub source: String,
 }
 
+/// A GPU driver its vendor has discontinued in favour of another, so that no user installing
+/// the runtime today gets it: a benchmark row run on it measured a stack no current setup
+/// runs (AMD's AMDVLK Vulkan driver, replaced by Mesa's RADV on Linux).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredDriver {
+    /// The driver's name as benchmark rows give it (`Benchmark::driver`), lower case.
+    pub driver: String,
+    /// Since when (a date or release, as the source gives it).
+    pub since: String,
+    pub source: String,
+}
+
 /// A kernel llama.cpp has replaced for the cases it names. A benchmark row is such a case
 /// when it matches every condition given (an empty list or `None` matches anything), and
 /// ran the old kernel when its date is before `before`. An undated row is never judged.
@@ -98,6 +111,9 @@ pub struct ReplacedKernel {
     /// The largest attention head size it applies to.
     #[serde(default)]
     pub max_head_dim: Option<u32>,
+    /// Only mixtures of experts (`Some(true)`) or only dense models (`Some(false)`).
+    #[serde(default)]
+    pub moe: Option<bool>,
     /// Whether it applies only to quantized weights (`Some(true)`) or only to unquantized
     /// (F16, BF16, F32) ones (`Some(false)`).
     #[serde(default)]
@@ -216,7 +232,17 @@ pub struct FitPrior {
     /// [`RuntimeProfile::float_compute_efficiency`]).
     #[serde(default = "default_float_compute_efficiency")]
     pub float_compute_efficiency: f64,
+    /// Typical tokens per expert at which a MoE layer's matmuls reach half their dense
+    /// efficiency (see [`RuntimeProfile::moe_half_batch_tokens`]).
+    #[serde(default = "default_moe_half_batch_tokens")]
+    pub moe_half_batch_tokens: f64,
     pub source: String,
+}
+
+/// A prior without the figure: the value leave-one-machine-out error chose among 8, 16, 32
+/// and 64 before the figure was fitted.
+fn default_moe_half_batch_tokens() -> f64 {
+    32.0
 }
 
 /// A prior without the figure: the typical value its source states (`runtimes.ron`).
@@ -625,6 +651,8 @@ pub struct RuntimeProfile {
     pub attention_source: String,
     /// Build options llama.cpp has since removed (rows built with one are superseded).
     pub retired_build_flags: Vec<RetiredBuildFlag>,
+    /// Drivers their vendor has discontinued (rows run on one are superseded).
+    pub retired_drivers: Vec<RetiredDriver>,
     /// Kernels llama.cpp has since replaced for some cases (rows of such a case measured
     /// before the change are superseded).
     pub replaced_kernels: Vec<ReplacedKernel>,
@@ -1118,6 +1146,9 @@ pub struct Benchmark {
     pub ubatch: u64,
     /// CMake options the build used beyond its backend's defaults.
     pub build_flags: Vec<String>,
+    /// The GPU driver the run used, where the source names it and the runtime has several
+    /// on the same system (Vulkan on Linux with AMD GPUs: `radv` or `amdvlk`).
+    pub driver: Option<String>,
     pub source: String,
     pub notes: String,
     pub origin: Origin,

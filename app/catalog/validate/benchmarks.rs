@@ -61,6 +61,9 @@ impl Check<'_> {
         for flag in &raw.build_flags {
             self.build_flag("build_flags", flag);
         }
+        if let Some(driver) = &raw.driver {
+            self.driver_name("driver", driver);
+        }
         if let Some(date) = &raw.date {
             self.iso_date("date", date);
         }
@@ -121,6 +124,7 @@ impl Check<'_> {
                 None => crate::engine::memory::UBATCH_TOKENS,
             },
             build_flags: raw.build_flags.clone(),
+            driver: raw.driver.clone(),
             source: raw.source.clone(),
             notes: raw.notes.clone(),
             origin: self.origin(),

@@ -217,6 +217,23 @@ impl<'a> Check<'a> {
             );
         }
     }
+
+    /// A driver's name: lower-case letters, digits and dashes, as in `radv` or `amdvlk`.
+    pub(super) fn driver_name(&mut self, field: &str, driver: &str) {
+        let plain = !driver.is_empty()
+            && driver
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !plain {
+            self.fail(
+                field,
+                Some(driver),
+                format!(
+                    "driver \"{driver}\" must be a lower-case driver name such as radv or amdvlk"
+                ),
+            );
+        }
+    }
 }
 
 pub(super) fn short(s: &str) -> String {

@@ -79,6 +79,7 @@ impl Check<'_> {
             attention_source: "assumed: both products on FP16 matrix units with FP32 accumulation"
                 .to_owned(),
             retired_build_flags: raw.retired_build_flags.clone(),
+            retired_drivers: raw.retired_drivers.clone(),
             replaced_kernels: raw.replaced_kernels.clone(),
             known_misses: raw.known_misses.clone(),
             fit_prior: raw.fit_prior.as_ref().map(|p| self.fit_prior(p)),
@@ -96,6 +97,10 @@ impl Check<'_> {
         for retired in &raw.retired_build_flags {
             self.build_flag("retired_build_flags.flag", &retired.flag);
             self.source_text("retired_build_flags.source", &retired.source);
+        }
+        for retired in &raw.retired_drivers {
+            self.driver_name("retired_drivers.driver", &retired.driver);
+            self.source_text("retired_drivers.source", &retired.source);
         }
         for replaced in &raw.replaced_kernels {
             if replaced.kernel.trim().is_empty() {
@@ -181,6 +186,7 @@ impl Check<'_> {
         self.number(field, raw.moe_layer_overhead_us, 0.0, 10_000.0);
         self.number(field, raw.layer_overhead_us, 0.0, 100_000.0);
         self.number(field, raw.kv_read_efficiency, 0.01, 10.0);
+        self.number(field, raw.moe_half_batch_tokens, 0.5, 4096.0);
         self.source_text(field, &raw.source);
         raw.clone()
     }
