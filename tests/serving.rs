@@ -196,3 +196,55 @@ fn a_saved_count_of_billions_of_users_neither_hangs_nor_fits() {
         assert!(e.mix.queue.slots <= headroom::engine::types::MAX_USERS_AT_ONCE);
     }
 }
+
+/// A case the catalogue knows the physics misses (BF16 weights decoding on Vulkan on AMD
+/// runs at about a quarter of the physics) runs at the same measured share whether one
+/// user decodes or several: two users never see more than twice one user's speed, and
+/// the batched paths agree with the single-sequence decode at one user.
+#[test]
+fn a_known_miss_slows_every_decode_path_alike() {
+    use headroom::engine::memory::{plan_for_slots, LoadedModel};
+    use headroom::engine::serving::{decode_batched, parallel_decode};
+    use headroom::engine::speed::{decode, Hardware};
+    let c = catalog();
+    let machine = c
+        .machine("framework-desktop-ryzen-ai-max-395")
+        .expect("the Strix Halo");
+    let profile = c.runtime(Runtime::Vulkan).expect("vulkan");
+    let hw = Hardware {
+        machine,
+        profile,
+        cpu_profile: c.runtime(Runtime::Cpu),
+    };
+    let model = LoadedModel {
+        model: c.model("qwen3-30b-a3b").expect("Qwen3 30B-A3B"),
+        quant: c.quant("BF16").expect("BF16"),
+        kv: c.kv_type("f16").expect("f16"),
+    };
+    let correction = hw.decode_correction(&model, 4096);
+    assert!(
+        correction < 0.5,
+        "BF16 decode on Vulkan on AMD is a known miss"
+    );
+    let plan = plan_for_slots(machine, 128.0, profile, &[(model, 8192)], 2);
+    assert!(plan.fits());
+    let one = decode(&hw, &model, &plan, 4000, 96).tokens_per_s;
+    let batched_one = decode_batched(&hw, &model, &plan, 4000, 96, 1).tokens_per_s;
+    let batched_two = decode_batched(&hw, &model, &plan, 4000, 96, 2).tokens_per_s;
+    assert!(
+        (one - batched_one).abs() <= one * 1e-9,
+        "{one} vs {batched_one}"
+    );
+    assert!(
+        batched_two <= one * (1.0 + 1e-9),
+        "{batched_two} per user > {one}"
+    );
+    let parallel_one = parallel_decode(&hw, &model, &plan, 4096.0, 1);
+    let parallel_two = parallel_decode(&hw, &model, &plan, 4096.0, 2);
+    assert!(
+        (parallel_one.per_user_tokens_per_s - one).abs() <= one * 0.05,
+        "{} vs {one}",
+        parallel_one.per_user_tokens_per_s
+    );
+    assert!(parallel_two.aggregate_tokens_per_s <= 2.0 * parallel_one.aggregate_tokens_per_s);
+}

@@ -31,8 +31,9 @@ pub fn batch_weight_read_factor(model: &LoadedModel<'_>, batch: u32) -> f64 {
 /// it is the weight matmuls alone, and the difference at `depth` is attention over the
 /// cache. A batched step reads the weights once for every sequence (a mixture of experts
 /// reads the union of the experts its tokens route to) and multiplies `batch` times the
-/// FLOPs; each sequence reads its own cache. The fixed per-step overhead is paid once.
-/// At `batch = 1` this is exactly [`decode_step`]'s total.
+/// FLOPs; each sequence reads its own cache. The fixed per-step overhead is paid once. A
+/// known miss runs at its measured share ([`Hardware::decode_correction`]), so at
+/// `batch = 1` this is exactly [`decode`]'s time per token.
 pub fn batched_step_secs(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
@@ -60,12 +61,13 @@ fn step_secs(
     batch: u32,
     cache: Cache,
 ) -> f64 {
+    let correction = hw.decode_correction(model, depth.max(0.0) as u64);
     let at_depth = decode_step(hw, model, plan, depth);
     if batch <= 1 {
-        return at_depth.total_secs;
+        return at_depth.total_secs / correction;
     }
     let weights_only = decode_step(hw, model, plan, 0.0);
-    split_step_secs(model, &weights_only, &at_depth, batch, cache)
+    split_step_secs(model, &weights_only, &at_depth, batch, cache) / correction
 }
 
 /// A batched step from the single-sequence step at depth 0 (the weight matmuls alone) and
@@ -120,7 +122,7 @@ pub fn decode_batched(
     let start = decode_step(hw, model, plan, d0);
     let end = decode_step(hw, model, plan, d0 + n);
     let per_token = (step(&start) + 4.0 * step(&mid) + step(&end)) / 6.0;
-    let secs = per_token * n;
+    let secs = per_token * n / hw.decode_correction(model, depth + tokens);
     Decode {
         secs,
         tokens_per_s: n / secs.max(f64::MIN_POSITIVE),
@@ -192,12 +194,15 @@ pub fn speculative_decode(
     acceptance: f64,
     draft_max: u32,
 ) -> Speculation {
-    let plain = decode_step(hw, target, plan, depth).total_secs;
+    let context = depth.max(0.0) as u64;
+    let plain =
+        decode_step(hw, target, plan, depth).total_secs / hw.decode_correction(target, context);
     let draft_plan = MemoryPlan {
         offloaded_share: 0.0,
         ..plan.clone()
     };
-    let draft_step = decode_step(hw, draft, &draft_plan, depth).total_secs;
+    let draft_step = decode_step(hw, draft, &draft_plan, depth).total_secs
+        / hw.decode_correction(draft, context);
     let mut best = Speculation {
         drafted: 0,
         tokens_per_s: 1.0 / plain.max(f64::MIN_POSITIVE),
@@ -562,7 +567,7 @@ fn check_row(catalog: &Catalog, row: &ServingBenchmark) -> Option<ServingCheck> 
             let context = prompt_tokens.unwrap_or(512) + 128;
             let (plan, on_cpu, layers) = offload_plan(&host, &setup, context, *cpu_moe_layers);
             let depth = prompt_tokens.unwrap_or(0) as f64 + 64.0;
-            let predicted = 1.0
+            let predicted = hw.decode_correction(&model, depth as u64)
                 / decode_step(&hw, &model, &plan, depth)
                     .total_secs
                     .max(f64::MIN_POSITIVE);

@@ -90,6 +90,13 @@ impl Hardware<'_> {
         )
     }
 
+    /// [`Self::miss_correction`] for decoding with flash attention on (as headroom predicts)
+    /// to `context` tokens: every decode path (one sequence, several at once, a draft's
+    /// verification) runs a known miss at the same measured share of its physics.
+    pub fn decode_correction(&self, model: &LoadedModel<'_>, context: u64) -> f64 {
+        self.miss_correction(model, TestKind::Decode, context, true)
+    }
+
     /// Fixed seconds per decoded token: each layer's kernel launches and the minimum time
     /// each kernel takes however little it reads, the per-layer routing of a mixture of
     /// experts (router, top-k, gather and scatter kernels that a dense layer does not run),
