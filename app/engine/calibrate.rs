@@ -11,8 +11,8 @@ use serde::Serialize;
 use super::memory::{plan, LoadedModel};
 use super::speed::{decode_with_attention, prefill_with_attention, Hardware};
 use super::types::{
-    Benchmark, CaseClass, Catalog, ErrorBand, FitPrior, MeasuredCases, RangeBasis, ReplacedKernel,
-    RetiredBuildFlag, RetiredDriver, Runtime, RuntimeProfile, Sourced, TestKind,
+    Benchmark, CaseClass, CaseRun, Catalog, ErrorBand, FitPrior, MeasuredCases, RangeBasis,
+    ReplacedKernel, RetiredBuildFlag, RetiredDriver, Runtime, RuntimeProfile, Sourced, TestKind,
 };
 
 /// One row predicted.
@@ -239,27 +239,23 @@ pub fn retired_driver<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c R
 
 /// The kernel replacement that makes `row` describe a kernel no current build runs for its
 /// case, if any: its runtime's profile lists one under `replaced_kernels` whose conditions
-/// the row meets (machine architecture, test kind, flash attention, head size, quantized
-/// weights, mixture of experts), and the row is dated before the change. An undated row is
-/// never judged.
+/// the row meets ([`super::types::CaseConditions`]), and the row is dated before the
+/// change. An undated row is never judged.
 pub fn replaced_kernel<'c>(catalog: &'c Catalog, row: &Benchmark) -> Option<&'c ReplacedKernel> {
     let profile = catalog.runtime(row.runtime)?;
     let date = row.date.as_deref()?;
-    let arch = catalog.machine(&row.machine)?.gpu_arch.as_deref();
-    let model = catalog.model(&row.model)?;
-    let (head_dim, moe) = (model.head_dim, model.moe.is_some());
-    let quantized = !catalog.quant(&row.quant)?.is_float();
-    profile.replaced_kernels.iter().find(|k| {
-        date_before(date, &k.before)
-            && (k.gpu_archs.is_empty() || arch.is_some_and(|a| k.gpu_archs.iter().any(|g| g == a)))
-            && k.test.is_none_or(|t| t == row.kind)
-            && k.flash_attention
-                .is_none_or(|fa| row.flash_attention == Some(fa))
-            && k.max_head_dim.is_none_or(|max| head_dim <= max)
-            && k.moe.is_none_or(|m| m == moe)
-            && k.quantized.is_none_or(|q| q == quantized)
-            && (k.quants.is_empty() || k.quants.contains(&row.quant))
-    })
+    let run = CaseRun {
+        machine: catalog.machine(&row.machine)?,
+        kind: row.kind,
+        model: catalog.model(&row.model)?,
+        quant: catalog.quant(&row.quant)?,
+        context: row.depth + row.tokens,
+        flash_attention: row.flash_attention,
+    };
+    profile
+        .replaced_kernels
+        .iter()
+        .find(|k| date_before(date, &k.before) && k.conditions().matches(&run))
 }
 
 /// Why `row` measured a kernel no current build runs for its case, if it did: its build

@@ -121,7 +121,86 @@ pub struct ReplacedKernel {
     /// The weight types (`Quant::id`) it applies to; empty: any.
     #[serde(default)]
     pub quants: Vec<String>,
+    /// The shortest context it applies to (see [`KnownMiss::min_context`]): where the
+    /// replaced kernel is a small share of the run's time at shorter contexts.
+    #[serde(default)]
+    pub min_context: u64,
     pub source: String,
+}
+
+impl ReplacedKernel {
+    /// The conditions a run must meet to be of the replaced kernel's case.
+    pub fn conditions(&self) -> CaseConditions<'_> {
+        CaseConditions {
+            gpu_archs: &self.gpu_archs,
+            test: self.test,
+            moe: self.moe,
+            flash_attention: self.flash_attention,
+            quants: &self.quants,
+            quantized: self.quantized,
+            max_head_dim: self.max_head_dim,
+            min_context: self.min_context,
+        }
+    }
+}
+
+/// The conditions a catalogued case (a replaced kernel, a known miss) puts on a run; a
+/// `None`, an empty list or a zero matches anything. One definition for both, so a case
+/// means the same run whichever list it is written in.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseConditions<'a> {
+    /// The machines' `gpu_arch` values.
+    pub gpu_archs: &'a [String],
+    pub test: Option<TestKind>,
+    /// Mixture of experts or dense.
+    pub moe: Option<bool>,
+    /// Flash attention on or off.
+    pub flash_attention: Option<bool>,
+    /// Weight types (`Quant::id`).
+    pub quants: &'a [String],
+    /// Quantized weights, or unquantized (F16, BF16, F32) ones.
+    pub quantized: Option<bool>,
+    /// The largest attention head size.
+    pub max_head_dim: Option<u32>,
+    /// The shortest context: cached tokens plus the tokens the step processes.
+    pub min_context: u64,
+}
+
+/// A run to test against [`CaseConditions`]: a published row, or a phase headroom predicts.
+#[derive(Clone, Copy, Debug)]
+pub struct CaseRun<'a> {
+    pub machine: &'a Machine,
+    pub kind: TestKind,
+    pub model: &'a Model,
+    pub quant: &'a Quant,
+    /// Cached tokens plus the tokens the step processes.
+    pub context: u64,
+    /// Whether flash attention was on; `None` where a row does not say.
+    pub flash_attention: Option<bool>,
+}
+
+impl CaseConditions<'_> {
+    /// Whether `run` meets every condition.
+    pub fn matches(&self, run: &CaseRun<'_>) -> bool {
+        // The number comparisons first: this runs on every predicted phase.
+        self.test.is_none_or(|t| t == run.kind)
+            && run.context >= self.min_context
+            && self
+                .flash_attention
+                .is_none_or(|f| run.flash_attention == Some(f))
+            && self.moe.is_none_or(|m| m == run.model.moe.is_some())
+            && self
+                .max_head_dim
+                .is_none_or(|max| run.model.head_dim <= max)
+            && self.quantized.is_none_or(|q| q == !run.quant.is_float())
+            && (self.quants.is_empty() || self.quants.contains(&run.quant.id))
+            && (self.gpu_archs.is_empty()
+                || run
+                    .machine
+                    .gpu_arch
+                    .as_deref()
+                    .is_some_and(|a| self.gpu_archs.iter().any(|g| g == a)))
+    }
 }
 
 /// A case headroom is known to predict badly: the physics it models or the data it was
@@ -168,6 +247,20 @@ pub struct KnownMiss {
 }
 
 impl KnownMiss {
+    /// The conditions a run must meet to be of this case.
+    pub fn conditions(&self) -> CaseConditions<'_> {
+        CaseConditions {
+            gpu_archs: &self.gpu_archs,
+            test: self.test,
+            moe: self.moe,
+            flash_attention: self.flash_attention,
+            quants: &self.quants,
+            quantized: None,
+            max_head_dim: None,
+            min_context: self.min_context,
+        }
+    }
+
     /// Whether a prediction of `kind` on `machine` for `model` in `quant`, reaching
     /// `context` tokens with flash attention on or off, is of this case.
     pub fn applies(
@@ -178,17 +271,14 @@ impl KnownMiss {
         quant: &Quant,
         (context, flash_attention): (u64, bool),
     ) -> bool {
-        // The number comparisons first: this runs on every predicted phase.
-        self.test.is_none_or(|t| t == kind)
-            && context >= self.min_context
-            && self.flash_attention.is_none_or(|f| f == flash_attention)
-            && self.moe.is_none_or(|m| m == model.moe.is_some())
-            && (self.quants.is_empty() || self.quants.contains(&quant.id))
-            && (self.gpu_archs.is_empty()
-                || machine
-                    .gpu_arch
-                    .as_deref()
-                    .is_some_and(|a| self.gpu_archs.iter().any(|g| g == a)))
+        self.conditions().matches(&CaseRun {
+            machine,
+            kind,
+            model,
+            quant,
+            context,
+            flash_attention: Some(flash_attention),
+        })
     }
 }
 
