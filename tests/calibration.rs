@@ -296,24 +296,25 @@ fn only_an_older_run_of_the_same_case_is_superseded() {
 }
 
 /// The shipped catalogue's superseded rows (the DGX Spark's November 2025 build, measured
-/// again in February 2026, two older Vulkan runs, the ROCm runs built with the
-/// since-removed rocWMMA flash attention, and the Strix Halo's ROCm prefill runs measured on
-/// the flash-attention tile kernel that llama.cpp has since replaced) are listed with their error but neither fitted nor
-/// counted: scaling them moves neither the fit nor the summaries.
+/// again in February 2026, older Vulkan runs, the ROCm runs built with the since-removed
+/// rocWMMA flash attention, the Vulkan runs on AMD's discontinued AMDVLK driver, and the
+/// runs measured on kernels llama.cpp has since replaced) are listed with their error but
+/// neither fitted nor counted: scaling them moves neither the fit nor the summaries.
 #[test]
 fn superseded_rows_are_shown_but_neither_fitted_nor_counted() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let old = superseded(&catalog);
     let count = |why: Superseded| old.iter().filter(|o| **o == Some(why)).count();
-    assert_eq!(count(Superseded::NewerRun), 39, "rows with a newer run");
+    assert_eq!(count(Superseded::NewerRun), 42, "rows with a newer run");
     assert_eq!(
         count(Superseded::RetiredBuildFlag),
         52,
         "rows on a retired flag"
     );
+    assert_eq!(count(Superseded::RetiredDriver), 20, "rows on AMDVLK");
     assert_eq!(
         count(Superseded::ReplacedKernel),
-        100,
+        112,
         "rows measured before their kernel was replaced"
     );
     assert!(catalog
@@ -502,7 +503,9 @@ fn a_row_measured_before_its_kernel_was_replaced_is_superseded() {
     // The shipped rows it covers: the Strix Halo's prefill runs with flash attention
     // measured before the change, and nothing else.
     for (row, why) in catalog.benchmarks.iter().zip(&old) {
-        if *why == Some(Superseded::ReplacedKernel) && row.runtime == Runtime::Rocm {
+        if *why == Some(Superseded::ReplacedKernel)
+            && replaced_kernel(&catalog, row).is_some_and(|k| k == change)
+        {
             assert_eq!(row.machine, "framework-desktop-ryzen-ai-max-395");
             assert_eq!((row.runtime, row.kind), (Runtime::Rocm, TestKind::Prefill));
             assert!(
@@ -653,7 +656,8 @@ fn leave_one_source_out_holds_its_figures() {
         deep_prefill.share_within_30pct >= LOSO_DEEP_PREFILL_WITHIN,
         "{deep_prefill:?}"
     );
-    // Not met: the honest figures, held.
+    // The median meets the target (15%); the share within 30% does not (80%): the figure
+    // reached, held.
     let prefill = group(&all, "prefill");
     assert!(
         prefill.median_abs_pct_error <= LOSO_PREFILL_MEDIAN,
@@ -666,15 +670,16 @@ fn leave_one_source_out_holds_its_figures() {
 }
 
 /// Leave-one-source-out figures reached on the 815 shipped rows (README, "Accuracy"). The
-/// decode target (8%, 90% within 25%) is met (7.5%, 92%); the prefill target (median 15%,
-/// 80% within 30%) is missed with the known misses counted (15.2%, 74%; at depth 21.1%,
-/// 67%) and met outside them (13.4%, 84%; at depth 16.9%, 95%).
+/// decode target (8%, 90% within 25%) is met (7.6%, 92%); the prefill target (median 15%,
+/// 80% within 30%) is met by the median and missed by the share with the known misses
+/// counted (14.0%, 78.8%; at depth 18.5%, 78.3%), and met outside them (12.7%, 83%; at
+/// depth 16.9%, 95%).
 const LOSO_DECODE_MEDIAN: f64 = 8.0;
 const LOSO_DECODE_WITHIN: f64 = 0.90;
-const LOSO_PREFILL_MEDIAN: f64 = 15.5;
-const LOSO_PREFILL_WITHIN: f64 = 0.73;
-const LOSO_DEEP_PREFILL_MEDIAN: f64 = 21.5;
-const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.66;
+const LOSO_PREFILL_MEDIAN: f64 = 15.0;
+const LOSO_PREFILL_WITHIN: f64 = 0.78;
+const LOSO_DEEP_PREFILL_MEDIAN: f64 = 19.0;
+const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.78;
 
 /// The time split: fitted on the rows measured before July 2025, predicting the later ones.
 /// Decode holds; prefill, fitted on the 2023-2024 rows and the priors, does not (CUDA's
@@ -704,9 +709,9 @@ fn the_time_split_holds_its_figures() {
     let all = summaries(&split.predictions);
     eprintln!("{all:#?}");
     let decode = group(&all, "decode");
-    // 9.3% and 89% within 25% on the 815 rows of December 2026: held.
+    // 9.3% and 88% within 25% on the 815 rows of December 2026: held.
     assert!(decode.median_abs_pct_error <= 9.5, "{decode:?}");
-    assert!(decode.share_within_25pct >= 0.88, "{decode:?}");
+    assert!(decode.share_within_25pct >= 0.87, "{decode:?}");
     let prefill = group(&all, "prefill");
     assert!(
         prefill.median_abs_pct_error <= TIME_PREFILL_MEDIAN,
@@ -719,8 +724,8 @@ fn the_time_split_holds_its_figures() {
 }
 
 /// Time-split prefill figures reached on the shipped rows (README, "Accuracy").
-const TIME_PREFILL_MEDIAN: f64 = 29.5;
-const TIME_PREFILL_WITHIN: f64 = 0.51;
+const TIME_PREFILL_MEDIAN: f64 = 26.0;
+const TIME_PREFILL_WITHIN: f64 = 0.55;
 
 /// The likely range is calibrated on held-out residuals: with bands read without the row's
 /// source, about 80% of leave-one-source-out measurements fall inside (the issue asks for
@@ -1087,4 +1092,101 @@ fn a_known_miss_carries_the_spread_of_its_held_out_rows() {
         }
     }
     assert!(cases >= 3, "{cases} known misses");
+}
+
+/// A Vulkan run on AMD's AMDVLK driver, which AMD discontinued in September 2025 for Mesa's
+/// RADV, measured a stack no one installing Vulkan today gets: it is superseded, not fitted.
+/// A RADV run of the same case stays current, and one driver's run is never "a newer run"
+/// of the other's.
+#[test]
+fn a_run_on_a_discontinued_driver_is_superseded_and_drivers_are_not_mixed() {
+    use headroom::engine::calibrate::retired_driver;
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let old = superseded(&catalog);
+    let on = |driver: &'static str| {
+        catalog
+            .benchmarks
+            .iter()
+            .zip(&old)
+            .filter(move |(b, _)| b.driver.as_deref() == Some(driver))
+    };
+    assert!(on("amdvlk").count() >= 10);
+    for (row, why) in on("amdvlk") {
+        assert_eq!(*why, Some(Superseded::RetiredDriver), "{row:?}");
+        assert_eq!(
+            retired_driver(&catalog, row).map(|d| d.since.as_str()),
+            Some("2025-09-15")
+        );
+    }
+    assert!(on("radv").any(|(_, why)| why.is_none()));
+    // The same case on both drivers in one build: the AMDVLK run is not the RADV run's
+    // newer run, however it is dated.
+    let radv = catalog
+        .benchmarks
+        .iter()
+        .position(|b| {
+            b.driver.as_deref() == Some("radv")
+                && b.model == "llama-2-7b"
+                && b.date.as_deref() == Some("2026-05")
+        })
+        .expect("the Strix Halo's RADV Llama 2 7B run");
+    let mut later = catalog.clone();
+    let mut amdvlk = later.benchmarks[radv].clone();
+    amdvlk.driver = Some("amdvlk".to_owned());
+    amdvlk.date = Some("2026-11".to_owned());
+    later.benchmarks.push(amdvlk.clone());
+    let later_old = superseded(&later);
+    assert_eq!(later_old[radv], None);
+    assert_eq!(later_old.last(), Some(&Some(Superseded::RetiredDriver)));
+    // Without a driver named, the later run is the same case's newer run.
+    let mut unnamed = catalog.clone();
+    amdvlk.driver = None;
+    unnamed.benchmarks.push(amdvlk);
+    assert_eq!(superseded(&unnamed)[radv], Some(Superseded::NewerRun));
+}
+
+/// The kernel replacements the catalogue lists after the RDNA3 one: RDNA4's flash-attention
+/// prefill before its mma kernel (head sizes up to 128 only; Gemma 3's 256 still runs the
+/// tile kernel), and Vulkan's mixture-of-experts prefill on NVIDIA before the August to
+/// December 2025 rework (dense rows of the same GPUs stay current).
+#[test]
+fn rdna4_attention_and_vulkan_moe_rows_before_their_kernels_changed_are_superseded() {
+    use headroom::engine::calibrate::replaced_kernel;
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let old = superseded(&catalog);
+    let find = |machine: &str, runtime: Runtime, model: &str, depth: u64, date: &str| {
+        catalog
+            .benchmarks
+            .iter()
+            .position(|b| {
+                b.machine == machine
+                    && b.runtime == runtime
+                    && b.model == model
+                    && b.kind == TestKind::Prefill
+                    && b.depth == depth
+                    && b.date.as_deref().is_some_and(|d| d.starts_with(date))
+                    && b.build_flags.is_empty()
+            })
+            .unwrap_or_else(|| panic!("{machine} {model} at {depth} ({date})"))
+    };
+    let r9700 = "pc-radeon-ai-pro-r9700";
+    let llama = find(r9700, Runtime::Rocm, "llama-2-7b", 16384, "2025-12");
+    assert_eq!(old[llama], Some(Superseded::ReplacedKernel));
+    assert!(replaced_kernel(&catalog, &catalog.benchmarks[llama])
+        .is_some_and(|k| k.source.contains("/pull/18481")));
+    let gemma = find(r9700, Runtime::Rocm, "gemma-3-4b", 16384, "2025-12");
+    assert_eq!(old[gemma], None, "head size 256 still runs the tile kernel");
+
+    let before = find("pc-rtx-5090", Runtime::Vulkan, "gpt-oss-20b", 0, "2025-08");
+    assert_eq!(old[before], Some(Superseded::ReplacedKernel));
+    let after = find(
+        "pc-rtx-5090",
+        Runtime::Vulkan,
+        "gpt-oss-20b",
+        16384,
+        "2026-02",
+    );
+    assert_eq!(old[after], None);
+    let dense = find("pc-rtx-3090", Runtime::Vulkan, "llama-3-8b", 0, "2026-05");
+    assert_eq!(old[dense], None);
 }

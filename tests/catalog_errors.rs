@@ -431,6 +431,31 @@ fn a_build_flag_that_is_not_a_cmake_option_is_named_with_its_line() {
 }
 
 #[test]
+fn a_driver_that_is_not_a_plain_name_is_named_with_its_line() {
+    let text = benchmark_with(r#"            driver: Some("AMDVLK 2025.Q2"),"#);
+    check(&text, "must be a lower-case driver name", 10);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("driver"), "{all}");
+}
+
+#[test]
+fn a_retired_driver_needs_a_plain_name_and_a_source() {
+    let text = runtime_profile_with(
+        r#"            retired_drivers: [(driver: "AMDVLK", since: "2025-09", source: "")],"#,
+    );
+    check(&text, "must be a lower-case driver name", 13);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("retired_drivers.driver"), "{all}");
+    assert!(all.contains("retired_drivers.source"), "{all}");
+    let good = runtime_profile_with(
+        r#"            retired_drivers: [(driver: "amdvlk", since: "2025-09", source: "assumed: test")],"#,
+    );
+    let vulkan = loaded_vulkan(&good);
+    assert_eq!(vulkan.retired_drivers.len(), 1);
+    assert_eq!(vulkan.retired_drivers[0].driver, "amdvlk");
+}
+
+#[test]
 fn a_retired_build_flag_needs_a_cmake_name_and_a_source() {
     let text = runtime_profile_with(
         r#"            retired_build_flags: [(flag: "rocwmma", since: "b1", source: "")],"#,
