@@ -192,7 +192,7 @@ impl CaseConditions<'_> {
             && self
                 .max_head_dim
                 .is_none_or(|max| run.model.head_dim <= max)
-            && self.quantized.is_none_or(|q| q == !run.quant.is_float())
+            && self.quantized.is_none_or(|q| q != run.quant.is_float())
             && (self.quants.is_empty() || self.quants.contains(&run.quant.id))
             && (self.gpu_archs.is_empty()
                 || run
