@@ -1190,3 +1190,38 @@ fn rdna4_attention_and_vulkan_moe_rows_before_their_kernels_changed_are_supersed
     let dense = find("pc-rtx-3090", Runtime::Vulkan, "llama-3-8b", 0, "2026-05");
     assert_eq!(old[dense], None);
 }
+
+/// The R9700's two known misses split by what the kernels do: heads wider than 128 (Gemma
+/// 3's 256) over 8K tokens of context and more run flash attention on the tile kernel;
+/// every other prefill on the card falls in its matrix-peak case, with its own correction.
+#[test]
+fn the_r9700s_known_misses_split_by_head_size_and_context() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let rocm = catalog.runtime(Runtime::Rocm).expect("rocm");
+    let machine = catalog
+        .machine("pc-radeon-ai-pro-r9700")
+        .expect("the R9700");
+    let quant = catalog.quant("Q4_K_M").expect("Q4_K_M");
+    let gemma = catalog.model("gemma-3-4b").expect("Gemma 3 4B");
+    let coder = catalog
+        .model("qwen3-coder-30b-a3b")
+        .expect("Qwen3-Coder 30B-A3B");
+    assert!(gemma.head_dim > 128 && coder.head_dim <= 128);
+    let case = |model, context| {
+        rocm.known_miss_with(machine, TestKind::Prefill, model, quant, (context, true))
+            .expect("an R9700 prefill is a known miss")
+    };
+    let tile = case(gemma, 18_432);
+    assert!(tile.what.contains("wider than 128"), "{}", tile.what);
+    let peak = case(gemma, 512);
+    assert!(peak.what.contains("matrix peak"), "{}", peak.what);
+    assert_eq!(case(coder, 18_432), peak);
+    let (tile, peak) = (
+        tile.correction.expect("fitted"),
+        peak.correction.expect("fitted"),
+    );
+    assert!(
+        tile < peak,
+        "long contexts on the tile kernel run further below the physics"
+    );
+}

@@ -111,6 +111,9 @@ pub struct ReplacedKernel {
     /// The largest attention head size it applies to.
     #[serde(default)]
     pub max_head_dim: Option<u32>,
+    /// The smallest attention head size it applies to.
+    #[serde(default)]
+    pub min_head_dim: Option<u32>,
     /// Only mixtures of experts (`Some(true)`) or only dense models (`Some(false)`).
     #[serde(default)]
     pub moe: Option<bool>,
@@ -139,6 +142,7 @@ impl ReplacedKernel {
             quants: &self.quants,
             quantized: self.quantized,
             max_head_dim: self.max_head_dim,
+            min_head_dim: self.min_head_dim,
             min_context: self.min_context,
         }
     }
@@ -162,6 +166,8 @@ pub struct CaseConditions<'a> {
     pub quantized: Option<bool>,
     /// The largest attention head size.
     pub max_head_dim: Option<u32>,
+    /// The smallest attention head size.
+    pub min_head_dim: Option<u32>,
     /// The shortest context: cached tokens plus the tokens the step processes.
     pub min_context: u64,
 }
@@ -192,6 +198,9 @@ impl CaseConditions<'_> {
             && self
                 .max_head_dim
                 .is_none_or(|max| run.model.head_dim <= max)
+            && self
+                .min_head_dim
+                .is_none_or(|min| run.model.head_dim >= min)
             && self.quantized.is_none_or(|q| q != run.quant.is_float())
             && (self.quants.is_empty() || self.quants.contains(&run.quant.id))
             && (self.gpu_archs.is_empty()
@@ -228,6 +237,9 @@ pub struct KnownMiss {
     /// The weight types (`Quant::id`) it applies to; empty: any.
     #[serde(default)]
     pub quants: Vec<String>,
+    /// The smallest attention head size it applies to (kernels chosen by head size).
+    #[serde(default)]
+    pub min_head_dim: Option<u32>,
     /// The shortest context it applies to: tokens already in the cache plus the tokens the
     /// step processes (a prefill of a 40,000-token prompt reaches 40,000).
     #[serde(default)]
@@ -257,6 +269,7 @@ impl KnownMiss {
             quants: &self.quants,
             quantized: None,
             max_head_dim: None,
+            min_head_dim: self.min_head_dim,
             min_context: self.min_context,
         }
     }
