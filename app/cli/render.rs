@@ -162,9 +162,10 @@ pub fn ranking_text(ranking: &Ranking, top: usize) -> String {
             );
         }
     }
+    let shown = top.min(ranking.entries.len());
     s += &format!(
-        "\n* = on the price/performance frontier; = tied with the row above within the prediction error. {} options shown of {}; {} filtered out.\n",
-        top.min(ranking.entries.len()),
+        "\n* = on the price/performance frontier; = in the rank column: tied with the row above within the prediction error. {shown} {} shown of {}; {} filtered out.\n",
+        if shown == 1 { "option" } else { "options" },
         ranking.entries.len(),
         ranking.filtered_out
     );
