@@ -247,18 +247,18 @@ fn leave_one_machine_out_keeps_the_targets_it_meets() {
     assert!(decode.median_abs_pct_error <= 10.0, "{decode:?}");
     assert!(decode.share_within_25pct >= 0.85, "{decode:?}");
     let prefill = get("prefill");
-    // 16.1% and 70% within 30% on the 815 rows of December 2026, the known misses counted
+    // 13.9% and 74% within 30% on the 818 rows of December 2026, the known misses counted
     // (README, "Accuracy"): held.
-    assert!(prefill.median_abs_pct_error <= 16.5, "{prefill:?}");
-    assert!(prefill.share_within_30pct >= 0.69, "{prefill:?}");
-    // At depth 22.0% and 63%: the Strix Halo's Vulkan and ROCm prefill at depths of
-    // 32k-64k and the datacenter GPUs (known misses). The figures reached are held.
+    assert!(prefill.median_abs_pct_error <= 14.5, "{prefill:?}");
+    assert!(prefill.share_within_30pct >= 0.73, "{prefill:?}");
+    // At depth 19.7% and 78%: the Strix Halo's Vulkan and ROCm prefill at depths of
+    // 32k-64k and the R9700's tile-kernel rows (known misses). The figures reached are held.
     let deep_prefill = get("prefill, depth > 0");
     assert!(
-        deep_prefill.median_abs_pct_error <= 22.5,
+        deep_prefill.median_abs_pct_error <= 20.5,
         "{deep_prefill:?}"
     );
-    assert!(deep_prefill.share_within_30pct >= 0.62, "{deep_prefill:?}");
+    assert!(deep_prefill.share_within_30pct >= 0.76, "{deep_prefill:?}");
     let deep_decode = get("decode, depth > 0");
     assert!(deep_decode.median_abs_pct_error <= 10.0, "{deep_decode:?}");
     assert!(deep_decode.share_within_25pct >= 0.85, "{deep_decode:?}");
@@ -669,15 +669,15 @@ fn leave_one_source_out_holds_its_figures() {
     );
 }
 
-/// Leave-one-source-out figures reached on the 815 shipped rows (README, "Accuracy"). The
+/// Leave-one-source-out figures reached on the 818 shipped rows (README, "Accuracy"). The
 /// decode target (8%, 90% within 25%) is met (7.6%, 92%); the prefill target (median 15%,
 /// 80% within 30%) is met by the median and missed by the share with the known misses
-/// counted (14.0%, 78.8%; at depth 18.5%, 78.3%), and met outside them (13.3%, 86%; at
+/// counted (14.3%, 78.0%; at depth 18.5%, 78.3%), and met outside them (13.3%, 86%; at
 /// depth 16.9%, 95%).
 const LOSO_DECODE_MEDIAN: f64 = 8.0;
 const LOSO_DECODE_WITHIN: f64 = 0.90;
 const LOSO_PREFILL_MEDIAN: f64 = 15.0;
-const LOSO_PREFILL_WITHIN: f64 = 0.78;
+const LOSO_PREFILL_WITHIN: f64 = 0.77;
 const LOSO_DEEP_PREFILL_MEDIAN: f64 = 19.0;
 const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.78;
 
@@ -709,7 +709,7 @@ fn the_time_split_holds_its_figures() {
     let all = summaries(&split.predictions);
     eprintln!("{all:#?}");
     let decode = group(&all, "decode");
-    // 9.3% and 88% within 25% on the 815 rows of December 2026: held.
+    // 9.3% and 88% within 25% on the 818 rows of December 2026: held.
     assert!(decode.median_abs_pct_error <= 9.5, "{decode:?}");
     assert!(decode.share_within_25pct >= 0.87, "{decode:?}");
     let prefill = group(&all, "prefill");
@@ -724,8 +724,8 @@ fn the_time_split_holds_its_figures() {
 }
 
 /// Time-split prefill figures reached on the shipped rows (README, "Accuracy").
-const TIME_PREFILL_MEDIAN: f64 = 26.0;
-const TIME_PREFILL_WITHIN: f64 = 0.55;
+const TIME_PREFILL_MEDIAN: f64 = 26.5;
+const TIME_PREFILL_WITHIN: f64 = 0.54;
 
 /// The likely range is calibrated on held-out residuals: with bands read without the row's
 /// source, about 80% of leave-one-source-out measurements fall inside (the issue asks for
