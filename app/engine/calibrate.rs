@@ -715,16 +715,19 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
     let float_prefill = rows.iter().filter(|r| !decode(r) && float(r)).count();
     // Tokens each expert multiplies at once in MoE prefill rows: the per-expert batch curve
     // needs at least two different ones, or it cannot be told from the MoE prefill factor.
-    let mut per_expert: Vec<u64> = rows
+    let mut per_expert: Vec<f64> = rows
         .iter()
         .filter(|r| !decode(r))
         .filter_map(|r| {
-            let moe = catalog.model(&r.model)?.moe?;
-            let batch = r.tokens.clamp(1, r.ubatch.max(1));
-            Some(batch * u64::from(moe.experts_per_token) / u64::from(moe.experts.max(1)))
+            Some(
+                catalog
+                    .model(&r.model)?
+                    .moe?
+                    .tokens_per_expert(r.tokens, r.ubatch),
+            )
         })
         .collect();
-    per_expert.sort_unstable();
+    per_expert.sort_by(f64::total_cmp);
     per_expert.dedup();
     [
         dense_decode + moe_decode >= 2,

@@ -150,8 +150,7 @@ impl Hardware<'_> {
         let (Some(moe), Some(half)) = (model.model.moe, &self.profile.moe_half_batch_tokens) else {
             return 1.0;
         };
-        let batch = tokens.clamp(1, ubatch.max(1)) as f64;
-        let per_expert = batch * f64::from(moe.experts_per_token) / f64::from(moe.experts.max(1));
+        let per_expert = moe.tokens_per_expert(tokens, ubatch);
         per_expert / (per_expert + half.value.max(0.0))
     }
 

@@ -65,6 +65,15 @@ pub struct Moe {
     pub expert_bits_per_weight: Option<f64>,
 }
 
+impl Moe {
+    /// Tokens each routed expert multiplies at once when `tokens` prompt tokens are
+    /// processed in micro-batches of `ubatch`: `batch x k / E`, routing taken as even.
+    pub fn tokens_per_expert(&self, tokens: u64, ubatch: u64) -> f64 {
+        let batch = tokens.clamp(1, ubatch.max(1)) as f64;
+        batch * f64::from(self.experts_per_token) / f64::from(self.experts.max(1))
+    }
+}
+
 /// A build option llama.cpp no longer has: its name, since when (a build or date, as the
 /// source gives it), and the source that says so.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
