@@ -147,14 +147,9 @@ pub fn rewrite_runtimes(
             if let Some((fname, value)) = values.iter().find(|(n, _)| *n == field.name) {
                 // An optional figure is written `Some((value: .., source: ".."))`.
                 let text = ron.slice(field.value).trim();
-                let wrapped = text.starts_with("Some(");
-                let inner = if wrapped {
-                    text.trim_start_matches("Some(")
-                        .strip_suffix(')')
-                        .unwrap_or(text)
-                } else {
-                    text
-                };
+                let unwrapped = text.strip_prefix("Some(").and_then(|t| t.strip_suffix(')'));
+                let wrapped = unwrapped.is_some();
+                let inner = unwrapped.unwrap_or(text);
                 let old = ron::from_str::<crate::catalog::raw::Sourced>(inner).map_err(|e| {
                     format!(
                         "{name}.{fname} at {}: not (value: N, source: \"...\"): {e}",

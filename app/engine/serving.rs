@@ -32,8 +32,8 @@ pub fn batch_weight_read_factor(model: &LoadedModel<'_>, batch: u32) -> f64 {
 /// cache. A batched step reads the weights once for every sequence (a mixture of experts
 /// reads the union of the experts its tokens route to) and multiplies `batch` times the
 /// FLOPs; each sequence reads its own cache. The fixed per-step overhead is paid once. A
-/// known miss runs at its measured share ([`Hardware::decode_correction`]), so at
-/// `batch = 1` this is exactly [`decode`]'s time per token.
+/// known miss runs at its measured share ([`Hardware::decode_correction`]), as in
+/// [`decode`], so at `batch = 1` this is [`decode_step`]'s total over that correction.
 pub fn batched_step_secs(
     hw: &Hardware<'_>,
     model: &LoadedModel<'_>,
