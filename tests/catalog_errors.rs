@@ -456,6 +456,16 @@ fn a_retired_driver_needs_a_plain_name_and_a_source() {
 }
 
 #[test]
+fn a_case_whose_smallest_head_size_is_above_its_largest_is_refused() {
+    let text = runtime_profile_with(
+        r#"            replaced_kernels: [(kernel: "tile", before: "2026-01", min_head_dim: Some(256), max_head_dim: Some(128), source: "assumed: test")],"#,
+    );
+    check(&text, "min_head_dim 256 is above max_head_dim 128", 13);
+    let all = catalog::error::join(&errors_of(&text));
+    assert!(all.contains("replaced_kernels.min_head_dim"), "{all}");
+}
+
+#[test]
 fn a_retired_build_flag_needs_a_cmake_name_and_a_source() {
     let text = runtime_profile_with(
         r#"            retired_build_flags: [(flag: "rocwmma", since: "b1", source: "")],"#,

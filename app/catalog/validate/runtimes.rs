@@ -115,6 +115,7 @@ impl Check<'_> {
                 self.gpu_arch("replaced_kernels.gpu_archs", arch);
             }
             self.source_text("replaced_kernels.source", &replaced.source);
+            self.head_dim_range("replaced_kernels", replaced.conditions());
         }
         for miss in &raw.known_misses {
             if miss.what.trim().is_empty() {
@@ -128,6 +129,7 @@ impl Check<'_> {
                 self.gpu_arch("known_misses.gpu_archs", arch);
             }
             self.source_text("known_misses.source", &miss.source);
+            self.head_dim_range("known_misses", miss.conditions());
             if let Some(c) = miss.correction {
                 if !(c.is_finite() && c > 0.0 && c < 100.0) {
                     self.fail(
@@ -174,6 +176,19 @@ impl Check<'_> {
             );
         }
         found.map_or(MatmulPath::Fp16, |(_, path)| *path)
+    }
+
+    /// A case's head sizes: a smallest above the largest matches no model, which is a typo.
+    fn head_dim_range(&mut self, list: &str, conditions: CaseConditions<'_>) {
+        if let (Some(min), Some(max)) = (conditions.min_head_dim, conditions.max_head_dim) {
+            if min > max {
+                self.fail(
+                    &format!("{list}.min_head_dim"),
+                    None,
+                    format!("min_head_dim {min} is above max_head_dim {max}: no model matches"),
+                );
+            }
+        }
     }
 
     pub(super) fn fit_prior(&mut self, raw: &FitPrior) -> FitPrior {
