@@ -133,10 +133,6 @@ pub struct ReplacedKernel {
     /// The weight types (`Quant::id`) it applies to; empty: any.
     #[serde(default)]
     pub quants: Vec<String>,
-    /// The shortest context it applies to (see [`KnownMiss::min_context`]): where the
-    /// replaced kernel is a small share of the run's time at shorter contexts.
-    #[serde(default)]
-    pub min_context: u64,
     pub source: String,
 }
 
@@ -152,7 +148,7 @@ impl ReplacedKernel {
             quantized: self.quantized,
             max_head_dim: self.max_head_dim,
             min_head_dim: self.min_head_dim,
-            min_context: self.min_context,
+            min_context: 0,
         }
     }
 }
