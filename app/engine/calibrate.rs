@@ -207,16 +207,40 @@ fn date_before(a: &str, b: &str) -> bool {
     a.get(..n) < b.get(..n)
 }
 
-/// For each row, whether the catalogue holds a newer measurement of the same case.
+/// For each row, whether the catalogue holds a newer measurement of its case or of another
+/// case of its run.
 ///
 /// When a case was published twice (the same machine, model, quant, test and settings on
 /// two dates), the older row measured kernels that have since changed: the DGX Spark's
 /// gpt-oss prefill ran 1.2-1.4x faster in February 2026 than in November 2025 after native
-/// MXFP4 matmuls for Blackwell (llama.cpp PR #17906). Undated rows are never older.
+/// MXFP4 matmuls for Blackwell (llama.cpp PR #17906). The other rows of that older run
+/// ([`same_run`]: one source's measurements of one build on one machine, runtime, model and
+/// weights) measured the same outdated build, and go with it: the M2 Ultra's gpt-oss-20b
+/// pp2048 ran 2,191 tok/s in August 2025 and 2,713 in February 2026, and the August run's
+/// longer prompts ran on the August kernels too. Undated rows are never older.
 pub fn older_runs(rows: &[Benchmark]) -> Vec<bool> {
+    let outdated: Vec<&Benchmark> = rows
+        .iter()
+        .filter(|a| rows.iter().any(|b| same_case(a, b) && older(a, b)))
+        .collect();
     rows.iter()
-        .map(|a| rows.iter().any(|b| same_case(a, b) && older(a, b)))
+        .map(|a| outdated.iter().any(|b| same_run(a, b)))
         .collect()
+}
+
+/// Whether two rows come from one run: one source's measurements of one build (the same
+/// build, date, build options and driver) on the same machine, runtime, model and weights.
+/// Tests, depths and settings such as flash attention may differ.
+fn same_run(a: &Benchmark, b: &Benchmark) -> bool {
+    a.machine == b.machine
+        && a.runtime == b.runtime
+        && a.model == b.model
+        && a.quant == b.quant
+        && a.source == b.source
+        && a.build == b.build
+        && a.date == b.date
+        && a.build_flags == b.build_flags
+        && a.driver == b.driver
 }
 
 /// The build option of `row` that llama.cpp has since removed, if any: its runtime's
@@ -278,7 +302,7 @@ fn gone_kernel(catalog: &Catalog, row: &Benchmark) -> Option<Superseded> {
 ///
 /// headroom predicts the runtime as it is now. A row is superseded when it measured a
 /// kernel no current build runs for its case ([`gone_kernel`]), or when the catalogue holds
-/// a newer run of the same case ([`older_runs`]). It stays in the catalogue, as published,
+/// a newer run of the same case or of another case of its run ([`older_runs`]). It stays in the catalogue, as published,
 /// and `headroom validate` lists it with its error, but it is not fitted and not counted.
 pub fn superseded(catalog: &Catalog) -> Vec<Option<Superseded>> {
     let rows = &catalog.benchmarks;
