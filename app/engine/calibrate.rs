@@ -228,9 +228,9 @@ pub fn older_runs(rows: &[Benchmark]) -> Vec<bool> {
         .collect()
 }
 
-/// Whether two rows come from one run: one source's measurements of one build (the same
-/// build, date, build options and driver) on the same machine, runtime, model and weights.
-/// Tests, depths and settings such as flash attention may differ.
+/// Whether two rows come from one run: one published page or log (the same `source`) of
+/// one build (the same build, date, build options and driver) on the same machine, runtime,
+/// model and weights. Tests, depths and settings such as flash attention may differ.
 fn same_run(a: &Benchmark, b: &Benchmark) -> bool {
     a.machine == b.machine
         && a.runtime == b.runtime
