@@ -264,10 +264,8 @@ fn leave_one_machine_out_keeps_the_targets_it_meets() {
     assert!(deep_decode.share_within_25pct >= 0.85, "{deep_decode:?}");
 }
 
-/// A row is superseded exactly when the catalogue holds a later measurement of the same
-/// case; dates compare at the precision both give, and undated rows never are.
-#[test]
-fn only_an_older_run_of_the_same_case_is_superseded() {
+/// A shipped RTX PRO 6000 row, dated 2025-06-10.
+fn pro_6000_row_of_2025_06_10() -> headroom::engine::types::Benchmark {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
     let mut row = catalog
         .benchmarks
@@ -276,6 +274,14 @@ fn only_an_older_run_of_the_same_case_is_superseded() {
         .expect("a PRO 6000 row")
         .clone();
     row.date = Some("2025-06-10".to_owned());
+    row
+}
+
+/// A row is superseded when the catalogue holds a later measurement of the same
+/// case; dates compare at the precision both give, and undated rows never are.
+#[test]
+fn only_an_older_run_of_the_same_case_is_superseded() {
+    let row = pro_6000_row_of_2025_06_10();
     let mut later = row.clone();
     later.date = Some("2026-01-02".to_owned());
     later.tokens_per_s *= 1.5;
@@ -301,13 +307,7 @@ fn only_an_older_run_of_the_same_case_is_superseded() {
 #[test]
 fn a_runs_other_rows_go_with_its_outdated_case() {
     let catalog = catalog::built_in().unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
-    let mut row = catalog
-        .benchmarks
-        .iter()
-        .find(|b| b.machine == "pc-rtx-pro-6000")
-        .expect("a PRO 6000 row")
-        .clone();
-    row.date = Some("2025-06-10".to_owned());
+    let row = pro_6000_row_of_2025_06_10();
     let mut longer = row.clone();
     longer.tokens *= 4;
     longer.flash_attention = Some(longer.flash_attention != Some(true));
