@@ -330,6 +330,16 @@ fn a_runs_other_rows_go_with_its_outdated_case() {
             "{other:?}"
         );
     }
+    // Nor is a row of an outdated run shown as its case's measurement: the longer prompt has
+    // no measurement of its own any more, the shorter one has the newer run's.
+    let mut alone = catalog.clone();
+    alone.benchmarks = vec![row.clone(), longer.clone(), newer.clone()];
+    use headroom::engine::calibrate::{measured, Case};
+    assert!(measured(&alone, Case::of(&longer)).is_none());
+    assert_eq!(
+        measured(&alone, Case::of(&row)).and_then(|m| m.date.clone()),
+        newer.date
+    );
     // The shipped catalogue: the M2 Ultra's August 2025 gpt-oss runs of the gpt-oss guide,
     // whose pp2048 rows were measured again in February 2026, go whole, decode included.
     let old = superseded(&catalog);

@@ -228,6 +228,14 @@ pub fn older_runs(rows: &[Benchmark]) -> Vec<bool> {
         .collect()
 }
 
+/// Whether a row of `row`'s run ([`same_run`]) has a newer run of its case: what
+/// [`older_runs`] finds for every row at once, for one row.
+fn in_outdated_run(rows: &[Benchmark], row: &Benchmark) -> bool {
+    rows.iter()
+        .filter(|mate| same_run(row, mate))
+        .any(|mate| rows.iter().any(|b| same_case(mate, b) && older(mate, b)))
+}
+
 /// Whether two rows come from one run: one published page or log (the same `source`) of
 /// one build (the same build, date, build options and driver) on the same machine, runtime,
 /// model and weights. Tests, depths and settings such as flash attention may differ.
@@ -302,8 +310,9 @@ fn gone_kernel(catalog: &Catalog, row: &Benchmark) -> Option<Superseded> {
 ///
 /// headroom predicts the runtime as it is now. A row is superseded when it measured a
 /// kernel no current build runs for its case ([`gone_kernel`]), or when the catalogue holds
-/// a newer run of the same case or of another case of its run ([`older_runs`]). It stays in the catalogue, as published,
-/// and `headroom validate` lists it with its error, but it is not fitted and not counted.
+/// a newer run of the same case or of another case of its run ([`older_runs`]). It stays in
+/// the catalogue, as published, and `headroom validate` lists it with its error, but it is
+/// not fitted and not counted.
 pub fn superseded(catalog: &Catalog) -> Vec<Option<Superseded>> {
     let rows = &catalog.benchmarks;
     older_runs(rows)
@@ -1082,13 +1091,14 @@ impl<'a> Case<'a> {
 
 /// The measurement for exactly this case, when the catalogue has one; of several, the
 /// newest (see [`older_runs`]). A row built with a retired option, or measured before the
-/// kernel of its case was replaced, measured a kernel no current build runs, so it is not
-/// this case's measurement.
+/// kernel of its case was replaced, measured a kernel no current build runs, and a row of a
+/// run a newer run has outdated measured an outdated build: neither is this case's
+/// measurement.
 pub fn measured<'c>(catalog: &'c Catalog, case: Case<'_>) -> Option<&'c Benchmark> {
-    let mut found = catalog
-        .benchmarks
-        .iter()
-        .filter(|b| case.matches(b) && gone_kernel(catalog, b).is_none());
+    let rows = &catalog.benchmarks;
+    let mut found = rows.iter().filter(|b| {
+        case.matches(b) && gone_kernel(catalog, b).is_none() && !in_outdated_run(rows, b)
+    });
     let first = found.next()?;
     Some(found.fold(first, |newest, b| if older(newest, b) { b } else { newest }))
 }
