@@ -219,10 +219,7 @@ fn date_before(a: &str, b: &str) -> bool {
 /// pp2048 ran 2,191 tok/s in August 2025 and 2,713 in February 2026, and the August run's
 /// longer prompts ran on the August kernels too. Undated rows are never older.
 pub fn older_runs(rows: &[Benchmark]) -> Vec<bool> {
-    let outdated: Vec<&Benchmark> = rows
-        .iter()
-        .filter(|a| rows.iter().any(|b| same_case(a, b) && older(a, b)))
-        .collect();
+    let outdated: Vec<&Benchmark> = rows.iter().filter(|a| has_newer_run(rows, a)).collect();
     rows.iter()
         .map(|a| outdated.iter().any(|b| same_run(a, b)))
         .collect()
@@ -233,7 +230,12 @@ pub fn older_runs(rows: &[Benchmark]) -> Vec<bool> {
 fn in_outdated_run(rows: &[Benchmark], row: &Benchmark) -> bool {
     rows.iter()
         .filter(|mate| same_run(row, mate))
-        .any(|mate| rows.iter().any(|b| same_case(mate, b) && older(mate, b)))
+        .any(|mate| has_newer_run(rows, mate))
+}
+
+/// Whether `rows` hold a newer measurement of `row`'s case.
+fn has_newer_run(rows: &[Benchmark], row: &Benchmark) -> bool {
+    rows.iter().any(|b| same_case(row, b) && older(row, b))
 }
 
 /// Whether two rows come from one run: one published page or log (the same `source`) of
