@@ -385,6 +385,10 @@ pub struct RawRuntimeProfile {
     /// Share of the float matmul path's peak (absent: `compute_efficiency`).
     #[serde(default)]
     pub float_compute_efficiency: Option<Sourced>,
+    /// The matrix operations per compute unit per clock the quantized kernels can use
+    /// (absent: no cap beyond the machine's peak).
+    #[serde(default)]
+    pub quantized_unit_ops_per_clock: Option<Sourced>,
     /// Matrix FLOPs per compute unit per clock by GPU architecture.
     #[serde(default)]
     pub compute_units: Vec<ComputeUnitRate>,

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::memory::{LoadedModel, MemoryPlan};
-use super::types::{Machine, Runtime, RuntimeProfile, TestKind};
+use super::types::{Machine, MatmulPath, Runtime, RuntimeProfile, TestKind};
 
 /// What limits a phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -133,13 +133,25 @@ impl Hardware<'_> {
         // Float weights run another library's kernels (cuBLAS on CUDA), which reach their
         // own share of their own peak.
         let path = self.profile.weights_matmul(self.machine, model.quant);
-        let efficiency = if model.quant.is_float() {
-            self.profile.float_compute_efficiency.value
+        let peak = path.peak(self.machine).value * 1e12 * self.machine.matmul_share();
+        let rate = if model.quant.is_float() {
+            peak * self.profile.float_compute_efficiency.value
         } else {
-            self.profile.compute_efficiency.value
+            // The quantized kernels use no more INT8 MMA per unit clock than a GeForce SM
+            // has, however much more a datacenter SM's tensor cores could do.
+            let usable = match (
+                path,
+                self.profile.unit_clocks_per_s(self.machine),
+                &self.profile.quantized_unit_ops_per_clock,
+            ) {
+                (MatmulPath::Int8, Some(unit_clocks), Some(per_unit)) => {
+                    peak.min(unit_clocks * per_unit.value)
+                }
+                _ => peak,
+            };
+            usable * self.profile.compute_efficiency.value
         };
-        (path.peak(self.machine).value * 1e12 * self.machine.matmul_share() * efficiency * factor)
-            .max(1.0)
+        (rate * factor).max(1.0)
     }
 
     /// The share of a MoE layer's matmul efficiency left at this micro-batch: each expert

@@ -733,6 +733,13 @@ pub struct RuntimeProfile {
     /// Share of the float matmul path's peak (`float_matmul`) that unquantized weights'
     /// matmuls reach: a different library (cuBLAS) from the quantized kernels (MMQ).
     pub float_compute_efficiency: Sourced,
+    /// The INT8 matrix operations per compute unit (an SM) per clock that the quantized
+    /// matmul kernels can use, on the architectures [`RuntimeProfile::compute_units`]
+    /// lists: an A100's or H100's SM does two or four times a GeForce SM's INT8 MMA per
+    /// clock, but the kernels' tiles, tuned on GeForce cards, run no faster per unit clock.
+    /// The quantized matmuls' peak is the lower of the machine's INT8 peak and units x clock
+    /// x this. `None`: the machine's peak.
+    pub quantized_unit_ops_per_clock: Option<Sourced>,
     /// Matrix FLOPs per compute unit per clock by GPU architecture (see
     /// [`ComputeUnitRate`]); empty where batch-1 issue rates are not modelled.
     pub compute_units: Vec<ComputeUnitRate>,

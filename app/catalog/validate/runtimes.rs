@@ -58,6 +58,10 @@ impl Check<'_> {
             batch1_bytes_per_unit_cycle: self.batch1_bytes_per_unit_cycle(raw),
             unfused_attention_bytes_per_score: self.unfused_attention_bytes_per_score(raw),
             float_compute_efficiency: self.float_compute_efficiency(raw),
+            quantized_unit_ops_per_clock: raw
+                .quantized_unit_ops_per_clock
+                .as_ref()
+                .map(|s| self.sourced("quantized_unit_ops_per_clock", s, 1.0, 1e6)),
             compute_units: self.compute_units(raw),
             fp4_matmul: self.fp4_matmul(raw),
             decode_error_band: self.band("decode_error_band", raw.decode_error_band),
