@@ -389,6 +389,10 @@ pub struct RawRuntimeProfile {
     /// (absent: no cap beyond the machine's peak).
     #[serde(default)]
     pub quantized_unit_ops_per_clock: Option<Sourced>,
+    /// Model width at which the weight matmuls reach half their efficiency (absent: no
+    /// loss for narrow models).
+    #[serde(default)]
+    pub matmul_half_width: Option<Sourced>,
     /// Matrix FLOPs per compute unit per clock by GPU architecture.
     #[serde(default)]
     pub compute_units: Vec<ComputeUnitRate>,

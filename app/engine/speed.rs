@@ -151,7 +151,19 @@ impl Hardware<'_> {
             };
             usable * self.profile.compute_efficiency.value
         };
-        (rate * factor).max(1.0)
+        (rate * factor * self.width_efficiency(model)).max(1.0)
+    }
+
+    /// The share of its matmuls' efficiency a model of this width keeps:
+    /// `w / (w + half)`, with `half` the profile's [`RuntimeProfile::matmul_half_width`]
+    /// (1 without one). A narrow model's matrices give each tile a short reduction to
+    /// amortise its fixed work over.
+    pub fn width_efficiency(&self, model: &LoadedModel<'_>) -> f64 {
+        let Some(half) = &self.profile.matmul_half_width else {
+            return 1.0;
+        };
+        let width = f64::from(model.model.hidden_size.max(1));
+        width / (width + half.value.max(0.0))
     }
 
     /// The share of a MoE layer's matmul efficiency left at this micro-batch: each expert

@@ -733,6 +733,12 @@ pub struct RuntimeProfile {
     /// Share of the float matmul path's peak (`float_matmul`) that unquantized weights'
     /// matmuls reach: a different library (cuBLAS) from the quantized kernels (MMQ).
     pub float_compute_efficiency: Sourced,
+    /// The model width (hidden size) at which the weight matmuls reach half the efficiency
+    /// of very wide ones: a width-w model's matmuls run at w / (w + this) of it. Narrow
+    /// matrices give each tile a short reduction to amortise its fixed work over (loading
+    /// and writing its output, scales, synchronisation). `None`: no such loss. Not fitted:
+    /// the rows cannot tell it from the compute efficiency.
+    pub matmul_half_width: Option<Sourced>,
     /// The INT8 matrix operations per compute unit (an SM) per clock that the quantized
     /// matmul kernels can use, on the architectures [`RuntimeProfile::compute_units`]
     /// lists: an A100's or H100's SM does two or four times a GeForce SM's INT8 MMA per

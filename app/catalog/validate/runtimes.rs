@@ -58,6 +58,10 @@ impl Check<'_> {
             batch1_bytes_per_unit_cycle: self.batch1_bytes_per_unit_cycle(raw),
             unfused_attention_bytes_per_score: self.unfused_attention_bytes_per_score(raw),
             float_compute_efficiency: self.float_compute_efficiency(raw),
+            matmul_half_width: raw
+                .matmul_half_width
+                .as_ref()
+                .map(|s| self.sourced("matmul_half_width", s, 0.0, 1e6)),
             quantized_unit_ops_per_clock: raw
                 .quantized_unit_ops_per_clock
                 .as_ref()
