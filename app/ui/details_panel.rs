@@ -253,6 +253,17 @@ pub fn details_ui(
                     &profile.layer_overhead_us,
                     "µs",
                 );
+                if let Some(half) = &profile.matmul_half_width {
+                    sourced_row(ui, &format!("{name} half-speed model width"), half, "wide");
+                }
+                if let Some(cap) = &profile.quantized_unit_ops_per_clock {
+                    sourced_row(
+                        ui,
+                        &format!("{name} INT8 work per SM per clock"),
+                        cap,
+                        "ops",
+                    );
+                }
                 sourced_row(
                     ui,
                     &format!("{name} memory overhead"),
