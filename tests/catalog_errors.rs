@@ -665,3 +665,48 @@ fn a_known_miss_needs_words_and_an_ordered_band() {
     assert_eq!(vulkan.known_misses.len(), 1);
     assert_eq!(vulkan.known_misses[0].min_context, 32768);
 }
+
+/// A user file that breaks a runtime profile or a model the built-in catalogue's machines,
+/// benchmarks and workloads depend on yields the one error that names the cause, not an
+/// echo for every machine on that runtime and every benchmark of those machines.
+#[test]
+fn a_broken_profile_or_model_is_reported_once_not_echoed_by_what_depends_on_it() {
+    let shipped = catalog::built_in_sources();
+    let entry = |file: &str, open: &str, next: &str| {
+        let text = &shipped
+            .iter()
+            .find(|s| s.label.ends_with(file))
+            .unwrap_or_else(|| panic!("{file}"))
+            .text;
+        let start = text.find(open).unwrap_or_else(|| panic!("{open}"));
+        let end = start + text[start..].find(next).unwrap_or_else(|| panic!("{next}"));
+        text[start..end].trim_end().trim_end_matches(',').to_owned()
+    };
+    let metal = entry(
+        "runtimes.ron",
+        "        (\n            runtime: \"metal\"",
+        "        (\n            runtime: \"cuda\"",
+    )
+    .replace(
+        "            layer_overhead_us: (value: ",
+        "            layer_overhead_us: (value: -",
+    );
+    let errors = errors_of(&format!("(\n    runtimes: [\n{metal},\n    ],\n)\n"));
+    assert_eq!(errors.len(), 1, "{}", catalog::error::join(&errors));
+    assert!(
+        errors[0].to_string().contains("layer_overhead_us"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0].location().expect("a location").file, "my.ron");
+
+    let qwen = entry(
+        "models.ron",
+        "        (\n            id: \"qwen3-30b-a3b\"",
+        "        (\n            id: \"qwen3-32b\"",
+    )
+    .replace("layers: 48,", "layers: 0,");
+    let errors = errors_of(&format!("(\n    models: [\n{qwen},\n    ],\n)\n"));
+    assert_eq!(errors.len(), 1, "{}", catalog::error::join(&errors));
+    assert!(errors[0].to_string().contains("layers"), "{}", errors[0]);
+}

@@ -212,6 +212,10 @@ impl<'s> Merged<'s> {
         items.into_iter().map(|(_, v)| v).collect()
     }
 
+    /// Validates every entry in dependency order. An entry that refers to an entry which
+    /// failed its own checks (a machine on a runtime whose profile is invalid, a benchmark
+    /// of that machine) is left out without an error of its own: the first error names the
+    /// cause, and echoes of it would bury that error under hundreds of lines.
     fn validate(&self, errors: &mut Vec<CatalogError>) -> Catalog {
         let mut catalog = Catalog::default();
         for (source, raw) in self.ordered("quant", &self.quants) {
@@ -224,7 +228,15 @@ impl<'s> Merged<'s> {
                 catalog.kv_types.push(k);
             }
         }
+        let failed_quants = failed(self.quants.keys(), |id| catalog.quant(id).is_some());
         for (source, raw) in self.ordered("model", &self.models) {
+            if raw
+                .gguf_files
+                .iter()
+                .any(|f| failed_quants.contains(&f.quant))
+            {
+                continue;
+            }
             if let Some(m) =
                 Check::new(source, "model", &raw.id, "id", errors).model(&raw, &catalog)
             {
@@ -238,7 +250,16 @@ impl<'s> Merged<'s> {
                 catalog.runtimes.push(r);
             }
         }
+        let failed_models = failed(self.models.keys(), |id| catalog.model(id).is_some());
+        let failed_runtimes = failed(self.runtimes.keys(), |id| {
+            catalog.runtimes.iter().any(|r| r.runtime.as_str() == id)
+        });
         for (source, raw) in self.ordered("machine", &self.machines) {
+            if raw.runtimes.iter().any(|r| failed_runtimes.contains(r))
+                || raw.claims.iter().any(|c| failed_models.contains(&c.model))
+            {
+                continue;
+            }
             if let Some(m) =
                 Check::new(source, "machine", &raw.id, "id", errors).machine(&raw, &catalog)
             {
@@ -250,7 +271,21 @@ impl<'s> Merged<'s> {
                 catalog.cloud.push(c);
             }
         }
+        let failed_machines = failed(self.machines.keys(), |id| catalog.machine(id).is_some());
+        // A benchmark, draft or workload of a failed entry is left out too.
+        let echo =
+            |machine: Option<&str>, runtime: Option<&str>, models: &[&str], quants: &[&str]| {
+                machine.is_some_and(|m| failed_machines.contains(m))
+                    || runtime.is_some_and(|r| failed_runtimes.contains(r))
+                    || models.iter().any(|m| failed_models.contains(*m))
+                    || quants.iter().any(|q| failed_quants.contains(*q))
+            };
         for (source, raw) in self.ordered("workload", &self.workloads) {
+            let models: Vec<&str> = raw.tasks.iter().map(|t| t.model.as_str()).collect();
+            let quants: Vec<&str> = raw.tasks.iter().map(|t| t.quant.as_str()).collect();
+            if echo(None, None, &models, &quants) {
+                continue;
+            }
             if let Some(w) =
                 Check::new(source, "workload", &raw.id, "id", errors).workload(&raw, &catalog)
             {
@@ -258,6 +293,14 @@ impl<'s> Merged<'s> {
             }
         }
         for (source, raw) in &self.benchmarks {
+            if echo(
+                Some(&raw.machine),
+                Some(&raw.runtime),
+                &[&raw.model],
+                &[&raw.quant],
+            ) {
+                continue;
+            }
             let id = format!("{}/{}/{}/{}", raw.machine, raw.model, raw.quant, raw.test);
             if let Some(b) =
                 Check::new(source, "benchmark", &id, "machine", errors).benchmark(raw, &catalog)
@@ -266,6 +309,9 @@ impl<'s> Merged<'s> {
             }
         }
         for (source, raw) in &self.drafts {
+            if echo(None, None, &[&raw.target, &raw.draft], &[&raw.draft_quant]) {
+                continue;
+            }
             let id = format!("{}+{}", raw.target, raw.draft);
             if let Some(d) =
                 Check::new(source, "draft pairing", &id, "target", errors).draft(raw, &catalog)
@@ -274,6 +320,14 @@ impl<'s> Merged<'s> {
             }
         }
         for (source, raw) in &self.serving_benchmarks {
+            if echo(
+                Some(&raw.machine),
+                Some(&raw.runtime),
+                &[&raw.model],
+                &[&raw.quant],
+            ) {
+                continue;
+            }
             let id = format!("{}/{}/{}", raw.machine, raw.model, raw.quant);
             if let Some(b) = Check::new(source, "serving benchmark", &id, "machine", errors)
                 .serving_benchmark(raw, &catalog)
@@ -283,4 +337,12 @@ impl<'s> Merged<'s> {
         }
         catalog
     }
+}
+
+/// The ids among `ids` that did not make it into the catalogue (`kept` says which did).
+fn failed<'a>(
+    ids: impl Iterator<Item = &'a String>,
+    kept: impl Fn(&str) -> bool,
+) -> std::collections::HashSet<String> {
+    ids.filter(|id| !kept(id)).cloned().collect()
 }
