@@ -764,7 +764,6 @@ fn informed_params(catalog: &Catalog, rows: &[&Benchmark]) -> [bool; PARAM_COUNT
         .collect();
     per_expert.sort_by(f64::total_cmp);
     per_expert.dedup();
-
     [
         dense_decode + moe_decode >= 2,
         dense_prefill + moe_prefill >= 2,
