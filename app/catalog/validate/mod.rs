@@ -280,6 +280,9 @@ impl<'s> Merged<'s> {
                     || models.iter().any(|m| failed_models.contains(*m))
                     || quants.iter().any(|q| failed_quants.contains(*q))
             };
+        let row_echo = |machine: &str, runtime: &str, model: &str, quant: &str| {
+            echo(Some(machine), Some(runtime), &[model], &[quant])
+        };
         for (source, raw) in self.ordered("workload", &self.workloads) {
             let models: Vec<&str> = raw.tasks.iter().map(|t| t.model.as_str()).collect();
             let quants: Vec<&str> = raw.tasks.iter().map(|t| t.quant.as_str()).collect();
@@ -293,12 +296,7 @@ impl<'s> Merged<'s> {
             }
         }
         for (source, raw) in &self.benchmarks {
-            if echo(
-                Some(&raw.machine),
-                Some(&raw.runtime),
-                &[&raw.model],
-                &[&raw.quant],
-            ) {
+            if row_echo(&raw.machine, &raw.runtime, &raw.model, &raw.quant) {
                 continue;
             }
             let id = format!("{}/{}/{}/{}", raw.machine, raw.model, raw.quant, raw.test);
@@ -320,12 +318,7 @@ impl<'s> Merged<'s> {
             }
         }
         for (source, raw) in &self.serving_benchmarks {
-            if echo(
-                Some(&raw.machine),
-                Some(&raw.runtime),
-                &[&raw.model],
-                &[&raw.quant],
-            ) {
+            if row_echo(&raw.machine, &raw.runtime, &raw.model, &raw.quant) {
                 continue;
             }
             let id = format!("{}/{}/{}", raw.machine, raw.model, raw.quant);
