@@ -393,6 +393,10 @@ pub struct RawRuntimeProfile {
     /// loss for narrow models).
     #[serde(default)]
     pub matmul_half_width: Option<Sourced>,
+    /// Attention head size whose matrix work per score equals the score's softmax (absent:
+    /// the softmax is free).
+    #[serde(default)]
+    pub attention_softmax_head_dims: Option<Sourced>,
     /// Matrix FLOPs per compute unit per clock by GPU architecture.
     #[serde(default)]
     pub compute_units: Vec<ComputeUnitRate>,

@@ -179,14 +179,32 @@ impl Hardware<'_> {
     }
 
     /// Effective throughput for attention, FLOP/s: the peak of the matrix units its two
-    /// products run on in this runtime, times the runtime's fitted attention efficiency.
-    pub fn effective_attention_flops_per_s(&self) -> f64 {
+    /// products run on in this runtime, times the runtime's fitted attention efficiency,
+    /// times the share left after each score's softmax ([`Self::softmax_efficiency`]).
+    pub fn effective_attention_flops_per_s(&self, model: &LoadedModel<'_>) -> f64 {
         let peak = if self.on_cpu() {
             self.machine.cpu_side(0.0).tflops
         } else {
             self.profile.attention_peak_tflops(self.machine)
         };
-        (peak * 1e12 * self.profile.attention_efficiency.value).max(1.0)
+        (peak * 1e12 * self.profile.attention_efficiency.value * self.softmax_efficiency(model))
+            .max(1.0)
+    }
+
+    /// The share of attention's matrix rate left after the softmax: each score (one query
+    /// against one key) costs `4 d` FLOPs of matrix work for heads of size `d`, plus a
+    /// softmax that costs the same whatever `d`, worth `s` head sizes of matrix work
+    /// ([`RuntimeProfile::attention_softmax_head_dims`]): `d / (d + s)`. 1 without the
+    /// figure, and on the CPU, where both run on the same vector units.
+    pub fn softmax_efficiency(&self, model: &LoadedModel<'_>) -> f64 {
+        let Some(softmax) = &self.profile.attention_softmax_head_dims else {
+            return 1.0;
+        };
+        if self.on_cpu() {
+            return 1.0;
+        }
+        let head = f64::from(model.model.head_dim.max(1));
+        head / (head + softmax.value.max(0.0))
     }
 
     fn system_ram_bytes_per_s(&self) -> f64 {
@@ -279,7 +297,7 @@ pub fn decode_step_with_attention(
     let weights_compute = model.weight_flops_per_token() / hw.effective_flops_per_s(model, false);
     let attention_memory = kv * on_device / bandwidth;
     let attention_compute =
-        model.attention_flops_per_token(depth) / hw.effective_attention_flops_per_s();
+        model.attention_flops_per_token(depth) / hw.effective_attention_flops_per_s(model);
     let memory_secs = weights_memory + attention_memory;
     let compute_secs = weights_compute + attention_compute;
     let offload_secs =
@@ -422,7 +440,7 @@ pub fn prefill_with_attention(
         scores * hw.profile.unfused_attention_bytes_per_score.value
             / hw.effective_bandwidth_bytes_per_s()
     };
-    let attention_secs = attention_flops / hw.effective_attention_flops_per_s() + unfused_secs;
+    let attention_secs = attention_flops / hw.effective_attention_flops_per_s(model) + unfused_secs;
     let offload_secs = ubatches
         * (model.weights_bytes() * plan.offloaded_share / hw.system_ram_bytes_per_s()
             + experts_in_ram / HOST_LINK_BYTES_PER_S);

@@ -739,6 +739,12 @@ pub struct RuntimeProfile {
     /// and writing its output, scales, synchronisation). `None`: no such loss. Not fitted:
     /// the rows cannot tell it from the compute efficiency.
     pub matmul_half_width: Option<Sourced>,
+    /// The attention head size whose matrix work per score takes as long as the score's
+    /// softmax (a max, an exponential, a sum and a rescale on the vector units, which do
+    /// not grow with the head size): attention runs at `d / (d + this)` of its matrix
+    /// products' rate for heads of size `d`, so narrow heads (gpt-oss's 64) lose more to
+    /// the softmax than wide ones (Llama's 128). `None`: the softmax is free. Not fitted.
+    pub attention_softmax_head_dims: Option<Sourced>,
     /// The INT8 matrix operations per compute unit (an SM) per clock that the quantized
     /// matmul kernels can use, on the architectures [`RuntimeProfile::compute_units`]
     /// lists: an A100's or H100's SM does two or four times a GeForce SM's INT8 MMA per

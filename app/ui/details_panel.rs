@@ -256,6 +256,14 @@ pub fn details_ui(
                 if let Some(half) = &profile.matmul_half_width {
                     sourced_row(ui, &format!("{name} half-speed model width"), half, "wide");
                 }
+                if let Some(softmax) = &profile.attention_softmax_head_dims {
+                    sourced_row(
+                        ui,
+                        &format!("{name} attention softmax, as head size"),
+                        softmax,
+                        "dims",
+                    );
+                }
                 if let Some(cap) = &profile.quantized_unit_ops_per_clock {
                     sourced_row(
                         ui,

@@ -62,6 +62,10 @@ impl Check<'_> {
                 .matmul_half_width
                 .as_ref()
                 .map(|s| self.sourced("matmul_half_width", s, 0.0, 1e6)),
+            attention_softmax_head_dims: raw
+                .attention_softmax_head_dims
+                .as_ref()
+                .map(|s| self.sourced("attention_softmax_head_dims", s, 0.0, 1e4)),
             quantized_unit_ops_per_clock: raw
                 .quantized_unit_ops_per_clock
                 .as_ref()
