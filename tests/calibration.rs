@@ -1144,6 +1144,14 @@ fn narrow_attention_heads_pay_more_for_their_softmax() {
     );
     let cpu = on(Runtime::Cpu);
     assert_eq!(cpu.softmax_efficiency(&gpt_oss), 1.0);
+    // An A100 SM does four times a GeForce SM's FP16 matrix work per clock with the same
+    // 16 exponentials, so its softmax weighs four times as much against the products.
+    let a100 = Hardware {
+        machine: catalog.machine("server-a100-sxm4-80gb").expect("A100"),
+        ..cuda
+    };
+    let expect_a100 = 128.0 / (128.0 + 4.0 * softmax);
+    assert!((a100.softmax_efficiency(&llama) - expect_a100).abs() < 1e-12);
 }
 
 /// Issue 15: long prompts without flash attention slow down more than the attention FLOPs

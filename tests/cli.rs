@@ -348,7 +348,7 @@ fn validate_json_gives_each_row_its_reason() {
     assert_eq!(count(Some("retired-build-flag")), 52);
     assert_eq!(count(Some("retired-driver")), 20);
     assert_eq!(count(Some("replaced-kernel")), 121);
-    assert_eq!(count(None) + 56 + 52 + 20 + 120, rows.len());
+    assert_eq!(count(None) + 57 + 52 + 20 + 121, rows.len());
     for protocol in [
         "leave_one_machine_out",
         "leave_one_source_out",

@@ -196,6 +196,11 @@ impl Hardware<'_> {
     /// softmax that costs the same whatever `d`, worth `s` head sizes of matrix work
     /// ([`RuntimeProfile::attention_softmax_head_dims`]): `d / (d + s)`. 1 without the
     /// figure, and on the CPU, where both run on the same vector units.
+    ///
+    /// The figure is for a GeForce SM; an architecture the profile lists in
+    /// [`RuntimeProfile::compute_units`] with more matrix FLOPs per unit per clock but the
+    /// same 16 exponentials per clock (an A100 SM does four times a GeForce SM's FP16 matrix
+    /// work, an H100 SM eight times) pays for its softmax in proportion.
     pub fn softmax_efficiency(&self, model: &LoadedModel<'_>) -> f64 {
         let Some(softmax) = &self.profile.attention_softmax_head_dims else {
             return 1.0;
@@ -203,8 +208,21 @@ impl Hardware<'_> {
         if self.on_cpu() {
             return 1.0;
         }
+        let unit_rate = self
+            .machine
+            .gpu_arch
+            .as_deref()
+            .and_then(|arch| {
+                self.profile
+                    .compute_units
+                    .iter()
+                    .find(|r| r.gpu_arch == arch)
+            })
+            .map_or(1.0, |r| {
+                (r.fp16_flops_per_unit_clock / GEFORCE_SM_FP16_FLOPS_PER_CLOCK).max(1.0)
+            });
         let head = f64::from(model.model.head_dim.max(1));
-        head / (head + softmax.value.max(0.0))
+        head / (head + softmax.value.max(0.0) * unit_rate)
     }
 
     fn system_ram_bytes_per_s(&self) -> f64 {
@@ -233,6 +251,12 @@ impl Hardware<'_> {
             + link.latency_us.value * 1e-6)
     }
 }
+
+/// Dense FP16 matrix FLOPs (FP32 accumulation) per SM per clock of an Ampere GA10x or Ada
+/// GeForce SM, the SM [`RuntimeProfile::attention_softmax_head_dims`] is stated for: RTX
+/// 4090, 165.2 TFLOPS over 128 SMs at 2,520 MHz
+/// (https://images.nvidia.com/aem-dam/Solutions/geforce/ada/nvidia-ada-gpu-architecture.pdf).
+pub const GEFORCE_SM_FP16_FLOPS_PER_CLOCK: f64 = 512.0;
 
 /// The host link a discrete accelerator's expert copies cross: PCIe 4.0 x16, 16 GT/s per
 /// lane times 16 lanes with 128b/130b encoding, 31.5 GB/s each way (PCI-SIG, PCI Express
