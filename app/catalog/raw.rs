@@ -364,11 +364,12 @@ pub struct RawRuntimeProfile {
     /// Fixed time each mixture-of-experts layer adds to a decoded token (router, top-k,
     /// gather and scatter kernels a dense layer does not run), microseconds.
     pub moe_layer_overhead_us: Sourced,
-    /// Tokens per expert at which a MoE prefill matmul reaches half its large-batch
-    /// efficiency: a micro-batch of U tokens gives each of E experts U*k/E rows, and small
-    /// matmuls leave the matrix units idle. Absent: no such loss.
-    #[serde(default)]
-    pub moe_half_batch_tokens: Option<Sourced>,
+    /// Rows (tokens) at which a prefill matmul reaches half its large-batch efficiency: a
+    /// dense layer multiplies a micro-batch of U tokens, each of a MoE layer's E experts
+    /// U*k/E of them, and small matmuls leave the matrix units idle. Absent: no such loss.
+    /// Catalogues written before it covered dense layers call it `moe_half_batch_tokens`.
+    #[serde(default, alias = "moe_half_batch_tokens")]
+    pub matmul_half_batch_tokens: Option<Sourced>,
     /// Fixed time each layer adds to a decoded token (its kernels' launches and the minimum
     /// time each takes however little it reads), microseconds.
     pub layer_overhead_us: Sourced,

@@ -137,7 +137,7 @@ pub fn rewrite_runtimes(
                 "moe_layer_overhead_us" => 2,
                 "batch1_bytes_per_unit_cycle" => 2,
                 "unfused_attention_bytes_per_score" => 1,
-                "moe_half_batch_tokens" => 1,
+                "matmul_half_batch_tokens" => 1,
                 _ => 3,
             };
             (name, format!("{v:.decimals$}"))

@@ -399,7 +399,7 @@ const PARAMS: &[(&str, f64, f64, f64)] = &[
     ("batch1_bytes_per_unit_cycle", 1.0, 64.0, 8.0),
     ("unfused_attention_bytes_per_score", 1.0, 256.0, 16.0),
     ("float_compute_efficiency", 0.02, 3.0, 0.5),
-    ("moe_half_batch_tokens", 2.0, 512.0, 32.0),
+    ("matmul_half_batch_tokens", 2.0, 512.0, 32.0),
 ];
 
 /// Times (rather than shares) move in additive steps and are pulled toward the prior per
@@ -430,7 +430,7 @@ fn prior_centre(prior: &FitPrior) -> [f64; PARAM_COUNT] {
         prior.batch1_bytes_per_unit_cycle,
         prior.unfused_attention_bytes_per_score,
         prior.float_compute_efficiency,
-        prior.moe_half_batch_tokens,
+        prior.matmul_half_batch_tokens,
     ]
 }
 
@@ -452,7 +452,7 @@ fn get(p: &RuntimeProfile, i: usize) -> f64 {
         8 => p.unfused_attention_bytes_per_score.value,
         9 => p.float_compute_efficiency.value,
         _ => p
-            .moe_half_batch_tokens
+            .matmul_half_batch_tokens
             .as_ref()
             .map_or(PARAMS[10].3, |s| s.value),
     }
@@ -470,7 +470,7 @@ fn set(p: &mut RuntimeProfile, i: usize, v: f64) {
         7 => &mut p.batch1_bytes_per_unit_cycle,
         8 => &mut p.unfused_attention_bytes_per_score,
         9 => &mut p.float_compute_efficiency,
-        _ => p.moe_half_batch_tokens.get_or_insert_with(|| Sourced {
+        _ => p.matmul_half_batch_tokens.get_or_insert_with(|| Sourced {
             value: v,
             source: "fitted".to_owned(),
         }),

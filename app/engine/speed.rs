@@ -166,16 +166,20 @@ impl Hardware<'_> {
         width / (width + half.value.max(0.0))
     }
 
-    /// The share of a MoE layer's matmul efficiency left at this micro-batch: each expert
-    /// multiplies only the tokens routed to it, `ubatch * k / E` rows, and a matmul that
-    /// small leaves the matrix units idle (t / (t + half), with `half` from the profile).
-    /// 1 for a dense model or a profile without the figure.
-    pub fn moe_batch_efficiency(&self, model: &LoadedModel<'_>, tokens: u64, ubatch: u64) -> f64 {
-        let (Some(moe), Some(half)) = (model.model.moe, &self.profile.moe_half_batch_tokens) else {
+    /// The share of the matmuls' efficiency left at this micro-batch: a dense layer
+    /// multiplies the micro-batch's tokens (`min(tokens, ubatch)` rows), each expert of a MoE
+    /// layer only the tokens routed to it (`ubatch * k / E`), and a matmul of few rows
+    /// leaves the matrix units idle: `t / (t + half)`, with `half` the profile's
+    /// [`RuntimeProfile::matmul_half_batch_tokens`]. 1 for a profile without the figure.
+    pub fn batch_efficiency(&self, model: &LoadedModel<'_>, tokens: u64, ubatch: u64) -> f64 {
+        let Some(half) = &self.profile.matmul_half_batch_tokens else {
             return 1.0;
         };
-        let per_expert = moe.tokens_per_expert(tokens, ubatch);
-        per_expert / (per_expert + half.value.max(0.0))
+        let rows = match model.model.moe {
+            Some(moe) => moe.tokens_per_expert(tokens, ubatch),
+            None => tokens.clamp(1, ubatch.max(1)) as f64,
+        };
+        rows / (rows + half.value.max(0.0))
     }
 
     /// Effective throughput for attention, FLOP/s: the peak of the matrix units its two
@@ -443,7 +447,7 @@ pub fn prefill_with_attention(
     let n = tokens.max(1) as f64;
     let ubatch = ubatch.max(1);
     let compute = n * model.weight_flops_per_token()
-        / (hw.effective_flops_per_s(model, moe) * hw.moe_batch_efficiency(model, tokens, ubatch));
+        / (hw.effective_flops_per_s(model, moe) * hw.batch_efficiency(model, tokens, ubatch));
     // Each ubatch streams the weights once; a MoE batch touches nearly all experts.
     let ubatches = (n / ubatch as f64).ceil();
     let on_device = 1.0 - plan.offloaded_share;

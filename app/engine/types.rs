@@ -340,16 +340,19 @@ pub struct FitPrior {
     /// [`RuntimeProfile::float_compute_efficiency`]).
     #[serde(default = "default_float_compute_efficiency")]
     pub float_compute_efficiency: f64,
-    /// Typical tokens per expert at which a MoE layer's matmuls reach half their dense
-    /// efficiency (see [`RuntimeProfile::moe_half_batch_tokens`]).
-    #[serde(default = "default_moe_half_batch_tokens")]
-    pub moe_half_batch_tokens: f64,
+    /// Typical rows (tokens) at which a prefill matmul reaches half its large-batch
+    /// efficiency (see [`RuntimeProfile::matmul_half_batch_tokens`]).
+    #[serde(
+        default = "default_matmul_half_batch_tokens",
+        alias = "moe_half_batch_tokens"
+    )]
+    pub matmul_half_batch_tokens: f64,
     pub source: String,
 }
 
 /// A prior without the figure: the value leave-one-machine-out error chose among 8, 16, 32
 /// and 64 before the figure was fitted.
-fn default_moe_half_batch_tokens() -> f64 {
+fn default_matmul_half_batch_tokens() -> f64 {
     32.0
 }
 
@@ -715,8 +718,10 @@ pub struct RuntimeProfile {
     pub attention_efficiency: Sourced,
     pub moe_prefill_factor: Sourced,
     pub moe_layer_overhead_us: Sourced,
-    /// Tokens per expert at which a MoE prefill matmul reaches half its efficiency.
-    pub moe_half_batch_tokens: Option<Sourced>,
+    /// Rows (tokens) at which a prefill matmul reaches half its large-batch efficiency: a
+    /// dense layer's micro-batch, or a MoE expert's share of it (see
+    /// `speed::Hardware::batch_efficiency`).
+    pub matmul_half_batch_tokens: Option<Sourced>,
     /// Fixed time each layer adds to a decoded token, microseconds.
     pub layer_overhead_us: Sourced,
     pub overhead_gb: Sourced,

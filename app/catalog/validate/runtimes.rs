@@ -38,10 +38,10 @@ impl Check<'_> {
                 0.0,
                 10_000.0,
             ),
-            moe_half_batch_tokens: raw
-                .moe_half_batch_tokens
+            matmul_half_batch_tokens: raw
+                .matmul_half_batch_tokens
                 .as_ref()
-                .map(|s| self.sourced("moe_half_batch_tokens", s, 0.0, 4096.0)),
+                .map(|s| self.sourced("matmul_half_batch_tokens", s, 0.0, 4096.0)),
             layer_overhead_us: self.sourced(
                 "layer_overhead_us",
                 &raw.layer_overhead_us,
@@ -213,7 +213,7 @@ impl Check<'_> {
         self.number(field, raw.moe_layer_overhead_us, 0.0, 10_000.0);
         self.number(field, raw.layer_overhead_us, 0.0, 100_000.0);
         self.number(field, raw.kv_read_efficiency, 0.01, 10.0);
-        self.number(field, raw.moe_half_batch_tokens, 0.5, 4096.0);
+        self.number(field, raw.matmul_half_batch_tokens, 0.5, 4096.0);
         self.source_text(field, &raw.source);
         raw.clone()
     }
