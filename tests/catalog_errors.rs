@@ -710,3 +710,66 @@ fn a_broken_profile_or_model_is_reported_once_not_echoed_by_what_depends_on_it()
     assert_eq!(errors.len(), 1, "{}", catalog::error::join(&errors));
     assert!(errors[0].to_string().contains("layers"), "{}", errors[0]);
 }
+
+/// A runtime profile written before the small-batch curve covered dense layers names its
+/// half point `moe_half_batch_tokens`: it still loads, as the same figure, and a bad value of
+/// the attention softmax figure is named with its place.
+#[test]
+fn a_profile_with_the_old_half_batch_name_loads_and_a_bad_softmax_figure_is_named() {
+    let shipped = catalog::built_in_sources();
+    let text = &shipped
+        .iter()
+        .find(|s| s.label.ends_with("runtimes.ron"))
+        .expect("runtimes.ron")
+        .text;
+    let start = text
+        .find("        (\n            runtime: \"cuda\"")
+        .expect("cuda");
+    let end = start
+        + text[start..]
+            .find("        (\n            runtime: \"rocm\"")
+            .expect("rocm");
+    let cuda = text[start..end].trim_end().trim_end_matches(',');
+    assert!(cuda.contains("matmul_half_batch_tokens: Some((value: "));
+    let renamed = {
+        let at = cuda
+            .find("matmul_half_batch_tokens: Some((value: ")
+            .expect("field");
+        let value_start = at + "matmul_half_batch_tokens: Some((value: ".len();
+        let value_end = value_start + cuda[value_start..].find(',').expect("comma");
+        format!(
+            "{}moe_half_batch_tokens: Some((value: 17.5{}",
+            &cuda[..at],
+            &cuda[value_end..]
+        )
+    };
+    let mut sources = catalog::built_in_sources();
+    sources.push(user(&format!(
+        "(\n    runtimes: [\n{renamed},\n    ],\n)\n"
+    )));
+    let loaded = catalog::load(&sources).unwrap_or_else(|e| panic!("{}", catalog::error::join(&e)));
+    let profile = loaded
+        .runtime(headroom::engine::types::Runtime::Cuda)
+        .expect("cuda");
+    assert_eq!(
+        profile.matmul_half_batch_tokens.as_ref().map(|s| s.value),
+        Some(17.5)
+    );
+
+    let at = cuda
+        .find("attention_softmax_head_dims: Some((value: ")
+        .expect("softmax figure");
+    let value_start = at + "attention_softmax_head_dims: Some((value: ".len();
+    let value_end = value_start + cuda[value_start..].find(',').expect("comma");
+    let bad = format!("{}-3.0{}", &cuda[..value_start], &cuda[value_end..]);
+    let errors = errors_of(&format!("(\n    runtimes: [\n{bad},\n    ],\n)\n"));
+    assert_eq!(errors.len(), 1, "{}", catalog::error::join(&errors));
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("attention_softmax_head_dims"),
+        "{}",
+        errors[0]
+    );
+    assert_eq!(errors[0].location().expect("a location").file, "my.ron");
+}
