@@ -212,19 +212,9 @@ impl Hardware<'_> {
         if self.on_cpu() {
             return 1.0;
         }
-        let unit_rate = self
-            .machine
-            .gpu_arch
-            .as_deref()
-            .and_then(|arch| {
-                self.profile
-                    .compute_units
-                    .iter()
-                    .find(|r| r.gpu_arch == arch)
-            })
-            .map_or(1.0, |r| {
-                (r.fp16_flops_per_unit_clock / GEFORCE_SM_FP16_FLOPS_PER_CLOCK).max(1.0)
-            });
+        let unit_rate = self.profile.compute_unit(self.machine).map_or(1.0, |r| {
+            (r.fp16_flops_per_unit_clock / GEFORCE_SM_FP16_FLOPS_PER_CLOCK).max(1.0)
+        });
         let head = f64::from(model.model.head_dim.max(1));
         head / (head + softmax.value.max(0.0) * unit_rate)
     }

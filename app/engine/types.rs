@@ -868,10 +868,15 @@ impl RuntimeProfile {
     /// peak and its architecture's FLOPs per unit per clock ([`ComputeUnitRate`]); `None`
     /// when the profile does not list the machine's architecture.
     pub fn unit_clocks_per_s(&self, machine: &Machine) -> Option<f64> {
-        let arch = machine.gpu_arch.as_deref()?;
-        let rate = self.compute_units.iter().find(|r| r.gpu_arch == arch)?;
+        let rate = self.compute_unit(machine)?;
         (rate.fp16_flops_per_unit_clock > 0.0)
             .then(|| machine.fp16_tflops.value * 1e12 / rate.fp16_flops_per_unit_clock)
+    }
+
+    /// The profile's [`ComputeUnitRate`] for `machine`'s architecture, if it lists one.
+    pub fn compute_unit(&self, machine: &Machine) -> Option<&ComputeUnitRate> {
+        let arch = machine.gpu_arch.as_deref()?;
+        self.compute_units.iter().find(|r| r.gpu_arch == arch)
     }
 
     /// The peak flash attention runs against on `machine`, TFLOPS: its two products do
