@@ -404,8 +404,8 @@ pub struct RawRuntimeProfile {
     /// Weight types multiplied on FP4 matrix units on some architectures.
     #[serde(default)]
     pub fp4_matmul: Option<Fp4Matmul>,
-    /// Measured over predicted decode speed: 10th and 90th percentile, leave-one-source-out,
-    /// on rows whose machine other sources measured.
+    /// Measured over predicted decode speed: the band-tail quantiles (2.5th and 97.5th
+    /// percentile), leave-one-source-out, on rows whose machine other sources measured.
     #[serde(default)]
     pub decode_error_band: Option<ErrorBand>,
     /// The same for prefill.

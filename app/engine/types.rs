@@ -762,8 +762,9 @@ pub struct RuntimeProfile {
     pub compute_units: Vec<ComputeUnitRate>,
     /// Weight types multiplied on FP4 matrix units on some architectures.
     pub fp4_matmul: Option<Fp4Matmul>,
-    /// Measured over predicted speed, 10th and 90th percentile, leave-one-source-out, on
-    /// rows whose machine other sources measured: the range for a machine with rows.
+    /// Measured over predicted speed, the band-tail quantiles (2.5th and 97.5th
+    /// percentile), leave-one-source-out, on rows whose machine other sources measured:
+    /// the range for a machine with rows.
     pub decode_error_band: ErrorBand,
     pub prefill_error_band: ErrorBand,
     /// The same on rows whose machine, or whose case (runtime, test kind, dense or MoE,
