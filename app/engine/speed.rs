@@ -204,7 +204,8 @@ impl Hardware<'_> {
     /// The figure is for a GeForce SM; an architecture the profile lists in
     /// [`RuntimeProfile::compute_units`] with more matrix FLOPs per unit per clock but the
     /// same 16 exponentials per clock (an A100 SM does four times a GeForce SM's FP16 matrix
-    /// work, an H100 SM eight times) pays for its softmax in proportion.
+    /// work with FP32 accumulation, an H100 SM eight times, a GB10 SM twice) pays for its
+    /// softmax in proportion.
     pub fn softmax_efficiency(&self, model: &LoadedModel<'_>) -> f64 {
         let Some(softmax) = &self.profile.attention_softmax_head_dims else {
             return 1.0;
