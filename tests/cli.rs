@@ -292,10 +292,10 @@ fn validate_names_why_a_row_is_superseded() {
     let (code, out, stderr) = headroom(&["validate"]);
     assert_eq!(code, 0, "{stderr}");
     let marked = |reason: &str| out.lines().filter(|l| l.ends_with(reason)).count();
-    assert_eq!(marked("superseded: newer run"), 59, "{out}");
-    assert_eq!(marked("superseded: retired build flag"), 52, "{out}");
+    assert_eq!(marked("superseded: newer run"), 65, "{out}");
+    assert_eq!(marked("superseded: retired build flag"), 57, "{out}");
     assert_eq!(marked("superseded: retired driver"), 20, "{out}");
-    assert_eq!(marked("superseded: replaced kernel"), 121, "{out}");
+    assert_eq!(marked("superseded: replaced kernel"), 125, "{out}");
     assert!(
         out.lines()
             .any(|l| l.trim_start().starts_with("amdvlk discontinued")
@@ -344,11 +344,11 @@ fn validate_json_gives_each_row_its_reason() {
             .filter(|r| r["superseded"].as_str() == reason)
             .count()
     };
-    assert_eq!(count(Some("newer-run")), 59);
-    assert_eq!(count(Some("retired-build-flag")), 52);
+    assert_eq!(count(Some("newer-run")), 65);
+    assert_eq!(count(Some("retired-build-flag")), 57);
     assert_eq!(count(Some("retired-driver")), 20);
-    assert_eq!(count(Some("replaced-kernel")), 121);
-    assert_eq!(count(None) + 59 + 52 + 20 + 121, rows.len());
+    assert_eq!(count(Some("replaced-kernel")), 125);
+    assert_eq!(count(None) + 65 + 57 + 20 + 125, rows.len());
     for protocol in [
         "leave_one_machine_out",
         "leave_one_source_out",
